@@ -1,0 +1,2 @@
+// The `authlane/react-native` entry point: for now the same as `authlane`.
+export * from './index.js';

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Runs every test: setup, Rust lint and native tests, wasm tests in Chromium and Node, the package
+# build, and the JS tests of the built package (Node and Chromium). Ends with a summary line and
+# fails when any part fails.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh || { echo "test: setup failed"; exit 1; }
+export PATH="$PWD/node_modules/.bin:$HOME/.cargo/bin:$PATH"
+
+passed=0 failed=0 failures=()
+part() {
+  local name=$1; shift
+  printf '\n=== %s\n' "$name"
+  if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); failures+=("$name"); fi
+}
+
+part "cargo fmt" cargo fmt --all --check
+part "clippy (wasm32)" cargo clippy --workspace --target wasm32-unknown-unknown -- -D warnings
+part "clippy (native, with tests)" cargo clippy --workspace --all-targets -- -D warnings
+part "cargo test (native)" cargo test --workspace
+part "wasm tests (headless Chromium)" wasm-pack test --headless --chrome . --test web
+part "wasm tests (Node)" wasm-pack test --node . --test node
+if part "build pkg/" bash scripts/build.sh && part "install pkg tarball" bash scripts/install-pkg.sh; then
+  part "package tests (Node)" node --test tests/js/
+  part "package tests (headless Chromium)" node --test tests/browser/
+fi
+
+printf '\n'
+for f in "${failures[@]}"; do echo "failed: $f"; done
+echo "summary: $passed passed, $failed failed"
+[ "$failed" = 0 ]

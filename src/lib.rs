@@ -1,0 +1,11 @@
+//! authlane: an auth-aware `fetch`, compiled to WebAssembly.
+//!
+//! One refresh for any number of expired requests, held requests that always settle, an origin
+//! allowlist for the token, expiry decisions on a clock corrected to the server's. The pure parts
+//! (JWT decoding, the refresh state machine, the clock) have no JS in them and are tested natively;
+//! the JS boundary is in `api.rs`, `error.rs` and the client's glue.
+#![deny(missing_docs)]
+
+pub mod api;
+pub mod error;
+pub mod jwt;
