@@ -17,7 +17,11 @@ pub fn decode_jwt(token: JsValue, options: JsValue) -> Result<JsValue, JsValue> 
     let Some(token) = token.as_string() else {
         return Err(jwt::invalid(format_args!("must be a string")).into());
     };
-    let part = if wants_header(&options) { Part::Header } else { Part::Payload };
+    let part = if wants_header(&options) {
+        Part::Header
+    } else {
+        Part::Payload
+    };
     parse_part(&token, part).map_err(JsValue::from)
 }
 

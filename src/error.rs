@@ -32,6 +32,8 @@ pub enum Code {
     StorageError,
     /// A request to be sent again had a one-shot body.
     BodyNotReplayable,
+    /// A value JS threw that authlane passes on unchanged (an `AbortError`, a listener's error).
+    Thrown,
 }
 
 impl Code {
@@ -48,7 +50,26 @@ impl Code {
             Code::NetworkError => "NETWORK_ERROR",
             Code::StorageError => "STORAGE_ERROR",
             Code::BodyNotReplayable => "BODY_NOT_REPLAYABLE",
+            Code::Thrown => "THROWN",
         }
+    }
+
+    /// The code named by `s`, if it is one of ours.
+    pub fn parse(s: &str) -> Option<Code> {
+        [
+            Code::InvalidConfig,
+            Code::InvalidToken,
+            Code::SessionExpired,
+            Code::RefreshFailed,
+            Code::BadRefreshResponse,
+            Code::LoggedOut,
+            Code::Timeout,
+            Code::NetworkError,
+            Code::StorageError,
+            Code::BodyNotReplayable,
+        ]
+        .into_iter()
+        .find(|c| c.as_str() == s)
     }
 }
 
@@ -63,18 +84,70 @@ impl Code {
 pub struct Error {
     code: Code,
     message: String,
-    cause: Option<JsValue>,
+    cause: Option<Cause>,
+    /// An error that came from JS as it is: handed back unchanged.
+    original: Option<JsValue>,
+}
+
+#[derive(Clone, Debug)]
+enum Cause {
+    Js(JsValue),
+    Inner(Box<Error>),
 }
 
 impl Error {
     /// An error with no cause.
     pub fn new(code: Code, message: impl Into<String>) -> Self {
-        Error { code, message: message.into(), cause: None }
+        Error {
+            code,
+            message: message.into(),
+            cause: None,
+            original: None,
+        }
     }
 
     /// An error caused by a value JS threw or rejected with.
     pub fn with_cause(code: Code, message: impl Into<String>, cause: JsValue) -> Self {
-        Error { code, message: message.into(), cause: Some(cause) }
+        Error {
+            code,
+            message: message.into(),
+            cause: Some(Cause::Js(cause)),
+            original: None,
+        }
+    }
+
+    /// This error, caused by `inner` (its JS value becomes `cause`).
+    pub fn caused_by(mut self, inner: Error) -> Self {
+        self.cause = Some(Cause::Inner(Box::new(inner)));
+        self
+    }
+
+    /// A value JS threw or rejected with: an AuthlaneError keeps its code; anything else (an
+    /// `AbortError`, a `TypeError`) is passed on unchanged with code [`Code::Thrown`].
+    pub fn from_js(value: JsValue) -> Self {
+        let field = |k: &str| {
+            js_sys::Reflect::get(&value, &JsValue::from_str(k))
+                .ok()
+                .and_then(|v| v.as_string())
+        };
+        let (code, message) =
+            if value.is_object() && field("name").as_deref() == Some("AuthlaneError") {
+                (
+                    field("code")
+                        .as_deref()
+                        .and_then(Code::parse)
+                        .unwrap_or(Code::Thrown),
+                    field("message").unwrap_or_default(),
+                )
+            } else {
+                (Code::Thrown, field("message").unwrap_or_default())
+            };
+        Error {
+            code,
+            message,
+            cause: None,
+            original: Some(value),
+        }
     }
 
     /// The stable code.
@@ -90,10 +163,17 @@ impl Error {
     /// Turns the error into the JS shell's `AuthlaneError`; a plain `Error` with a `code` property
     /// if the shell registered no factory (only in this crate's own wasm tests).
     pub fn into_js(self) -> JsValue {
+        if let Some(original) = self.original {
+            return original;
+        }
         let factory = FACTORY.with(|f| f.borrow().clone());
         let code = JsValue::from_str(self.code.as_str());
         let message = JsValue::from_str(&self.message);
-        let cause = self.cause.unwrap_or(JsValue::UNDEFINED);
+        let cause = match self.cause {
+            Some(Cause::Js(v)) => v,
+            Some(Cause::Inner(e)) => e.into_js(),
+            None => JsValue::UNDEFINED,
+        };
         if let Some(factory) = factory {
             if let Ok(err) = factory.call3(&JsValue::NULL, &code, &message, &cause) {
                 return err;

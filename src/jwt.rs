@@ -47,7 +47,10 @@ pub fn part_text(token: &str, part: Part) -> Result<String, Error> {
 
 /// The error for a malformed token, with the prefix `jwt-decode` users know.
 pub fn invalid(detail: std::fmt::Arguments<'_>) -> Error {
-    Error::new(Code::InvalidToken, format!("Invalid token specified: {detail}"))
+    Error::new(
+        Code::InvalidToken,
+        format!("Invalid token specified: {detail}"),
+    )
 }
 
 /// Decodes base64url or base64, padded or not, as `jwt-decode` does (pad, then `atob`).
@@ -135,13 +138,18 @@ mod tests {
         let e = part_text("abc", Part::Payload).unwrap_err();
         assert_eq!(e.message(), "Invalid token specified: missing part #2");
         let e = part_text("a$.b", Part::Header).unwrap_err();
-        assert!(e.message().starts_with("Invalid token specified: invalid base64 for part #1"));
+        assert!(e
+            .message()
+            .starts_with("Invalid token specified: invalid base64 for part #1"));
         assert_eq!(e.code(), Code::InvalidToken);
     }
 
     #[test]
     fn reads_only_the_requested_part() {
-        assert_eq!(part_text("!!!.eyJhIjoxfQ", Part::Payload).unwrap(), r#"{"a":1}"#);
+        assert_eq!(
+            part_text("!!!.eyJhIjoxfQ", Part::Payload).unwrap(),
+            r#"{"a":1}"#
+        );
     }
 
     #[test]

@@ -7,5 +7,14 @@
 #![deny(missing_docs)]
 
 pub mod api;
+pub mod clock;
+pub mod config;
+pub mod core;
+pub mod env;
 pub mod error;
 pub mod jwt;
+pub mod pipeline;
+pub mod policy;
+pub mod refresh;
+pub mod shared;
+pub mod url;

@@ -1,0 +1,70 @@
+//! The validated options the core needs (the JS-facing parsing is in `options.rs`).
+
+/// Backoff for transient refresh failures.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Retry {
+    /// Every call counts, the first included.
+    pub attempts: u32,
+    /// The first retry's ceiling, ms.
+    pub base_delay_ms: f64,
+    /// The largest delay, ms.
+    pub max_delay_ms: f64,
+}
+
+impl Default for Retry {
+    fn default() -> Self {
+        Retry {
+            attempts: 3,
+            base_delay_ms: 200.0,
+            max_delay_ms: 5_000.0,
+        }
+    }
+}
+
+/// What the core decides with.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Config {
+    /// Normalised origins that get the token (see `url::origin`).
+    pub allowed_origins: Vec<String>,
+    /// Statuses that mean "token rejected" (when `refreshOn` is not a predicate).
+    pub refresh_on: Vec<u16>,
+    /// Refresh before sending when the token expires within this, ms.
+    pub leeway_ms: f64,
+    /// Refresh backoff.
+    pub retry: Retry,
+    /// The header's scheme, `Bearer` by default; empty for the bare token.
+    pub scheme: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            allowed_origins: Vec::new(),
+            refresh_on: vec![401],
+            leeway_ms: 60_000.0,
+            retry: Retry::default(),
+            scheme: "Bearer".into(),
+        }
+    }
+}
+
+impl Config {
+    /// The header value for `token`.
+    ///
+    /// ```
+    /// let c = authlane::config::Config::default();
+    /// assert_eq!(c.authorization("abc"), "Bearer abc");
+    /// ```
+    pub fn authorization(&self, token: &str) -> String {
+        if self.scheme.is_empty() {
+            token.to_string()
+        } else {
+            format!("{} {token}", self.scheme)
+        }
+    }
+
+    /// Whether a request to `url` may carry the token.
+    pub fn allows(&self, url: &str) -> bool {
+        crate::url::origin(url).is_some_and(|o| self.allowed_origins.contains(&o))
+    }
+}

@@ -1,0 +1,328 @@
+//! The client's state and its session operations: start, login, logout, dispose, session().
+//! Requests are in `pipeline.rs`, the shared refresh in `refresh.rs`.
+//!
+//! Invariants: a `RefCell` borrow never lives across an `.await` or a `dispatch` (listeners may
+//! call back into the client); every change of the access token bumps `generation`; every login,
+//! logout and dispose bumps `epoch`, which discards a refresh in flight.
+
+use std::cell::{Ref, RefCell, RefMut};
+use std::rc::Rc;
+
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::env::{Action, Env, Slot, Stored, TokenInfo, TokenSet};
+use crate::error::{Code, Error};
+use crate::policy::{usable_token, Lifetime};
+use crate::refresh::Flight;
+
+/// The client core, shared by every request and the refresh task.
+pub struct Core<E: Env> {
+    pub(crate) env: E,
+    pub(crate) config: Config,
+    state: RefCell<State<E::Claims>>,
+}
+
+pub(crate) struct State<C> {
+    pub access: Option<String>,
+    pub refresh: Option<String>,
+    pub info: TokenInfo<C>,
+    pub lifetime: Lifetime,
+    pub generation: u64,
+    pub epoch: u64,
+    pub flight: Option<Flight>,
+    /// A token that arrived already inside its leeway is not refreshed before sending.
+    pub no_proactive_for: Option<u64>,
+    pub clock: Clock,
+    /// The session ended by expiry (tokens removed) and no login came since.
+    pub expired: bool,
+    /// `sessionExpired` went out for this session.
+    pub expired_sent: bool,
+    /// Tokens in memory that storage failed to take; written again by the next request.
+    pub unsaved: bool,
+    pub disposed: bool,
+}
+
+/// A snapshot for `session()`.
+#[derive(Clone, Debug)]
+pub struct Session<C> {
+    /// A token is held.
+    pub authenticated: bool,
+    /// The access token's claims.
+    pub claims: Option<C>,
+    /// Its expiry, server ms.
+    pub expires_at: Option<f64>,
+}
+
+impl<E: Env> Core<E> {
+    /// A logged-out core; call [`Core::start`] to read storage.
+    pub fn new(env: E, config: Config) -> Rc<Self> {
+        Rc::new(Core {
+            env,
+            config,
+            state: RefCell::new(State {
+                access: None,
+                refresh: None,
+                info: TokenInfo {
+                    claims: None,
+                    expires_at: None,
+                    issued_at: None,
+                },
+                lifetime: Lifetime::default(),
+                generation: 0,
+                epoch: 0,
+                flight: None,
+                no_proactive_for: None,
+                clock: Clock::default(),
+                expired: false,
+                expired_sent: false,
+                unsaved: false,
+                disposed: false,
+            }),
+        })
+    }
+
+    pub(crate) fn state(&self) -> Ref<'_, State<E::Claims>> {
+        self.state.borrow()
+    }
+
+    pub(crate) fn state_mut(&self) -> RefMut<'_, State<E::Claims>> {
+        self.state.borrow_mut()
+    }
+
+    /// Server time now, by the corrected clock.
+    pub fn server_now(&self) -> f64 {
+        let local = self.env.now_ms();
+        self.state().clock.now(local)
+    }
+
+    /// Reads the stored tokens, removes unusable ones, dispatches `restored`.
+    pub async fn start(self: &Rc<Self>) -> Result<(), Error> {
+        let access = self.load_usable(Slot::Access).await?;
+        let refresh = self.load_usable(Slot::Refresh).await?;
+        if let Some(access) = &access {
+            self.adopt_access(access, None, None, false);
+        }
+        self.state_mut().refresh = refresh;
+        let s = self.session();
+        self.env.dispatch(Action::Restored {
+            authenticated: s.authenticated,
+            claims: s.claims,
+            expires_at: s.expires_at,
+        });
+        Ok(())
+    }
+
+    async fn load_usable(&self, slot: Slot) -> Result<Option<String>, Error> {
+        match self.env.load(slot).await? {
+            Stored::Missing => Ok(None),
+            Stored::Text(t) if usable_token(&t) => Ok(Some(t)),
+            Stored::Text(_) | Stored::NotText => {
+                self.env.remove(slot).await?;
+                Ok(None)
+            }
+        }
+    }
+
+    /// Sets the access token in memory: decodes it, updates the clock from its `iat` (or the
+    /// server's `Date`), bumps the generation. A token fresh from a refresh that already looks
+    /// expiring (a clock no evidence could correct) is not refreshed again before sending: the
+    /// server judges it, so a wrong clock cannot cause a refresh loop.
+    pub(crate) fn adopt_access(
+        &self,
+        access: &str,
+        expires_in: Option<f64>,
+        server_date: Option<f64>,
+        from_refresh: bool,
+    ) {
+        let info = self.env.inspect(access);
+        let local = self.env.now_ms();
+        let mut st = self.state_mut();
+        match (info.issued_at, server_date) {
+            (Some(iat), _) => st.clock.observe_issued_at(iat, local),
+            (None, Some(date)) => st.clock.observe_date(date, local),
+            (None, None) => {}
+        }
+        let now = st.clock.now(local);
+        let expires_at = info.expires_at.or(expires_in.map(|s| now + s * 1_000.0));
+        st.lifetime = Lifetime {
+            expires_at,
+            issued_at: info.issued_at.or(expires_in.map(|_| now)),
+        };
+        st.info = TokenInfo { expires_at, ..info };
+        st.access = Some(access.to_string());
+        st.generation += 1;
+        let gen = st.generation;
+        st.no_proactive_for = None;
+        if from_refresh && st.lifetime.expiring(now, self.config.leeway_ms) {
+            st.no_proactive_for = Some(gen);
+        }
+        st.expired = false;
+    }
+
+    /// Clears the tokens in memory.
+    pub(crate) fn forget_tokens(&self) {
+        let mut st = self.state_mut();
+        st.access = None;
+        st.refresh = None;
+        st.info = TokenInfo {
+            claims: None,
+            expires_at: None,
+            issued_at: None,
+        };
+        st.lifetime = Lifetime::default();
+        st.generation += 1;
+        st.unsaved = false;
+    }
+
+    /// Ends the current session epoch: the flight in flight (if any) is discarded and its
+    /// waiters get `outcome`.
+    pub(crate) fn new_epoch(&self, outcome: Result<(), Error>) {
+        let flight = {
+            let mut st = self.state_mut();
+            st.epoch += 1;
+            st.flight.take()
+        };
+        if let Some(f) = flight {
+            f.outcome.complete(outcome);
+        }
+    }
+
+    /// `login({ accessToken, refreshToken })`.
+    pub async fn login(self: &Rc<Self>, tokens: TokenSet) -> Result<(), Error> {
+        self.check_alive()?;
+        if !usable_token(&tokens.access)
+            || tokens.refresh.as_deref().is_some_and(|r| !usable_token(r))
+        {
+            return Err(Error::new(
+                Code::InvalidToken,
+                "login: accessToken (and refreshToken, when given) must be non-empty strings without whitespace",
+            ));
+        }
+        self.new_epoch(Ok(()));
+        self.adopt_access(&tokens.access, tokens.expires_in, None, false);
+        {
+            let mut st = self.state_mut();
+            st.refresh = tokens.refresh.clone();
+            st.expired_sent = false;
+        }
+        let written = self
+            .write_tokens(&tokens.access, tokens.refresh.as_deref(), true)
+            .await;
+        let s = self.session();
+        self.env.dispatch(Action::LoggedIn {
+            claims: s.claims,
+            expires_at: s.expires_at,
+        });
+        written
+    }
+
+    /// Writes the tokens; on failure they stay in memory, marked unsaved.
+    pub(crate) async fn write_tokens(
+        &self,
+        access: &str,
+        refresh: Option<&str>,
+        remove_missing: bool,
+    ) -> Result<(), Error> {
+        let mut result = self.env.store(Slot::Access, access.to_string()).await;
+        if result.is_ok() {
+            result = match refresh {
+                Some(r) => self.env.store(Slot::Refresh, r.to_string()).await,
+                None if remove_missing => self.env.remove(Slot::Refresh).await,
+                None => Ok(()),
+            };
+        }
+        self.state_mut().unsaved = result.is_err();
+        result
+    }
+
+    /// Writes tokens that storage refused earlier; errors are kept for the next try.
+    pub(crate) async fn save_unsaved(&self) {
+        let pending = {
+            let st = self.state();
+            st.unsaved
+                .then(|| (st.access.clone(), st.refresh.clone(), st.epoch))
+        };
+        if let Some((Some(access), refresh, epoch)) = pending {
+            if self.state().epoch == epoch {
+                let _ = self.write_tokens(&access, refresh.as_deref(), false).await;
+            }
+        }
+    }
+
+    /// `logout()`: held requests reject with LOGGED_OUT, the refresh in flight is discarded.
+    pub async fn logout(self: &Rc<Self>) -> Result<(), Error> {
+        self.check_alive()?;
+        self.new_epoch(Err(Error::new(
+            Code::LoggedOut,
+            "logout() ran while this request was waiting for a token refresh",
+        )));
+        self.forget_tokens();
+        {
+            let mut st = self.state_mut();
+            st.expired = false;
+            st.expired_sent = false;
+        }
+        let a = self.env.remove(Slot::Access).await;
+        let r = self.env.remove(Slot::Refresh).await;
+        self.env.dispatch(Action::LoggedOut);
+        a.and(r)
+    }
+
+    /// Ends the session after a definitive failure: tokens removed, `sessionExpired` once.
+    pub(crate) async fn expire_session(&self) {
+        self.forget_tokens();
+        let first = {
+            let mut st = self.state_mut();
+            st.expired = true;
+            !std::mem::replace(&mut st.expired_sent, true)
+        };
+        // Removal failures leave nothing usable in memory; the next start cleans up or reuses.
+        let _ = self.env.remove(Slot::Access).await;
+        let _ = self.env.remove(Slot::Refresh).await;
+        if first {
+            self.env.dispatch(Action::SessionExpired);
+        }
+    }
+
+    /// `dispose()`: held requests reject with LOGGED_OUT; tokens are kept.
+    pub fn dispose(&self) {
+        self.new_epoch(Err(Error::new(
+            Code::LoggedOut,
+            "the client was disposed while this request was waiting",
+        )));
+        self.state_mut().disposed = true;
+    }
+
+    pub(crate) fn check_alive(&self) -> Result<(), Error> {
+        if self.state().disposed {
+            Err(Error::new(
+                Code::LoggedOut,
+                "this client was disposed; create a new one",
+            ))
+        } else {
+            Ok(())
+        }
+    }
+
+    /// `session()`.
+    pub fn session(&self) -> Session<E::Claims> {
+        let st = self.state();
+        Session {
+            authenticated: st.access.is_some() || st.refresh.is_some(),
+            claims: st.info.claims.clone(),
+            expires_at: st.info.expires_at,
+        }
+    }
+
+    /// The error for a request that finds no session any more.
+    pub(crate) fn ended_error(&self) -> Error {
+        if self.state().expired {
+            Error::new(Code::SessionExpired, "the session expired; log in again")
+        } else {
+            Error::new(
+                Code::LoggedOut,
+                "logged out while this request was in flight",
+            )
+        }
+    }
+}

@@ -1,0 +1,191 @@
+//! What the client needs from its surroundings. `JsEnv` (`js_env.rs`) implements it with the
+//! JS fetch, storage and dispatch callbacks; native tests implement it with fakes, so the whole
+//! pipeline and refresh coordinator run under `cargo test`.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use crate::error::{Code, Error};
+
+/// A boxed local future.
+pub type Fut<T> = Pin<Box<dyn Future<Output = T>>>;
+
+/// Which token a storage operation is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Slot {
+    /// `${storageKey}.accessToken`
+    Access,
+    /// `${storageKey}.refreshToken`
+    Refresh,
+}
+
+/// A value read from storage.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Stored {
+    /// Nothing stored (`null` / `undefined`).
+    Missing,
+    /// A string; not yet checked for usability.
+    Text(String),
+    /// Something that is not a string.
+    NotText,
+}
+
+/// A token set from a refresh or a login.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct TokenSet {
+    /// The new access token.
+    pub access: String,
+    /// A new refresh token (rotation), or `None` to keep the old one.
+    pub refresh: Option<String>,
+    /// `expiresIn`, seconds, for tokens that are not JWTs.
+    pub expires_in: Option<f64>,
+}
+
+/// One refresh attempt's result, already classified.
+#[derive(Clone, Debug)]
+pub enum Attempt {
+    /// New tokens, with the server's `Date` (ms) when the response had one.
+    Tokens(TokenSet, Option<f64>),
+    /// The refresh token was refused (400/401/403, `null` from the function).
+    Definitive(Error),
+    /// Network error, timeout, 5xx, 429; with `Retry-After` in ms when given.
+    Transient(Error, Option<f64>),
+    /// A 2xx without a usable access token.
+    Unusable(Error),
+}
+
+/// What a token tells about itself, once decoded. `C` is the claims object handed to JS.
+#[derive(Clone, Debug, Default)]
+pub struct TokenInfo<C> {
+    /// The decoded payload, `None` for opaque tokens.
+    pub claims: Option<C>,
+    /// `exp` in ms.
+    pub expires_at: Option<f64>,
+    /// `iat` in ms.
+    pub issued_at: Option<f64>,
+}
+
+/// Why a refresh started.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reason {
+    /// Before sending: the token expires within the leeway, or only a refresh token is stored.
+    Expiring,
+    /// A response matched `refreshOn`.
+    Rejected,
+    /// `client.refresh()`.
+    Manual,
+    /// The auto-refresh timer.
+    Timer,
+}
+
+impl Reason {
+    /// As the action payload names it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Reason::Expiring => "expiring",
+            Reason::Rejected => "rejected",
+            Reason::Manual => "manual",
+            Reason::Timer => "timer",
+        }
+    }
+}
+
+/// A lifecycle action; never holds a token.
+#[derive(Clone, Debug)]
+pub enum Action<C> {
+    /// Storage was read at start.
+    Restored {
+        /// A token is stored.
+        authenticated: bool,
+        /// The access token's claims.
+        claims: Option<C>,
+        /// Its expiry, ms.
+        expires_at: Option<f64>,
+    },
+    /// `login()` stored new tokens.
+    LoggedIn {
+        /// Claims.
+        claims: Option<C>,
+        /// Expiry, ms.
+        expires_at: Option<f64>,
+    },
+    /// A refresh call started.
+    RefreshStarted(Reason),
+    /// New tokens are stored.
+    RefreshSucceeded {
+        /// Claims.
+        claims: Option<C>,
+        /// Expiry, ms.
+        expires_at: Option<f64>,
+        /// A new refresh token replaced the old one.
+        rotated: bool,
+    },
+    /// The refresh failed; `code` is what held requests reject with.
+    RefreshFailed {
+        /// The code.
+        code: Code,
+        /// The message.
+        message: String,
+        /// Tokens were kept.
+        transient: bool,
+    },
+    /// The session is over.
+    SessionExpired,
+    /// `logout()`.
+    LoggedOut,
+}
+
+/// The client's surroundings.
+pub trait Env: 'static {
+    /// A request prepared for sending (and resending).
+    type Request;
+    /// A response.
+    type Response;
+    /// Decoded claims as handed to listeners.
+    type Claims: Clone + 'static;
+
+    /// Device time, ms since the epoch.
+    fn now_ms(&self) -> f64;
+    /// A number in `[0, 1)` for jitter.
+    fn random(&self) -> f64;
+    /// Runs a task to completion in the background (the shared refresh).
+    fn spawn(&self, task: Fut<()>);
+    /// Resolves after `ms`.
+    fn sleep(&self, ms: f64) -> Fut<()>;
+
+    /// The request's absolute URL.
+    fn url(&self, request: &Self::Request) -> String;
+    /// Sends one attempt with `authorization` as the auth header's value (none: no header).
+    /// `attempt` is 0 for the first send, 1 for the resend.
+    fn send(
+        &self,
+        request: &Self::Request,
+        authorization: Option<String>,
+        attempt: u8,
+    ) -> Fut<Result<Self::Response, Error>>;
+    /// Resolves when the request's signal aborts, with the error to reject with; never resolves
+    /// for a request without a signal.
+    fn aborted(&self, request: &Self::Request) -> Fut<Error>;
+    /// The response's status.
+    fn status(&self, response: &Self::Response) -> u16;
+    /// The response's `Date` header, ms.
+    fn server_date(&self, response: &Self::Response) -> Option<f64>;
+    /// The `refreshOn` predicate's verdict, when the option is a function (`None`: use the status
+    /// list).
+    fn rejects(&self, response: &Self::Response) -> Option<Fut<bool>>;
+
+    /// One refresh attempt.
+    fn call_refresh(&self, refresh_token: String) -> Fut<Attempt>;
+    /// Decodes an access token.
+    fn inspect(&self, access_token: &str) -> TokenInfo<Self::Claims>;
+
+    /// Reads a slot.
+    fn load(&self, slot: Slot) -> Fut<Result<Stored, Error>>;
+    /// Writes a slot.
+    fn store(&self, slot: Slot, value: String) -> Fut<Result<(), Error>>;
+    /// Removes a slot.
+    fn remove(&self, slot: Slot) -> Fut<Result<(), Error>>;
+
+    /// Hands an action to `dispatch` and the listeners; never fails.
+    fn dispatch(&self, action: Action<Self::Claims>);
+}

@@ -1,0 +1,117 @@
+//! One request's way through the client (API.md, "What client.fetch does"): origin check, wait
+//! for a refresh in flight, refresh first when expiring, attach the token read at send time,
+//! send, judge the response, resend at most once.
+
+use std::rc::Rc;
+
+use crate::core::Core;
+use crate::env::{Env, Reason};
+use crate::error::Error;
+use crate::refresh::Outcome;
+use crate::shared::{select, Either, Shared};
+
+impl<E: Env> Core<E> {
+    /// `client.fetch`, after the JS shell has prepared the request.
+    pub async fn fetch(
+        self: &Rc<Self>,
+        request: E::Request,
+        auth: bool,
+    ) -> Result<E::Response, Error> {
+        self.check_alive()?;
+        if !auth || !self.config.allows(&self.env.url(&request)) {
+            return self.env.send(&request, None, 0).await;
+        }
+        self.save_unsaved().await;
+        self.ready_to_send(&request).await?;
+
+        let (authorization, generation) = self.authorization();
+        let response = self.send(&request, authorization.clone(), 0).await?;
+        if authorization.is_none() || !self.is_rejection(&response).await {
+            return Ok(response);
+        }
+
+        // Rejected. A token older than the current one: another request refreshed meanwhile.
+        let (has_refresh, current) = {
+            let st = self.state();
+            (st.refresh.is_some(), st.generation)
+        };
+        if generation == current && self.flight().is_none() {
+            if !has_refresh {
+                self.expire_session().await;
+                return Err(self.ended_error());
+            }
+            let outcome = self.join_or_start(Reason::Rejected);
+            self.wait(&outcome, &request).await?;
+        } else if let Some(outcome) = self.flight() {
+            self.wait(&outcome, &request).await?;
+        }
+        match self.authorization() {
+            (Some(authorization), _) => self.send(&request, Some(authorization), 1).await,
+            (None, _) => Err(self.ended_error()),
+        }
+    }
+
+    /// Steps 2 and 3: wait for a refresh in flight; refresh first when the token is expiring
+    /// or only a refresh token is stored.
+    async fn ready_to_send(self: &Rc<Self>, request: &E::Request) -> Result<(), Error> {
+        if let Some(outcome) = self.flight() {
+            self.wait(&outcome, request).await?;
+        }
+        if self.needs_refresh_first() {
+            let outcome = self.join_or_start(Reason::Expiring);
+            self.wait(&outcome, request).await?;
+        }
+        Ok(())
+    }
+
+    /// Waits for a refresh; the request's abort signal wins, leaving the refresh running.
+    async fn wait(&self, outcome: &Rc<Shared<Outcome>>, request: &E::Request) -> Outcome {
+        match select(outcome.wait(), self.env.aborted(request)).await {
+            Either::Left(result) => result,
+            Either::Right(abort) => Err(abort),
+        }
+    }
+
+    /// The header value from the token held now, and that token's generation.
+    fn authorization(&self) -> (Option<String>, u64) {
+        let st = self.state();
+        (
+            st.access.as_deref().map(|t| self.config.authorization(t)),
+            st.generation,
+        )
+    }
+
+    async fn send(
+        &self,
+        request: &E::Request,
+        authorization: Option<String>,
+        attempt: u8,
+    ) -> Result<E::Response, Error> {
+        let response = self.env.send(request, authorization, attempt).await?;
+        if let Some(date) = self.env.server_date(&response) {
+            let local = self.env.now_ms();
+            self.state_mut().clock.observe_date(date, local);
+        }
+        Ok(response)
+    }
+
+    async fn is_rejection(&self, response: &E::Response) -> bool {
+        match self.env.rejects(response) {
+            Some(verdict) => verdict.await,
+            None => self.config.refresh_on.contains(&self.env.status(response)),
+        }
+    }
+
+    /// `getAccessToken()`: a valid token, refreshing first when needed; `None` when logged out.
+    pub async fn access_token(self: &Rc<Self>) -> Result<Option<String>, Error> {
+        self.check_alive()?;
+        self.save_unsaved().await;
+        if let Some(outcome) = self.flight() {
+            outcome.wait().await?;
+        }
+        if self.needs_refresh_first() {
+            self.join_or_start(Reason::Expiring).wait().await?;
+        }
+        Ok(self.state().access.clone())
+    }
+}

@@ -1,0 +1,133 @@
+//! Small pure decisions: what counts as a usable token, when to refresh before sending, how long
+//! to back off, what a refresh endpoint's status means.
+
+/// A stored or received token is usable when it is a non-empty string without whitespace or
+/// control characters (anything else could not travel in a header anyway).
+///
+/// ```
+/// use authlane::policy::usable_token;
+/// assert!(usable_token("eyJhbGciOi.J9.x"));
+/// assert!(!usable_token(""));
+/// assert!(!usable_token("a b"));
+/// ```
+pub fn usable_token(token: &str) -> bool {
+    !token.is_empty() && !token.chars().any(|c| c.is_whitespace() || c.is_control())
+}
+
+/// What we know of an access token's lifetime, in server ms.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Lifetime {
+    /// `exp` (or the time `expiresIn` gave), server time.
+    pub expires_at: Option<f64>,
+    /// `iat`, server time.
+    pub issued_at: Option<f64>,
+}
+
+impl Lifetime {
+    /// The leeway actually used: the configured one, but never more than half the token's life,
+    /// so a token that lives shorter than the leeway is still used for half its life instead of
+    /// being refreshed on every request.
+    pub fn effective_leeway(&self, leeway_ms: f64) -> f64 {
+        match (self.expires_at, self.issued_at) {
+            (Some(exp), Some(iat)) if exp > iat => leeway_ms.min((exp - iat) / 2.0),
+            _ => leeway_ms,
+        }
+    }
+
+    /// True when the token expires within the (effective) leeway of `server_now`.
+    ///
+    /// ```
+    /// use authlane::policy::Lifetime;
+    /// let t = Lifetime { expires_at: Some(100_000.0), issued_at: Some(0.0) };
+    /// assert!(!t.expiring(10_000.0, 60_000.0));
+    /// assert!(t.expiring(50_000.0, 60_000.0)); // leeway capped at half the life: 50 s
+    /// ```
+    pub fn expiring(&self, server_now: f64, leeway_ms: f64) -> bool {
+        match self.expires_at {
+            Some(exp) => server_now >= exp - self.effective_leeway(leeway_ms),
+            None => false,
+        }
+    }
+}
+
+/// Backoff before retry number `attempt` (1 = the first retry): full jitter over an exponential
+/// ceiling, `random` in `[0, 1)`. A server's `Retry-After` sets a floor, within `max_ms`.
+///
+/// ```
+/// use authlane::policy::backoff_ms;
+/// assert_eq!(backoff_ms(1, 200.0, 5_000.0, 0.5, None), 100.0);
+/// assert_eq!(backoff_ms(10, 200.0, 5_000.0, 0.999, None).round(), 4995.0);
+/// assert_eq!(backoff_ms(1, 200.0, 5_000.0, 0.0, Some(3_000.0)), 3_000.0);
+/// ```
+pub fn backoff_ms(
+    attempt: u32,
+    base_ms: f64,
+    max_ms: f64,
+    random: f64,
+    retry_after_ms: Option<f64>,
+) -> f64 {
+    let exp = base_ms * 2f64.powi(attempt.saturating_sub(1).min(30) as i32);
+    let jittered = exp.min(max_ms) * random.clamp(0.0, 1.0);
+    match retry_after_ms {
+        Some(ra) if ra.is_finite() && ra > jittered => ra.min(max_ms),
+        _ => jittered,
+    }
+}
+
+/// What a refresh endpoint's HTTP status means.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RefreshStatus {
+    /// 2xx: look for tokens in the body.
+    Success,
+    /// 400, 401, 403: the refresh token is refused; the session is over.
+    Definitive,
+    /// Anything else (5xx, 429, and statuses that say nothing about the session): keep the
+    /// tokens, retry with backoff.
+    Transient,
+}
+
+/// Classifies a refresh endpoint's status.
+pub fn refresh_status(status: u16) -> RefreshStatus {
+    match status {
+        200..=299 => RefreshStatus::Success,
+        400 | 401 | 403 => RefreshStatus::Definitive,
+        _ => RefreshStatus::Transient,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_with_whitespace_or_controls_are_unusable() {
+        for bad in ["", " ", "a\tb", "a\nb", "x\u{0}", "\u{7f}", "a\u{a0}b"] {
+            assert!(!usable_token(bad), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn opaque_tokens_never_look_expiring() {
+        assert!(!Lifetime::default().expiring(f64::MAX, 60_000.0));
+    }
+
+    #[test]
+    fn refresh_status_table() {
+        assert_eq!(refresh_status(200), RefreshStatus::Success);
+        assert_eq!(refresh_status(204), RefreshStatus::Success);
+        for s in [400, 401, 403] {
+            assert_eq!(refresh_status(s), RefreshStatus::Definitive);
+        }
+        for s in [429, 500, 502, 503, 504, 404, 302] {
+            assert_eq!(refresh_status(s), RefreshStatus::Transient);
+        }
+    }
+
+    #[test]
+    fn backoff_grows_and_is_capped() {
+        let d: Vec<f64> = (1..=6)
+            .map(|a| backoff_ms(a, 200.0, 5_000.0, 1.0, None))
+            .collect();
+        assert_eq!(d, vec![200.0, 400.0, 800.0, 1_600.0, 3_200.0, 5_000.0]);
+    }
+}

@@ -1,0 +1,222 @@
+//! The single-flight refresh: at most one refresh call per client, whatever asks for it
+//! (requests before sending, rejected requests, `refresh()`, the timer). Every caller waits on
+//! the same [`Shared`] outcome; the flight is cleared on every exit path before waiters wake.
+
+use std::rc::Rc;
+
+use crate::core::Core;
+use crate::env::{Action, Attempt, Env, Reason};
+use crate::error::{Code, Error};
+use crate::policy::backoff_ms;
+use crate::shared::Shared;
+
+/// The outcome every waiter of one refresh gets.
+pub type Outcome = Result<(), Error>;
+
+/// A refresh in flight.
+pub(crate) struct Flight {
+    pub outcome: Rc<Shared<Outcome>>,
+}
+
+impl<E: Env> Core<E> {
+    /// The refresh in flight, to wait on.
+    pub(crate) fn flight(&self) -> Option<Rc<Shared<Outcome>>> {
+        self.state().flight.as_ref().map(|f| Rc::clone(&f.outcome))
+    }
+
+    /// Joins the refresh in flight or starts one.
+    pub(crate) fn join_or_start(self: &Rc<Self>, reason: Reason) -> Rc<Shared<Outcome>> {
+        if let Some(outcome) = self.flight() {
+            return outcome;
+        }
+        let outcome = Shared::new();
+        let epoch = {
+            let mut st = self.state_mut();
+            st.flight = Some(Flight {
+                outcome: Rc::clone(&outcome),
+            });
+            st.epoch
+        };
+        let core = Rc::clone(self);
+        let done = Rc::clone(&outcome);
+        self.env.spawn(Box::pin(async move {
+            core.env.dispatch(Action::RefreshStarted(reason));
+            let attempt = core.attempts(epoch).await;
+            core.finish(epoch, &done, attempt).await;
+        }));
+        outcome
+    }
+
+    /// True when a request should refresh before it is sent.
+    pub(crate) fn needs_refresh_first(&self) -> bool {
+        let now = self.server_now();
+        let st = self.state();
+        match (&st.access, &st.refresh) {
+            (None, Some(_)) => true,
+            (Some(_), Some(_)) => {
+                st.no_proactive_for != Some(st.generation)
+                    && st.lifetime.expiring(now, self.config.leeway_ms)
+            }
+            _ => false,
+        }
+    }
+
+    /// Calls the refresh endpoint, retrying transient failures with backoff. `None` when the
+    /// epoch changed meanwhile (the result would be discarded anyway).
+    async fn attempts(&self, epoch: u64) -> Option<Attempt> {
+        let retry = self.config.retry;
+        let mut n = 0;
+        loop {
+            n += 1;
+            let token = {
+                let st = self.state();
+                if st.epoch != epoch {
+                    return None;
+                }
+                st.refresh.clone()
+            };
+            let Some(token) = token else {
+                return Some(Attempt::Definitive(Error::new(
+                    Code::SessionExpired,
+                    "no refresh token is stored; log in again",
+                )));
+            };
+            match self.env.call_refresh(token).await {
+                Attempt::Transient(e, retry_after) if n < retry.attempts => {
+                    let delay = backoff_ms(
+                        n,
+                        retry.base_delay_ms,
+                        retry.max_delay_ms,
+                        self.env.random(),
+                        retry_after,
+                    );
+                    self.env.sleep(delay).await;
+                    drop(e);
+                }
+                other => return Some(other),
+            }
+        }
+    }
+
+    /// Applies a refresh's result and wakes its waiters, unless a login, logout or dispose
+    /// discarded it.
+    async fn finish(&self, epoch: u64, outcome: &Rc<Shared<Outcome>>, attempt: Option<Attempt>) {
+        let current = |core: &Self| core.state().epoch == epoch;
+        let Some(attempt) = attempt.filter(|_| current(self)) else {
+            return;
+        };
+        let result = match attempt {
+            Attempt::Tokens(tokens, date) => {
+                let old_refresh = self.state().refresh.clone();
+                let rotated = tokens.refresh.is_some() && tokens.refresh != old_refresh;
+                let refresh = tokens.refresh.clone().or(old_refresh);
+                self.adopt_access(&tokens.access, tokens.expires_in, date, true);
+                self.state_mut().refresh = refresh.clone();
+                let written = self
+                    .write_tokens(&tokens.access, refresh.as_deref(), false)
+                    .await;
+                if !current(self) {
+                    return;
+                }
+                let s = self.session();
+                self.env.dispatch(Action::RefreshSucceeded {
+                    claims: s.claims,
+                    expires_at: s.expires_at,
+                    rotated,
+                });
+                written.map_err(|e| {
+                    Error::new(
+                        Code::StorageError,
+                        format!("the refreshed tokens could not be stored: {}", e.message()),
+                    )
+                    .caused_by(e)
+                })
+            }
+            Attempt::Definitive(e) => {
+                let err = Error::new(
+                    Code::SessionExpired,
+                    format!("the session expired: {}", e.message()),
+                )
+                .caused_by(e);
+                self.clear_flight(outcome);
+                self.failed(&err, false);
+                self.expire_session().await;
+                outcome.complete(Err(err));
+                return;
+            }
+            Attempt::Transient(e, _) => {
+                let err = Error::new(
+                    Code::RefreshFailed,
+                    format!(
+                        "the token refresh failed: {}; the next request tries again",
+                        e.message()
+                    ),
+                )
+                .caused_by(e);
+                self.failed(&err, true);
+                Err(err)
+            }
+            Attempt::Unusable(e) => {
+                self.failed(&e, true);
+                Err(e)
+            }
+        };
+        self.clear_flight(outcome);
+        outcome.complete(result);
+    }
+
+    fn failed(&self, err: &Error, transient: bool) {
+        self.env.dispatch(Action::RefreshFailed {
+            code: err.code(),
+            message: err.message().to_string(),
+            transient,
+        });
+    }
+
+    fn clear_flight(&self, outcome: &Rc<Shared<Outcome>>) {
+        let mut st = self.state_mut();
+        if st
+            .flight
+            .as_ref()
+            .is_some_and(|f| Rc::ptr_eq(&f.outcome, outcome))
+        {
+            st.flight = None;
+        }
+    }
+
+    /// `refresh()`: forces a refresh, joining one in flight.
+    pub async fn force_refresh(self: &Rc<Self>) -> Outcome {
+        self.check_alive()?;
+        let logged_in = {
+            let st = self.state();
+            st.access.is_some() || st.refresh.is_some()
+        };
+        if !logged_in && self.flight().is_none() {
+            return Err(Error::new(Code::SessionExpired, "refresh(): not logged in"));
+        }
+        self.join_or_start(Reason::Manual).wait().await
+    }
+
+    /// One auto-refresh check: starts a refresh when the token is expiring. Returns the ms until
+    /// the next check is due (at most 30 s; timestamps decide, so a device that slept refreshes
+    /// on its first tick after waking).
+    pub fn tick(self: &Rc<Self>) -> f64 {
+        const MAX_MS: f64 = 30_000.0;
+        if self.state().disposed {
+            return MAX_MS;
+        }
+        if self.flight().is_none() && self.needs_refresh_first() {
+            let _ = self.join_or_start(Reason::Timer);
+            return MAX_MS;
+        }
+        let now = self.server_now();
+        let st = self.state();
+        match st.lifetime.expires_at {
+            Some(exp) if st.refresh.is_some() => {
+                let due = exp - st.lifetime.effective_leeway(self.config.leeway_ms) - now;
+                due.clamp(1_000.0, MAX_MS)
+            }
+            _ => MAX_MS,
+        }
+    }
+}

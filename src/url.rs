@@ -1,0 +1,172 @@
+//! URL resolution and origins, in pure Rust: React Native's `URL` is partial, and the origin
+//! check must not depend on the engine.
+
+/// Resolves `input` against `base` the way `new URL(input, base)` does for the forms apps use:
+/// absolute (`https://…`), scheme-relative (`//host/…`), absolute path (`/…`), query (`?…`),
+/// fragment and relative path. `None` when `input` is relative and there is no usable base.
+///
+/// ```
+/// use authlane::url::resolve;
+/// assert_eq!(resolve(Some("https://api.example.com/v1/"), "users").as_deref(), Some("https://api.example.com/v1/users"));
+/// assert_eq!(resolve(Some("https://api.example.com/v1/x"), "/login").as_deref(), Some("https://api.example.com/login"));
+/// ```
+pub fn resolve(base: Option<&str>, input: &str) -> Option<String> {
+    let input = input.trim();
+    if scheme_of(input).is_some() {
+        return Some(input.to_string());
+    }
+    let base = base?;
+    let scheme = scheme_of(base)?;
+    let rest = base.get(scheme.len() + 1..)?;
+    let authority_end = rest
+        .strip_prefix("//")
+        .map(|r| 2 + r.find(['/', '?', '#']).unwrap_or(r.len()))
+        .unwrap_or(0);
+    let (authority, path_etc) = rest.split_at(authority_end);
+    let path = path_etc.split(['?', '#']).next().unwrap_or("");
+    let origin = format!("{scheme}:{authority}");
+    Some(if input.starts_with("//") {
+        format!("{scheme}:{input}")
+    } else if input.starts_with('/') {
+        format!("{origin}{input}")
+    } else if input.starts_with('?') {
+        format!("{origin}{path}{input}")
+    } else if input.starts_with('#') || input.is_empty() {
+        let without_fragment = base.split('#').next().unwrap_or(base);
+        format!("{without_fragment}{input}")
+    } else {
+        let dir = path
+            .rfind('/')
+            .map(|i| path.get(..=i).unwrap_or("/"))
+            .unwrap_or("/");
+        format!("{origin}{dir}{input}")
+    })
+}
+
+/// The origin of an absolute URL, normalised: lower-case scheme and host, no user info, the
+/// default port (80 for http, 443 for https) dropped. `None` for anything that is not an
+/// absolute http(s) URL with a host.
+///
+/// ```
+/// use authlane::url::origin;
+/// assert_eq!(origin("HTTPS://User@API.Example.com:443/x?y").as_deref(), Some("https://api.example.com"));
+/// assert_eq!(origin("http://127.0.0.1:8080/").as_deref(), Some("http://127.0.0.1:8080"));
+/// ```
+pub fn origin(url: &str) -> Option<String> {
+    let scheme = scheme_of(url)?.to_ascii_lowercase();
+    let default_port = match scheme.as_str() {
+        "http" => "80",
+        "https" => "443",
+        _ => return None,
+    };
+    let rest = url.get(scheme.len() + 1..)?.strip_prefix("//")?;
+    let authority = rest.split(['/', '?', '#', '\\']).next().unwrap_or("");
+    let host_port = authority.rsplit('@').next().unwrap_or("");
+    let (host, port) = split_port(host_port)?;
+    if host.is_empty()
+        || !host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-._[]:".contains(c))
+    {
+        return None;
+    }
+    let host = host.to_ascii_lowercase();
+    Some(match port {
+        Some(p) if p != default_port => format!("{scheme}://{host}:{p}"),
+        _ => format!("{scheme}://{host}"),
+    })
+}
+
+fn split_port(host_port: &str) -> Option<(&str, Option<&str>)> {
+    let colon = if host_port.starts_with('[') {
+        let close = host_port.find(']')?;
+        host_port.get(close + 1..)?.find(':').map(|i| i + close + 1)
+    } else {
+        host_port.rfind(':')
+    };
+    let Some(colon) = colon else {
+        return Some((host_port, None));
+    };
+    let host = host_port.get(..colon)?;
+    let port = host_port.get(colon + 1..)?;
+    if port.is_empty() {
+        return Some((host, None));
+    }
+    if port.len() > 5 || !port.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let trimmed = port.trim_start_matches('0');
+    Some((host, Some(if trimmed.is_empty() { "0" } else { trimmed })))
+}
+
+fn scheme_of(url: &str) -> Option<&str> {
+    let colon = url.find(':')?;
+    let scheme = url.get(..colon)?;
+    let mut chars = scheme.chars();
+    let first = chars.next()?;
+    (first.is_ascii_alphabetic() && chars.all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c)))
+        .then_some(scheme)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resolves_like_new_url() {
+        let base = Some("https://a.example/v1/items?x=1#f");
+        let cases = [
+            ("https://b.example/z", "https://b.example/z"),
+            ("//c.example/p", "https://c.example/p"),
+            ("/root", "https://a.example/root"),
+            ("sub/1", "https://a.example/v1/sub/1"),
+            ("?q=2", "https://a.example/v1/items?q=2"),
+            ("#g", "https://a.example/v1/items?x=1#g"),
+        ];
+        for (input, want) in cases {
+            assert_eq!(resolve(base, input).as_deref(), Some(want), "{input}");
+        }
+        assert_eq!(
+            resolve(Some("http://h:8080"), "x").as_deref(),
+            Some("http://h:8080/x")
+        );
+        assert_eq!(resolve(None, "/x"), None);
+    }
+
+    #[test]
+    fn origin_treats_scheme_host_and_port_as_distinct() {
+        assert_eq!(
+            origin("https://a.example").as_deref(),
+            Some("https://a.example")
+        );
+        assert_eq!(
+            origin("https://a.example:8443/").as_deref(),
+            Some("https://a.example:8443")
+        );
+        assert_eq!(
+            origin("http://a.example:80/").as_deref(),
+            Some("http://a.example")
+        );
+        assert_eq!(
+            origin("http://[::1]:3000/x").as_deref(),
+            Some("http://[::1]:3000")
+        );
+        assert_ne!(origin("http://a.example"), origin("https://a.example"));
+        // user info cannot smuggle another host in
+        assert_eq!(
+            origin("https://a.example@evil.example/").as_deref(),
+            Some("https://evil.example")
+        );
+        for bad in [
+            "*",
+            "a.example",
+            "ftp://a.example",
+            "https://",
+            "https://a b",
+            "https://a:99999",
+            "javascript:x",
+        ] {
+            assert_eq!(origin(bad), None, "{bad}");
+        }
+    }
+}

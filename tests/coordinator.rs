@@ -1,0 +1,499 @@
+//! The refresh coordinator and request pipeline, natively, against a fake world: single flight
+//! under many seeded interleavings, the straggler rule, resend-once, the outcome table, logout and
+//! login during a refresh, abort of one waiter, clock skew.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+#[path = "native/fake.rs"]
+mod fake;
+
+use std::rc::Rc;
+
+use authlane::config::Config;
+use authlane::core::Core;
+use authlane::env::TokenSet;
+use authlane::error::{Code, Error};
+use fake::{world, FakeEnv, RefreshPlan, Req, W};
+use futures::executor::LocalPool;
+use futures::task::LocalSpawnExt;
+
+const API: &str = "https://api.example";
+
+struct Harness {
+    pool: LocalPool,
+    core: Rc<Core<FakeEnv>>,
+    w: W,
+}
+
+/// A client logged in with an access token living `ttl_ms` (negative: expired) and a refresh token.
+fn harness(seed: u64, ttl_ms: f64) -> Harness {
+    let pool = LocalPool::new();
+    let w = world(seed);
+    let (access, refresh) = {
+        let mut world = w.borrow_mut();
+        (world.issue_access(ttl_ms), world.issue_refresh())
+    };
+    {
+        let mut world = w.borrow_mut();
+        world.storage.insert("authlane.accessToken", access);
+        world.storage.insert("authlane.refreshToken", refresh);
+    }
+    let config = Config {
+        allowed_origins: vec![API.into()],
+        ..Config::default()
+    };
+    let core = Core::new(
+        FakeEnv {
+            world: w.clone(),
+            spawner: pool.spawner(),
+        },
+        config,
+    );
+    let mut h = Harness { pool, core, w };
+    let c = h.core.clone();
+    h.pool.run_until(async move { c.start().await }).unwrap();
+    h
+}
+
+type Results = Rc<std::cell::RefCell<Vec<(usize, Result<u16, Error>)>>>;
+
+impl Harness {
+    /// Fires `n` requests at once, runs everything to completion, returns each result.
+    fn burst(&mut self, n: usize, url: &str) -> Vec<(usize, Result<u16, Error>)> {
+        let results: Results = Default::default();
+        let first = self
+            .w
+            .borrow()
+            .sent
+            .iter()
+            .map(|s| s.request + 1)
+            .max()
+            .unwrap_or(0);
+        for id in first..first + n {
+            let core = self.core.clone();
+            let results = results.clone();
+            let url = url.to_string();
+            self.pool
+                .spawner()
+                .spawn_local(async move {
+                    let r = core.fetch(Req { id, url }, true).await.map(|r| r.status);
+                    results.borrow_mut().push((id, r));
+                })
+                .unwrap();
+        }
+        self.pool.run_until_stalled();
+        let out = results
+            .borrow()
+            .iter()
+            .map(|(i, r)| (*i, r.clone()))
+            .collect::<Vec<_>>();
+        assert_eq!(out.len(), n, "every request settles");
+        out
+    }
+
+    fn sends_of(&self, id: usize) -> Vec<(Option<String>, u8)> {
+        self.w
+            .borrow()
+            .sent
+            .iter()
+            .filter(|s| s.request == id)
+            .map(|s| (s.authorization.clone(), s.attempt))
+            .collect()
+    }
+
+    fn check_invariants(&self) {
+        let w = self.w.borrow();
+        assert!(
+            w.max_inflight_refresh <= 1,
+            "never more than one refresh in flight"
+        );
+        let mut counts = std::collections::HashMap::new();
+        for s in &w.sent {
+            *counts.entry(s.request).or_insert(0) += 1;
+            if !s.url.starts_with(API) {
+                assert_eq!(s.authorization, None, "no header to a foreign origin");
+            }
+        }
+        assert!(
+            counts.values().all(|&c| c <= 2),
+            "no request is sent more than twice"
+        );
+        assert!(w.has_action("SessionExpired") <= 1);
+    }
+}
+
+fn code(r: &Result<u16, Error>) -> Option<Code> {
+    r.as_ref().err().map(Error::code)
+}
+
+#[test]
+fn one_refresh_for_many_expired_requests_under_many_interleavings() {
+    for seed in 0..300 {
+        for n in [2, 5, 100] {
+            let mut h = harness(seed, -1_000.0);
+            let results = h.burst(n, &format!("{API}/items"));
+            assert!(
+                results.iter().all(|(_, r)| r.as_ref().ok() == Some(&200)),
+                "seed {seed}: {results:?}"
+            );
+            assert_eq!(h.w.borrow().refresh_count(), 1, "seed {seed} n {n}");
+            h.check_invariants();
+        }
+    }
+}
+
+#[test]
+fn one_refresh_for_many_rejected_requests_and_stragglers_resend_without_refresh() {
+    for seed in 0..300 {
+        let mut h = harness(seed, 900_000.0);
+        h.w.borrow_mut().revoke_all_access();
+        let results = h.burst(20, &format!("{API}/items"));
+        assert!(
+            results.iter().all(|(_, r)| r.as_ref().ok() == Some(&200)),
+            "seed {seed}: {results:?}"
+        );
+        assert_eq!(h.w.borrow().refresh_count(), 1, "seed {seed}");
+        let new_token = format!("Bearer {}", h.w.borrow().storage["authlane.accessToken"]);
+        let mut resent = 0;
+        for (id, _) in &results {
+            let sends = h.sends_of(*id);
+            match sends.as_slice() {
+                // started after the refresh: sent once, with the new token
+                [(first, 0)] => assert_eq!(
+                    first.as_deref(),
+                    Some(new_token.as_str()),
+                    "seed {seed} request {id}"
+                ),
+                // rejected with the old token, resent once with the new one
+                [(first, 0), (second, 1)] => {
+                    assert_ne!(first, second, "seed {seed} request {id}");
+                    assert_eq!(second.as_deref(), Some(new_token.as_str()));
+                    resent += 1;
+                }
+                other => panic!("seed {seed} request {id}: {other:?}"),
+            }
+        }
+        assert!(resent >= 1, "seed {seed}");
+        h.check_invariants();
+    }
+}
+
+#[test]
+fn a_second_rejection_is_returned_as_is() {
+    let mut h = harness(1, 900_000.0);
+    h.w.borrow_mut().revoke_all_access();
+    h.w.borrow_mut().plans.push_back(RefreshPlan::Rotate);
+    h.w.borrow_mut().ttl_ms = -5.0; // the refreshed token is already dead too
+    let results = h.burst(1, &format!("{API}/x"));
+    assert_eq!(results[0].1.as_ref().ok(), Some(&401));
+    assert_eq!(h.sends_of(0).len(), 2);
+    assert_eq!(h.w.borrow().refresh_count(), 1);
+}
+
+#[test]
+fn foreign_origins_get_no_header_and_never_wait() {
+    let mut h = harness(3, -1_000.0);
+    let results = h.burst(3, "https://other.example/x");
+    assert!(results.iter().all(|(_, r)| r.as_ref().ok() == Some(&401)));
+    assert_eq!(h.w.borrow().refresh_count(), 0);
+    h.check_invariants();
+}
+
+#[test]
+fn definitive_failure_expires_the_session_once_and_removes_tokens() {
+    for seed in 0..50 {
+        let mut h = harness(seed, -1_000.0);
+        h.w.borrow_mut().plans.push_back(RefreshPlan::Definitive);
+        let results = h.burst(10, &format!("{API}/x"));
+        assert!(
+            results
+                .iter()
+                .all(|(_, r)| code(r) == Some(Code::SessionExpired)),
+            "{results:?}"
+        );
+        let w = h.w.borrow();
+        assert!(w.storage.is_empty(), "tokens removed");
+        assert_eq!(w.has_action("SessionExpired"), 1);
+        assert_eq!(w.has_action("RefreshFailed"), 1);
+        assert_eq!(w.refresh_count(), 1);
+    }
+}
+
+#[test]
+fn transient_failure_retries_keeps_tokens_and_the_next_request_tries_again() {
+    let mut h = harness(7, -1_000.0);
+    for _ in 0..3 {
+        h.w.borrow_mut().plans.push_back(RefreshPlan::Transient);
+    }
+    let results = h.burst(5, &format!("{API}/x"));
+    assert!(
+        results
+            .iter()
+            .all(|(_, r)| code(r) == Some(Code::RefreshFailed)),
+        "{results:?}"
+    );
+    assert_eq!(
+        h.w.borrow().refresh_count(),
+        3,
+        "attempts = 3, the first included"
+    );
+    assert_eq!(h.w.borrow().storage.len(), 2, "tokens kept");
+    assert_eq!(h.w.borrow().has_action("SessionExpired"), 0);
+    let results = h.burst(5, &format!("{API}/x"));
+    assert!(results.iter().all(|(_, r)| r.as_ref().ok() == Some(&200)));
+    assert_eq!(h.w.borrow().refresh_count(), 4);
+}
+
+#[test]
+fn unusable_refresh_response_is_bad_refresh_response() {
+    let mut h = harness(8, -1_000.0);
+    h.w.borrow_mut().plans.push_back(RefreshPlan::Garbage);
+    let results = h.burst(3, &format!("{API}/x"));
+    assert!(results
+        .iter()
+        .all(|(_, r)| code(r) == Some(Code::BadRefreshResponse)));
+    assert_eq!(h.w.borrow().storage.len(), 2);
+}
+
+#[test]
+fn rotation_writes_both_tokens_before_any_resend() {
+    let mut h = harness(9, -1_000.0);
+    h.burst(4, &format!("{API}/x"));
+    let w = h.w.borrow();
+    let new_access = w.storage["authlane.accessToken"].clone();
+    assert!(w.writes_after.contains(&"authlane.refreshToken"));
+    assert!(w
+        .sent
+        .iter()
+        .all(|s| s.authorization.as_deref() == Some(&format!("Bearer {new_access}"))));
+    assert_eq!(w.has_action("RefreshSucceeded"), 1);
+    assert!(w.actions.iter().any(|a| a.contains("rotated: true")));
+}
+
+#[test]
+fn logout_during_refresh_rejects_held_requests_and_nothing_is_written_after() {
+    for seed in 0..50 {
+        let mut h = harness(seed, -1_000.0);
+        let gate = h.w.borrow_mut().close_gate();
+        let results: Results = Default::default();
+        for id in 0..5 {
+            let (core, results) = (h.core.clone(), results.clone());
+            h.pool
+                .spawner()
+                .spawn_local(async move {
+                    let r = core
+                        .fetch(
+                            Req {
+                                id,
+                                url: format!("{API}/x"),
+                            },
+                            true,
+                        )
+                        .await
+                        .map(|r| r.status);
+                    results.borrow_mut().push((id, r));
+                })
+                .unwrap();
+        }
+        h.pool.run_until_stalled();
+        assert_eq!(h.w.borrow().refresh_count(), 1);
+        let core = h.core.clone();
+        h.pool
+            .spawner()
+            .spawn_local(async move { core.logout().await.unwrap() })
+            .unwrap();
+        h.pool.run_until_stalled();
+        gate.complete(());
+        h.pool.run_until_stalled();
+        let results = results.borrow();
+        assert_eq!(results.len(), 5);
+        assert!(
+            results
+                .iter()
+                .all(|(_, r)| code(r) == Some(Code::LoggedOut)),
+            "{results:?}"
+        );
+        assert!(
+            h.w.borrow().sent.is_empty(),
+            "held requests were never sent"
+        );
+        assert!(
+            h.w.borrow().storage.is_empty(),
+            "seed {seed}: nothing written after logout"
+        );
+        assert_eq!(h.core.session().authenticated, false);
+    }
+}
+
+#[test]
+fn login_during_refresh_wins_over_the_late_result() {
+    let mut h = harness(11, -1_000.0);
+    let gate = h.w.borrow_mut().close_gate();
+    let results: Results = Default::default();
+    let (core, r2) = (h.core.clone(), results.clone());
+    h.pool
+        .spawner()
+        .spawn_local(async move {
+            let r = core
+                .fetch(
+                    Req {
+                        id: 0,
+                        url: format!("{API}/x"),
+                    },
+                    true,
+                )
+                .await
+                .map(|r| r.status);
+            r2.borrow_mut().push((0, r));
+        })
+        .unwrap();
+    h.pool.run_until_stalled();
+    let (fresh, fresh_refresh) = {
+        let mut w = h.w.borrow_mut();
+        (w.issue_access(900_000.0), w.issue_refresh())
+    };
+    let core = h.core.clone();
+    let tokens = TokenSet {
+        access: fresh.clone(),
+        refresh: Some(fresh_refresh.clone()),
+        expires_in: None,
+    };
+    h.pool
+        .spawner()
+        .spawn_local(async move { core.login(tokens).await.unwrap() })
+        .unwrap();
+    h.pool.run_until_stalled();
+    gate.complete(());
+    h.pool.run_until_stalled();
+    assert_eq!(h.w.borrow().refresh_count(), 1);
+    let w = h.w.borrow();
+    assert_eq!(
+        w.storage["authlane.accessToken"], fresh,
+        "the late refresh did not overwrite the login"
+    );
+    assert_eq!(w.storage["authlane.refreshToken"], fresh_refresh);
+    assert_eq!(results.borrow()[0].1.as_ref().ok(), Some(&200));
+}
+
+#[test]
+fn aborting_one_waiter_leaves_the_shared_refresh_running() {
+    let mut h = harness(12, -1_000.0);
+    let gate = h.w.borrow_mut().close_gate();
+    let results: Results = Default::default();
+    for id in 0..3 {
+        let (core, results) = (h.core.clone(), results.clone());
+        h.pool
+            .spawner()
+            .spawn_local(async move {
+                let r = core
+                    .fetch(
+                        Req {
+                            id,
+                            url: format!("{API}/x"),
+                        },
+                        true,
+                    )
+                    .await
+                    .map(|r| r.status);
+                results.borrow_mut().push((id, r));
+            })
+            .unwrap();
+    }
+    h.pool.run_until_stalled();
+    let abort =
+        h.w.borrow_mut()
+            .aborts
+            .entry(1)
+            .or_insert_with(authlane::shared::Shared::new)
+            .clone();
+    abort.complete(Error::new(Code::Thrown, "AbortError"));
+    h.pool.run_until_stalled();
+    assert_eq!(
+        results.borrow().len(),
+        1,
+        "only the aborted request settled so far"
+    );
+    gate.complete(());
+    h.pool.run_until_stalled();
+    let results = results.borrow();
+    let by_id = |id| results.iter().find(|(i, _)| *i == id).unwrap().1.clone();
+    assert_eq!(code(&by_id(1)), Some(Code::Thrown));
+    assert_eq!(by_id(0).ok(), Some(200));
+    assert_eq!(by_id(2).ok(), Some(200));
+    assert_eq!(h.w.borrow().refresh_count(), 1);
+    assert!(
+        h.sends_of(1).is_empty(),
+        "the aborted request was never sent"
+    );
+}
+
+#[test]
+fn a_device_clock_ten_minutes_off_causes_no_refresh_loop() {
+    for skew in [-600_000.0, 600_000.0] {
+        let mut h = harness(13, 900_000.0);
+        h.w.borrow_mut().skew_ms = skew;
+        // The stored token was issued in server time; a refresh teaches the clock its offset.
+        let fresh = h.w.borrow_mut().issue_access(900_000.0);
+        let refresh = h.w.borrow_mut().issue_refresh();
+        let core = h.core.clone();
+        h.pool.run_until(async move {
+            core.login(TokenSet {
+                access: fresh,
+                refresh: Some(refresh),
+                expires_in: None,
+            })
+            .await
+            .unwrap()
+        });
+        for _ in 0..5 {
+            let results = h.burst(10, &format!("{API}/x"));
+            assert!(results.iter().all(|(_, r)| r.as_ref().ok() == Some(&200)));
+        }
+        assert_eq!(h.w.borrow().refresh_count(), 0, "skew {skew}");
+    }
+}
+
+#[test]
+fn a_token_shorter_than_the_leeway_is_not_refreshed_on_every_request() {
+    let mut h = harness(14, -1_000.0);
+    h.w.borrow_mut().ttl_ms = 20_000.0; // leeway is 60 s
+    for _ in 0..10 {
+        h.burst(3, &format!("{API}/x"));
+    }
+    assert_eq!(h.w.borrow().refresh_count(), 1);
+}
+
+#[test]
+fn access_token_without_refresh_token_ends_the_session_on_rejection() {
+    let mut h = harness(15, 900_000.0);
+    h.w.borrow_mut().storage.remove("authlane.refreshToken");
+    let core = h.core.clone();
+    h.pool.run_until(async move { core.start().await }).unwrap();
+    h.w.borrow_mut().revoke_all_access();
+    let results = h.burst(2, &format!("{API}/x"));
+    assert!(
+        results
+            .iter()
+            .all(|(_, r)| code(r) == Some(Code::SessionExpired)),
+        "{results:?}"
+    );
+    assert_eq!(h.w.borrow().has_action("SessionExpired"), 1);
+    assert!(h.w.borrow().storage.is_empty());
+}
+
+#[test]
+fn no_tokens_at_all_sends_without_header_and_returns_the_response() {
+    let mut h = harness(16, 900_000.0);
+    let core = h.core.clone();
+    h.pool
+        .run_until(async move { core.logout().await })
+        .unwrap();
+    let results = h.burst(2, &format!("{API}/x"));
+    assert!(results.iter().all(|(_, r)| r.as_ref().ok() == Some(&401)));
+    assert_eq!(h.w.borrow().refresh_count(), 0);
+    assert!(h.sends_of(results[0].0).iter().all(|(a, _)| a.is_none()));
+}

@@ -1,0 +1,341 @@
+//! A fake world for the core: a server that knows which tokens are valid, storage, a clock, and
+//! a seeded scheduler that makes every network call and sleep take a random number of polls, so
+//! each seed is a different interleaving, replayable.
+
+use std::cell::RefCell;
+use std::collections::{HashMap, VecDeque};
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::task::{Context, Poll};
+
+use authlane::env::{Action, Attempt, Env, Fut, Slot, Stored, TokenInfo, TokenSet};
+use authlane::error::{Code, Error};
+use authlane::shared::Shared;
+use futures::executor::LocalSpawner;
+use futures::task::LocalSpawnExt;
+
+/// What the refresh endpoint does next.
+#[derive(Clone, Debug)]
+pub enum RefreshPlan {
+    Rotate,
+    Definitive,
+    Transient,
+    Garbage,
+}
+
+pub struct Sent {
+    pub request: usize,
+    pub authorization: Option<String>,
+    pub attempt: u8,
+    pub url: String,
+}
+
+pub struct World {
+    pub rng: u64,
+    pub local_ms: f64,
+    /// server time = local + skew
+    pub skew_ms: f64,
+    pub ttl_ms: f64,
+    pub next_token: u64,
+    pub valid: HashMap<String, (f64, f64)>, // access -> (iat, exp), server ms, as the server judges
+    pub issued: HashMap<String, (f64, f64)>, // what the token itself says
+    /// While set, refresh calls wait for it: lets a test act while a refresh is in flight.
+    pub gate: Option<Rc<Shared<()>>>,
+    pub refresh_valid: Vec<String>,
+    pub plans: VecDeque<RefreshPlan>,
+    pub refresh_calls: usize,
+    pub sent: Vec<Sent>,
+    pub storage: HashMap<&'static str, String>,
+    pub storage_fails: bool,
+    pub writes_after: Vec<&'static str>,
+    pub actions: Vec<String>,
+    pub aborts: HashMap<usize, Rc<Shared<Error>>>,
+    pub inflight_refresh: usize,
+    pub max_inflight_refresh: usize,
+}
+
+pub type W = Rc<RefCell<World>>;
+
+pub fn world(seed: u64) -> W {
+    Rc::new(RefCell::new(World {
+        rng: seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1,
+        local_ms: 1_700_000_000_000.0,
+        skew_ms: 0.0,
+        ttl_ms: 900_000.0,
+        next_token: 0,
+        valid: HashMap::new(),
+        issued: HashMap::new(),
+        gate: None,
+        refresh_valid: Vec::new(),
+        plans: VecDeque::new(),
+        refresh_calls: 0,
+        sent: Vec::new(),
+        storage: HashMap::new(),
+        storage_fails: false,
+        writes_after: Vec::new(),
+        actions: Vec::new(),
+        aborts: HashMap::new(),
+        inflight_refresh: 0,
+        max_inflight_refresh: 0,
+    }))
+}
+
+impl World {
+    pub fn rand(&mut self, n: u64) -> u64 {
+        self.rng ^= self.rng << 13;
+        self.rng ^= self.rng >> 7;
+        self.rng ^= self.rng << 17;
+        self.rng % n.max(1)
+    }
+    pub fn server_now(&self) -> f64 {
+        self.local_ms + self.skew_ms
+    }
+    /// Issues an access token living `ttl_ms` from server time now (negative: already expired).
+    pub fn issue_access(&mut self, ttl_ms: f64) -> String {
+        self.next_token += 1;
+        let t = format!("acc{}", self.next_token);
+        let now = self.server_now();
+        self.valid.insert(t.clone(), (now, now + ttl_ms));
+        self.issued.insert(t.clone(), (now, now + ttl_ms));
+        t
+    }
+    pub fn issue_refresh(&mut self) -> String {
+        self.next_token += 1;
+        let t = format!("ref{}", self.next_token);
+        self.refresh_valid.push(t.clone());
+        t
+    }
+    pub fn revoke_all_access(&mut self) {
+        self.valid.values_mut().for_each(|v| v.1 = f64::MIN);
+    }
+    /// Holds every refresh call until the returned gate is completed.
+    pub fn close_gate(&mut self) -> Rc<Shared<()>> {
+        let gate = Shared::new();
+        self.gate = Some(gate.clone());
+        gate
+    }
+    pub fn refresh_count(&self) -> usize {
+        self.refresh_calls
+    }
+    pub fn has_action(&self, a: &str) -> usize {
+        self.actions.iter().filter(|x| x.starts_with(a)).count()
+    }
+}
+
+/// Pending for a seeded number of polls; advances the fake clock a little each time.
+struct Delay {
+    world: W,
+    left: u64,
+}
+
+impl Future for Delay {
+    type Output = ();
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.left == 0 {
+            return Poll::Ready(());
+        }
+        self.left -= 1;
+        self.world.borrow_mut().local_ms += 1.0;
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    }
+}
+
+fn delay(world: &W, max_polls: u64) -> Delay {
+    let left = world.borrow_mut().rand(max_polls + 1);
+    Delay {
+        world: world.clone(),
+        left,
+    }
+}
+
+pub struct FakeEnv {
+    pub world: W,
+    pub spawner: LocalSpawner,
+}
+
+pub struct Req {
+    pub id: usize,
+    pub url: String,
+}
+
+pub struct Resp {
+    pub status: u16,
+}
+
+fn key(slot: Slot) -> &'static str {
+    match slot {
+        Slot::Access => "authlane.accessToken",
+        Slot::Refresh => "authlane.refreshToken",
+    }
+}
+
+impl Env for FakeEnv {
+    type Request = Req;
+    type Response = Resp;
+    type Claims = String;
+
+    fn now_ms(&self) -> f64 {
+        self.world.borrow().local_ms
+    }
+    fn random(&self) -> f64 {
+        self.world.borrow_mut().rand(1000) as f64 / 1000.0
+    }
+    fn spawn(&self, task: Fut<()>) {
+        let _ = self.spawner.spawn_local(task);
+    }
+    fn sleep(&self, ms: f64) -> Fut<()> {
+        let w = self.world.clone();
+        Box::pin(async move {
+            delay(&w, 3).await;
+            w.borrow_mut().local_ms += ms;
+        })
+    }
+    fn url(&self, r: &Req) -> String {
+        r.url.clone()
+    }
+    fn send(
+        &self,
+        r: &Req,
+        authorization: Option<String>,
+        attempt: u8,
+    ) -> Fut<Result<Resp, Error>> {
+        let w = self.world.clone();
+        w.borrow_mut().sent.push(Sent {
+            request: r.id,
+            authorization: authorization.clone(),
+            attempt,
+            url: r.url.clone(),
+        });
+        Box::pin(async move {
+            delay(&w, 6).await;
+            let world = w.borrow();
+            let ok = authorization
+                .and_then(|a| a.strip_prefix("Bearer ").map(str::to_string))
+                .and_then(|t| world.valid.get(&t).copied())
+                .is_some_and(|(_, exp)| world.server_now() < exp);
+            Ok(Resp {
+                status: if ok { 200 } else { 401 },
+            })
+        })
+    }
+    fn aborted(&self, r: &Req) -> Fut<Error> {
+        let shared = self
+            .world
+            .borrow_mut()
+            .aborts
+            .entry(r.id)
+            .or_insert_with(Shared::new)
+            .clone();
+        Box::pin(async move { shared.wait().await })
+    }
+    fn status(&self, r: &Resp) -> u16 {
+        r.status
+    }
+    fn server_date(&self, _: &Resp) -> Option<f64> {
+        None
+    }
+    fn rejects(&self, _: &Resp) -> Option<Fut<bool>> {
+        None
+    }
+    fn call_refresh(&self, refresh_token: String) -> Fut<Attempt> {
+        let w = self.world.clone();
+        Box::pin(async move {
+            {
+                let mut world = w.borrow_mut();
+                world.refresh_calls += 1;
+                world.inflight_refresh += 1;
+                world.max_inflight_refresh = world.max_inflight_refresh.max(world.inflight_refresh);
+            }
+            let gate = w.borrow().gate.clone();
+            if let Some(gate) = gate {
+                gate.wait().await;
+            }
+            delay(&w, 8).await;
+            let mut world = w.borrow_mut();
+            world.inflight_refresh -= 1;
+            let plan = world.plans.pop_front().unwrap_or(RefreshPlan::Rotate);
+            let known = world.refresh_valid.contains(&refresh_token);
+            match plan {
+                _ if !known => Attempt::Definitive(Error::new(Code::SessionExpired, "HTTP 401")),
+                RefreshPlan::Definitive => {
+                    Attempt::Definitive(Error::new(Code::SessionExpired, "HTTP 401"))
+                }
+                RefreshPlan::Transient => {
+                    Attempt::Transient(Error::new(Code::NetworkError, "HTTP 503"), None)
+                }
+                RefreshPlan::Garbage => {
+                    Attempt::Unusable(Error::new(Code::BadRefreshResponse, "no token"))
+                }
+                RefreshPlan::Rotate => {
+                    world.refresh_valid.retain(|t| t != &refresh_token);
+                    let ttl = world.ttl_ms;
+                    let access = world.issue_access(ttl);
+                    let refresh = world.issue_refresh();
+                    Attempt::Tokens(
+                        TokenSet {
+                            access,
+                            refresh: Some(refresh),
+                            expires_in: None,
+                        },
+                        None,
+                    )
+                }
+            }
+        })
+    }
+    fn inspect(&self, access: &str) -> TokenInfo<String> {
+        let world = self.world.borrow();
+        match world.issued.get(access) {
+            Some(&(iat, exp)) => TokenInfo {
+                claims: Some(format!("claims of {access}")),
+                expires_at: Some(exp),
+                issued_at: Some(iat),
+            },
+            None => TokenInfo::default(),
+        }
+    }
+    fn load(&self, slot: Slot) -> Fut<Result<Stored, Error>> {
+        let w = self.world.clone();
+        Box::pin(async move {
+            let world = w.borrow();
+            Ok(world
+                .storage
+                .get(key(slot))
+                .map(|v| Stored::Text(v.clone()))
+                .unwrap_or(Stored::Missing))
+        })
+    }
+    fn store(&self, slot: Slot, value: String) -> Fut<Result<(), Error>> {
+        let w = self.world.clone();
+        Box::pin(async move {
+            delay(&w, 2).await;
+            let mut world = w.borrow_mut();
+            if world.storage_fails {
+                return Err(Error::new(Code::StorageError, "disk full"));
+            }
+            world.storage.insert(key(slot), value);
+            world.writes_after.push(key(slot));
+            Ok(())
+        })
+    }
+    fn remove(&self, slot: Slot) -> Fut<Result<(), Error>> {
+        let w = self.world.clone();
+        Box::pin(async move {
+            w.borrow_mut().storage.remove(key(slot));
+            Ok(())
+        })
+    }
+    fn dispatch(&self, action: Action<String>) {
+        let text = format!("{action:?}");
+        let mut world = self.world.borrow_mut();
+        for t in world.valid.keys().chain(world.refresh_valid.iter()) {
+            assert!(
+                !text.contains(&format!("\"{t}\"")),
+                "an action carried a token: {text}"
+            );
+        }
+        world.actions.push(text);
+    }
+}
