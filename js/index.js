@@ -3,3 +3,4 @@ export { AuthlaneError, isAuthlaneError } from './errors.js';
 export { ACTION } from './actions.js';
 export { memoryStorage, webStorage, keychainStorage, secureStoreStorage } from './storage.js';
 export { decodeJwt, verifyJwt } from './jwt.js';
+export { createAuthClient } from './client.js';

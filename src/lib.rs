@@ -7,12 +7,15 @@
 #![deny(missing_docs)]
 
 pub mod api;
+pub mod client;
 pub mod clock;
 pub mod config;
 pub mod core;
 pub mod env;
 pub mod error;
+pub mod js_env;
 pub mod jwt;
+pub mod options;
 pub mod pipeline;
 pub mod policy;
 pub mod refresh;

@@ -1,0 +1,144 @@
+// createAuthClient: builds the host the Rust core drives (fetch, storage, timers, dispatch) and
+// wraps the core as the AuthClient of API.md.
+import { core as wasm } from './wasm.js';
+import { AuthlaneError } from './errors.js';
+import { memoryStorage } from './storage.js';
+import { aborted, callRefresh, discard, prepare, send } from './transport.js';
+
+function splitStorage(storage) {
+  if (storage == null) {
+    const memory = memoryStorage();
+    return { access: memory, refresh: memory };
+  }
+  if (typeof storage.getItem === 'function') return { access: storage, refresh: storage };
+  return { access: storage.access, refresh: storage.refresh };
+}
+
+/** Timers that dispose() can stop all at once; none of them keeps a Node process alive. */
+function timerSet() {
+  const live = new Map();
+  return {
+    set(fn, ms, onClear) {
+      const id = setTimeout(() => { live.delete(id); fn(); }, ms);
+      live.set(id, onClear);
+      return id;
+    },
+    clear(id) {
+      clearTimeout(id);
+      live.delete(id);
+    },
+    clearAll() {
+      for (const [id, onClear] of live) {
+        clearTimeout(id);
+        if (onClear) onClear();
+      }
+      live.clear();
+    },
+  };
+}
+
+function createHost(options, listeners, timers) {
+  const storages = splitStorage(options.storage);
+  const prefix = options.storageKey || 'authlane';
+  const key = (slot) => `${prefix}.${slot === 'access' ? 'accessToken' : 'refreshToken'}`;
+  const fetchFn = options.fetch || ((...args) => globalThis.fetch(...args));
+  const now = options.now || Date.now;
+  const refreshOn = typeof options.refreshOn === 'function' ? options.refreshOn : null;
+  return {
+    now: () => now(),
+    random: Math.random,
+    sleep: (ms) => new Promise((resolve) => timers.set(resolve, ms, resolve)),
+    send: (prepared, name, value, attempt, timeoutMs) => send(fetchFn, timers, prepared, name, value, attempt, timeoutMs),
+    aborted,
+    discard,
+    rejects: refreshOn && (async (response) => {
+      try {
+        return Boolean(await refreshOn(response));
+      } catch {
+        return false;
+      }
+    }),
+    callRefresh: (token, url, timeoutMs) => callRefresh(fetchFn, timers, options.refresh, token, url, timeoutMs),
+    load: (slot) => storages[slot].getItem(key(slot)),
+    store: (slot, value) => storages[slot].setItem(key(slot), value),
+    remove: (slot) => storages[slot].removeItem(key(slot)),
+    dispatch(action) {
+      for (const listener of [options.dispatch, ...listeners]) {
+        if (typeof listener !== 'function') continue;
+        try {
+          listener(action);
+        } catch {
+          // A listener's failure must not break the client or the other listeners.
+        }
+      }
+    },
+  };
+}
+
+/**
+ * Creates a ready client: loads the module, reads the stored tokens.
+ * @example
+ * const client = await createAuthClient({ baseUrl: 'https://api.example.com', refresh: { url: '/auth/refresh' } });
+ * const res = await client.fetch('/me');
+ */
+export async function createAuthClient(options) {
+  const opts = options && typeof options === 'object' ? options : {};
+  const listeners = new Set();
+  const timers = timerSet();
+  const documentUrl = globalThis.location && typeof globalThis.location.href === 'string' ? globalThis.location.href : undefined;
+  const core = new wasm.ClientCore(options, createHost(opts, listeners, timers), documentUrl);
+  try {
+    await core.start();
+  } catch (error) {
+    core.free();
+    throw error;
+  }
+
+  let disposed = false;
+  let auto = null;
+  const gone = () => Promise.reject(new AuthlaneError('LOGGED_OUT', 'this client was disposed; create a new one'));
+  const live = (fn) => (...args) => (disposed ? gone() : fn(...args));
+  const schedule = () => {
+    auto = setTimeout(schedule, core.tick());
+    if (auto && auto.unref) auto.unref();
+  };
+
+  return {
+    fetch: live((input, init) => {
+      let prepared;
+      try {
+        prepared = prepare(input, init, (url) => core.resolveUrl(url));
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      return core.fetch(prepared, prepared.auth);
+    }),
+    login: live((tokens) => core.login(tokens || {})),
+    logout: live(() => core.logout()),
+    getAccessToken: live(() => core.getAccessToken()),
+    refresh: live(() => core.refresh()),
+    session: () => (disposed ? { authenticated: false, claims: null, expiresAt: null } : core.session()),
+    subscribe(listener) {
+      if (typeof listener !== 'function') throw new AuthlaneError('INVALID_CONFIG', 'subscribe(listener): listener must be a function');
+      listeners.add(listener);
+      return () => void listeners.delete(listener);
+    },
+    startAutoRefresh() {
+      if (!disposed && auto === null) schedule();
+    },
+    stopAutoRefresh() {
+      clearTimeout(auto);
+      auto = null;
+    },
+    dispose() {
+      if (disposed) return;
+      disposed = true;
+      clearTimeout(auto);
+      auto = null;
+      core.dispose();
+      timers.clearAll();
+      listeners.clear();
+      core.free();
+    },
+  };
+}

@@ -1,0 +1,142 @@
+// The I/O half of a request: preparing it for sending (and resending), one attempt with its
+// timeout, the refresh call. Decisions (whether to attach, hold, refresh, resend) are in Rust.
+import { AuthlaneError } from './errors.js';
+
+const isStream = (body) => body != null && typeof body === 'object' && typeof body.getReader === 'function';
+
+/** The error `fetch` rejects with when its signal aborts. */
+export function abortReason(signal) {
+  if (signal.reason !== undefined) return signal.reason;
+  if (typeof DOMException === 'function') return new DOMException('This operation was aborted', 'AbortError');
+  const e = new Error('This operation was aborted');
+  e.name = 'AbortError';
+  return e;
+}
+
+/**
+ * Turns fetch's (input, init) into something that can be sent twice: a pristine Request that
+ * each attempt clones. A ReadableStream body can be sent only once.
+ */
+export function prepare(input, init, resolveUrl) {
+  const { auth, ...rest } = init || {};
+  let target = input;
+  if (typeof input === 'string' || (typeof URL === 'function' && input instanceof URL)) {
+    const url = resolveUrl(String(input));
+    if (url === undefined) throw new TypeError(`authlane: cannot resolve the URL ${String(input)} (set baseUrl)`);
+    target = url;
+  }
+  const stream = isStream(rest.body);
+  if (stream && rest.duplex === undefined) rest.duplex = 'half';
+  const request = new Request(target, rest);
+  return { url: request.url, request, replayable: !stream, signal: rest.signal || request.signal || null, auth: auth !== false };
+}
+
+/** Resolves with the abort reason when the request's signal aborts; null without a signal. */
+export function aborted(prepared) {
+  const { signal } = prepared;
+  if (!signal) return null;
+  if (signal.aborted) return Promise.resolve(abortReason(signal));
+  return new Promise((resolve) => signal.addEventListener('abort', () => resolve(abortReason(signal)), { once: true }));
+}
+
+/** Runs `start(signal)` with a timeout; the caller's signal still aborts it. */
+async function withTimeout(timeoutMs, callerSignal, timers, start) {
+  const controller = new AbortController();
+  let timedOut = false;
+  const onAbort = () => controller.abort(abortReason(callerSignal));
+  if (callerSignal) {
+    if (callerSignal.aborted) throw abortReason(callerSignal);
+    callerSignal.addEventListener('abort', onAbort, { once: true });
+  }
+  const timer = timeoutMs > 0 ? timers.set(() => { timedOut = true; controller.abort(); }, timeoutMs) : null;
+  try {
+    return await start(controller.signal, () => timedOut);
+  } catch (error) {
+    if (timedOut) throw new AuthlaneError('TIMEOUT', `no answer within ${timeoutMs} ms; raise the timeout or try again`, { cause: error });
+    if (callerSignal && callerSignal.aborted) throw abortReason(callerSignal);
+    throw error;
+  } finally {
+    if (timer !== null) timers.clear(timer);
+    if (callerSignal) callerSignal.removeEventListener('abort', onAbort);
+  }
+}
+
+function networkError(error) {
+  if (error instanceof AuthlaneError || (error && error.name === 'AbortError')) return error;
+  return new AuthlaneError('NETWORK_ERROR', 'the request could not be sent (network error, CORS or a refused connection)', { cause: error });
+}
+
+/** One attempt: the auth header set (or left off), the per-attempt timeout, the caller's signal. */
+export function send(fetchFn, timers, prepared, headerName, headerValue, attempt, timeoutMs) {
+  if (attempt > 0 && !prepared.replayable) {
+    return Promise.reject(new AuthlaneError('BODY_NOT_REPLAYABLE',
+      'the request must be sent again with a new token, but its body was a one-shot stream; send a string, Blob, ArrayBuffer or FormData body to allow the resend'));
+  }
+  const base = prepared.replayable ? prepared.request.clone() : prepared.request;
+  const headers = new Headers(base.headers);
+  if (headerValue !== null) headers.set(headerName, headerValue);
+  return withTimeout(timeoutMs, prepared.signal, timers, async (signal) => {
+    const init = { headers, signal };
+    if (!prepared.replayable) init.duplex = 'half';
+    try {
+      return await fetchFn(new Request(base, init));
+    } catch (error) {
+      throw networkError(error);
+    }
+  });
+}
+
+function retryAfterMs(value) {
+  if (!value) return undefined;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
+  const at = Date.parse(value);
+  return Number.isFinite(at) ? Math.max(0, at - Date.now()) : undefined;
+}
+
+/** Lets go of a response nobody will read. */
+export function discard(response) {
+  try {
+    const cancelled = response && response.body && response.body.cancel && response.body.cancel();
+    if (cancelled && cancelled.catch) cancelled.catch(() => {});
+  } catch {}
+}
+
+/** One call of the refresh endpoint or function; Rust classifies the result. */
+export function callRefresh(fetchFn, timers, refresh, refreshToken, url, timeoutMs) {
+  return withTimeout(timeoutMs, null, timers, async (signal, timedOut) => {
+    if (typeof refresh === 'function') {
+      const stop = new Promise((_, reject) => signal.addEventListener('abort', () => reject(new Error('aborted')), { once: true }));
+      const value = await Promise.race([refresh({ refreshToken, signal }), stop]);
+      return { kind: 'fn', value };
+    }
+    const headers = new Headers(refresh.headers || {});
+    if (!headers.has('content-type')) headers.set('content-type', 'application/json');
+    const payload = refresh.body ? refresh.body(refreshToken) : { refreshToken };
+    let response;
+    try {
+      response = await fetchFn(url, { method: refresh.method || 'POST', headers, body: JSON.stringify(payload), signal });
+    } catch (error) {
+      throw networkError(error);
+    }
+    let body;
+    if (response.ok) {
+      try {
+        body = JSON.parse(await response.text());
+        if (refresh.parse) body = refresh.parse(body);
+      } catch (error) {
+        if (timedOut()) throw error;
+        body = undefined;
+      }
+    } else {
+      discard(response);
+    }
+    return {
+      kind: 'http',
+      status: response.status,
+      body,
+      date: Date.parse(response.headers.get('date') || ''),
+      retryAfterMs: retryAfterMs(response.headers.get('retry-after')),
+    };
+  });
+}

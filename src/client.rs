@@ -1,0 +1,154 @@
+//! The exported client core. The JS shell (`js/client.js`) wraps it as `AuthClient`: it prepares
+//! requests and provides the host; every decision happens here and in the modules it drives.
+
+use std::rc::Rc;
+
+use js_sys::{Object, Promise, Reflect};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::future_to_promise;
+
+use crate::core::Core;
+use crate::env::TokenSet;
+use crate::error::{Code, Error};
+use crate::js_env::JsEnv;
+use crate::options;
+
+/// One client's core: its state, refresh queue and pipeline.
+///
+/// ```js
+/// const core = new ClientCore(options, host, location?.href);
+/// await core.start();
+/// const response = await core.fetch(prepared, true);
+/// ```
+#[wasm_bindgen]
+pub struct ClientCore {
+    core: Rc<Core<JsEnv>>,
+    base_url: Option<String>,
+}
+
+fn promise<F>(future: F) -> Promise
+where
+    F: std::future::Future<Output = Result<JsValue, Error>> + 'static,
+{
+    future_to_promise(async move { future.await.map_err(Error::into_js) })
+}
+
+#[wasm_bindgen]
+impl ClientCore {
+    /// Validates the options (`INVALID_CONFIG` naming the option) and builds a logged-out core.
+    #[wasm_bindgen(constructor)]
+    pub fn new(
+        options: JsValue,
+        host: JsValue,
+        document_url: Option<String>,
+    ) -> Result<ClientCore, JsValue> {
+        let (config, settings) = options::parse(&options, document_url)?;
+        let env = JsEnv::new(
+            host,
+            settings.header_name,
+            settings.timeout_ms,
+            settings.refresh_timeout_ms,
+            settings.refresh_url,
+        )?;
+        Ok(ClientCore {
+            core: Core::new(env, config),
+            base_url: settings.base_url,
+        })
+    }
+
+    /// Reads storage; dispatches `restored`.
+    pub fn start(&self) -> Promise {
+        let core = Rc::clone(&self.core);
+        promise(async move { core.start().await.map(|_| JsValue::UNDEFINED) })
+    }
+
+    /// `input` resolved against `baseUrl` (or the page), or `undefined` when it cannot be.
+    #[wasm_bindgen(js_name = resolveUrl)]
+    pub fn resolve_url(&self, input: &str) -> Option<String> {
+        crate::url::resolve(self.base_url.as_deref(), input)
+    }
+
+    /// Sends a prepared request through the pipeline; resolves with the final `Response`.
+    pub fn fetch(&self, prepared: JsValue, auth: bool) -> Promise {
+        let core = Rc::clone(&self.core);
+        promise(async move { core.fetch(prepared, auth).await })
+    }
+
+    /// `login({ accessToken, refreshToken? })`.
+    pub fn login(&self, tokens: JsValue) -> Promise {
+        let core = Rc::clone(&self.core);
+        let field = |k: &str| {
+            Reflect::get(&tokens, &JsValue::from_str(k))
+                .ok()
+                .and_then(|v| v.as_string())
+        };
+        let set = field("accessToken").map(|access| TokenSet {
+            access,
+            refresh: field("refreshToken"),
+            expires_in: crate::js_env::number(&tokens, "expiresIn").filter(|s| *s > 0.0),
+        });
+        promise(async move {
+            let set = set.ok_or_else(|| {
+                Error::new(Code::InvalidToken, "login: accessToken must be a string")
+            })?;
+            core.login(set).await.map(|_| JsValue::UNDEFINED)
+        })
+    }
+
+    /// `logout()`.
+    pub fn logout(&self) -> Promise {
+        let core = Rc::clone(&self.core);
+        promise(async move { core.logout().await.map(|_| JsValue::UNDEFINED) })
+    }
+
+    /// `getAccessToken()`.
+    #[wasm_bindgen(js_name = getAccessToken)]
+    pub fn get_access_token(&self) -> Promise {
+        let core = Rc::clone(&self.core);
+        promise(async move {
+            Ok(core
+                .access_token()
+                .await?
+                .map(JsValue::from)
+                .unwrap_or(JsValue::NULL))
+        })
+    }
+
+    /// `refresh()`: resolves with the session after the refresh.
+    pub fn refresh(&self) -> Promise {
+        let core = Rc::clone(&self.core);
+        promise(async move {
+            core.force_refresh().await?;
+            Ok(session_to_js(&core))
+        })
+    }
+
+    /// `session()`: `{ authenticated, claims, expiresAt }`, never the tokens.
+    pub fn session(&self) -> JsValue {
+        session_to_js(&self.core)
+    }
+
+    /// One auto-refresh check; returns ms until the next one is due.
+    pub fn tick(&self) -> f64 {
+        self.core.tick()
+    }
+
+    /// Rejects held requests with LOGGED_OUT and stops the client; tokens are kept.
+    pub fn dispose(&self) {
+        self.core.dispose();
+    }
+}
+
+fn session_to_js(core: &Core<JsEnv>) -> JsValue {
+    let s = core.session();
+    let out = Object::new();
+    let _ = Reflect::set(
+        &out,
+        &"authenticated".into(),
+        &JsValue::from_bool(s.authenticated),
+    );
+    let _ = Reflect::set(&out, &"claims".into(), &s.claims.unwrap_or(JsValue::NULL));
+    let expires = s.expires_at.map(JsValue::from_f64).unwrap_or(JsValue::NULL);
+    let _ = Reflect::set(&out, &"expiresAt".into(), &expires);
+    out.into()
+}

@@ -1,0 +1,461 @@
+//! The client's surroundings in JS: the host object the JS shell builds (fetch with timeouts,
+//! storage, timers, dispatch) behind the [`Env`] trait. Only I/O happens in JS; every decision
+//! is made in Rust.
+
+use js_sys::{Function, Object, Promise, Reflect};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+
+use crate::api::parse_part;
+use crate::env::{Action, Attempt, Env, Fut, Slot, Stored, TokenInfo, TokenSet};
+use crate::error::{Code, Error};
+use crate::jwt::Part;
+use crate::policy::{refresh_status, usable_token, RefreshStatus};
+
+/// The host's functions, looked up once.
+pub struct JsEnv {
+    host: JsValue,
+    now: Function,
+    random: Function,
+    sleep: Function,
+    send: Function,
+    aborted: Function,
+    discard: Function,
+    rejects: Option<Function>,
+    call_refresh: Function,
+    load: Function,
+    store: Function,
+    remove: Function,
+    dispatch: Function,
+    /// The auth header's name.
+    pub header_name: String,
+    /// Per attempt of a request, ms; 0 for none.
+    pub timeout_ms: f64,
+    /// Per attempt of the refresh call, ms.
+    pub refresh_timeout_ms: f64,
+    /// The refresh endpoint's resolved URL (endpoint form).
+    pub refresh_url: Option<String>,
+}
+
+fn get(obj: &JsValue, key: &str) -> JsValue {
+    Reflect::get(obj, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+}
+
+fn func(host: &JsValue, key: &str) -> Result<Function, Error> {
+    get(host, key).dyn_into::<Function>().map_err(|_| {
+        Error::new(
+            Code::InvalidConfig,
+            format!("internal: the host has no {key}()"),
+        )
+    })
+}
+
+/// Awaits a value that may be a promise.
+async fn settle(value: JsValue) -> Result<JsValue, JsValue> {
+    JsFuture::from(Promise::resolve(&value)).await
+}
+
+fn slot_name(slot: Slot) -> JsValue {
+    JsValue::from_str(match slot {
+        Slot::Access => "access",
+        Slot::Refresh => "refresh",
+    })
+}
+
+fn storage_error(slot: Slot, what: &str, cause: JsValue) -> Error {
+    let which = match slot {
+        Slot::Access => "access",
+        Slot::Refresh => "refresh",
+    };
+    Error::with_cause(
+        Code::StorageError,
+        format!("the {which} token storage failed to {what}"),
+        cause,
+    )
+}
+
+/// A finite number at `key`, if any.
+pub fn number(obj: &JsValue, key: &str) -> Option<f64> {
+    get(obj, key).as_f64().filter(|n| n.is_finite())
+}
+
+fn string(obj: &JsValue, key: &str) -> Option<String> {
+    get(obj, key).as_string()
+}
+
+impl JsEnv {
+    /// Wraps the host object built by the JS shell.
+    pub fn new(
+        host: JsValue,
+        header_name: String,
+        timeout_ms: f64,
+        refresh_timeout_ms: f64,
+        refresh_url: Option<String>,
+    ) -> Result<Self, Error> {
+        Ok(JsEnv {
+            now: func(&host, "now")?,
+            random: func(&host, "random")?,
+            sleep: func(&host, "sleep")?,
+            send: func(&host, "send")?,
+            aborted: func(&host, "aborted")?,
+            discard: func(&host, "discard")?,
+            rejects: get(&host, "rejects").dyn_into::<Function>().ok(),
+            call_refresh: func(&host, "callRefresh")?,
+            load: func(&host, "load")?,
+            store: func(&host, "store")?,
+            remove: func(&host, "remove")?,
+            dispatch: func(&host, "dispatch")?,
+            host,
+            header_name,
+            timeout_ms,
+            refresh_timeout_ms,
+            refresh_url,
+        })
+    }
+
+    fn call(&self, f: &Function, args: &[JsValue]) -> Result<JsValue, JsValue> {
+        let array: js_sys::Array = args.iter().collect();
+        f.apply(&self.host, &array)
+    }
+
+    /// Lets the host drop a response that will not reach the caller (frees its connection).
+    pub fn discard_response(&self, response: &JsValue) {
+        let _ = self.call(&self.discard, &[response.clone()]);
+    }
+}
+
+/// A refresh call's result as the host reports it: `{ kind: "fn", value }` from a refresh
+/// function, `{ kind: "http", status, body, date, retryAfterMs }` from an endpoint.
+fn classify_refresh(result: JsValue) -> Attempt {
+    if string(&result, "kind").as_deref() == Some("fn") {
+        let value = get(&result, "value");
+        if value.is_null() || value.is_undefined() {
+            return Attempt::Definitive(Error::new(
+                Code::SessionExpired,
+                "the refresh function returned null",
+            ));
+        }
+        return tokens_from(&value, None);
+    }
+    let status = number(&result, "status").unwrap_or(0.0) as u16;
+    let date = number(&result, "date");
+    match refresh_status(status) {
+        RefreshStatus::Success => tokens_from(&get(&result, "body"), date),
+        RefreshStatus::Definitive => Attempt::Definitive(Error::new(
+            Code::SessionExpired,
+            format!("the refresh endpoint answered HTTP {status}"),
+        )),
+        RefreshStatus::Transient => Attempt::Transient(
+            Error::new(
+                Code::RefreshFailed,
+                format!("the refresh endpoint answered HTTP {status}"),
+            ),
+            number(&result, "retryAfterMs"),
+        ),
+    }
+}
+
+/// Reads a token set from a refresh response body or a refresh function's result.
+fn tokens_from(body: &JsValue, date: Option<f64>) -> Attempt {
+    let first = |keys: &[&str]| keys.iter().find_map(|k| string(body, k));
+    let unusable = |why: &str| {
+        Attempt::Unusable(Error::new(
+            Code::BadRefreshResponse,
+            format!("the refresh response {why}"),
+        ))
+    };
+    if !body.is_object() {
+        return unusable("was not a JSON object");
+    }
+    let Some(access) = first(&["accessToken", "access_token", "authToken", "token"]) else {
+        return unusable("had no access token (accessToken, access_token, authToken or token)");
+    };
+    if !usable_token(&access) {
+        return unusable("had an access token that is empty or holds whitespace");
+    }
+    let refresh = match first(&["refreshToken", "refresh_token"]) {
+        Some(r) if usable_token(&r) => Some(r),
+        Some(_) => return unusable("had a refresh token that is empty or holds whitespace"),
+        None => None,
+    };
+    let expires_in = number(body, "expiresIn")
+        .or_else(|| number(body, "expires_in"))
+        .filter(|s| *s > 0.0);
+    Attempt::Tokens(
+        TokenSet {
+            access,
+            refresh,
+            expires_in,
+        },
+        date,
+    )
+}
+
+impl Env for JsEnv {
+    type Request = JsValue;
+    type Response = JsValue;
+    type Claims = JsValue;
+
+    fn now_ms(&self) -> f64 {
+        self.call(&self.now, &[])
+            .ok()
+            .and_then(|v| v.as_f64())
+            .filter(|n| n.is_finite())
+            .unwrap_or_else(js_sys::Date::now)
+    }
+
+    fn random(&self) -> f64 {
+        self.call(&self.random, &[])
+            .ok()
+            .and_then(|v| v.as_f64())
+            .unwrap_or(0.5)
+    }
+
+    fn spawn(&self, task: Fut<()>) {
+        wasm_bindgen_futures::spawn_local(task);
+    }
+
+    fn sleep(&self, ms: f64) -> Fut<()> {
+        let promise = self.call(&self.sleep, &[JsValue::from_f64(ms)]);
+        Box::pin(async move {
+            if let Ok(p) = promise {
+                let _ = settle(p).await;
+            }
+        })
+    }
+
+    fn url(&self, request: &JsValue) -> String {
+        string(request, "url").unwrap_or_default()
+    }
+
+    fn send(
+        &self,
+        request: &JsValue,
+        authorization: Option<String>,
+        attempt: u8,
+    ) -> Fut<Result<JsValue, Error>> {
+        let args = [
+            request.clone(),
+            JsValue::from_str(&self.header_name),
+            authorization
+                .map(|a| JsValue::from_str(&a))
+                .unwrap_or(JsValue::NULL),
+            JsValue::from_f64(f64::from(attempt)),
+            JsValue::from_f64(self.timeout_ms),
+        ];
+        let started = self.call(&self.send, &args);
+        Box::pin(async move {
+            async { settle(started?).await }
+                .await
+                .map_err(Error::from_js)
+        })
+    }
+
+    fn aborted(&self, request: &JsValue) -> Fut<Error> {
+        let promise = self
+            .call(&self.aborted, &[request.clone()])
+            .ok()
+            .filter(|p| !p.is_null() && !p.is_undefined());
+        Box::pin(async move {
+            match promise {
+                Some(p) => match settle(p).await {
+                    Ok(reason) | Err(reason) => Error::from_js(reason),
+                },
+                None => std::future::pending().await,
+            }
+        })
+    }
+
+    fn status(&self, response: &JsValue) -> u16 {
+        number(response, "status").unwrap_or(0.0) as u16
+    }
+
+    fn server_date(&self, response: &JsValue) -> Option<f64> {
+        let headers = get(response, "headers");
+        let value = get(&headers, "get")
+            .dyn_into::<Function>()
+            .ok()?
+            .call1(&headers, &"date".into())
+            .ok()?;
+        let ms = js_sys::Date::parse(&value.as_string()?);
+        ms.is_finite().then_some(ms)
+    }
+
+    fn rejects(&self, response: &JsValue) -> Option<Fut<bool>> {
+        let verdict = self.call(self.rejects.as_ref()?, &[response.clone()]);
+        Some(Box::pin(async move {
+            match verdict {
+                Ok(v) => settle(v).await.map(|v| v.is_truthy()).unwrap_or(false),
+                Err(_) => false,
+            }
+        }))
+    }
+
+    fn call_refresh(&self, refresh_token: String) -> Fut<Attempt> {
+        let args = [
+            JsValue::from_str(&refresh_token),
+            self.refresh_url
+                .as_deref()
+                .map(JsValue::from_str)
+                .unwrap_or(JsValue::NULL),
+            JsValue::from_f64(self.refresh_timeout_ms),
+        ];
+        let started = self.call(&self.call_refresh, &args);
+        Box::pin(async move {
+            match async { settle(started?).await }.await {
+                Ok(result) => classify_refresh(result),
+                Err(thrown) => classify_thrown(thrown),
+            }
+        })
+    }
+
+    fn inspect(&self, access_token: &str) -> TokenInfo<JsValue> {
+        match parse_part(access_token, Part::Payload) {
+            Ok(claims) if claims.is_object() => TokenInfo {
+                expires_at: number(&claims, "exp").map(|s| s * 1_000.0),
+                issued_at: number(&claims, "iat").map(|s| s * 1_000.0),
+                claims: Some(claims),
+            },
+            _ => TokenInfo::default(),
+        }
+    }
+
+    fn load(&self, slot: Slot) -> Fut<Result<Stored, Error>> {
+        let started = self.call(&self.load, &[slot_name(slot)]);
+        Box::pin(async move {
+            let value = async { settle(started?).await }
+                .await
+                .map_err(|e| storage_error(slot, "read", e))?;
+            Ok(if value.is_null() || value.is_undefined() {
+                Stored::Missing
+            } else if let Some(text) = value.as_string() {
+                Stored::Text(text)
+            } else {
+                Stored::NotText
+            })
+        })
+    }
+
+    fn store(&self, slot: Slot, value: String) -> Fut<Result<(), Error>> {
+        let started = self.call(&self.store, &[slot_name(slot), JsValue::from_str(&value)]);
+        Box::pin(async move {
+            async { settle(started?).await }
+                .await
+                .map(drop)
+                .map_err(|e| storage_error(slot, "write", e))
+        })
+    }
+
+    fn remove(&self, slot: Slot) -> Fut<Result<(), Error>> {
+        let started = self.call(&self.remove, &[slot_name(slot)]);
+        Box::pin(async move {
+            async { settle(started?).await }
+                .await
+                .map(drop)
+                .map_err(|e| storage_error(slot, "remove", e))
+        })
+    }
+
+    fn dispatch(&self, action: Action<JsValue>) {
+        let _ = self.call(&self.dispatch, &[action_to_js(action)]);
+    }
+}
+
+/// A refresh call that threw: a `status` of 400/401/403 ends the session, anything else is
+/// transient (network error, timeout, a function that failed).
+fn classify_thrown(thrown: JsValue) -> Attempt {
+    let status = number(&thrown, "status").unwrap_or(0.0) as u16;
+    if matches!(status, 400 | 401 | 403) {
+        return Attempt::Definitive(Error::with_cause(
+            Code::SessionExpired,
+            format!("the refresh function threw status {status}"),
+            thrown,
+        ));
+    }
+    let inner = Error::from_js(thrown);
+    let what = match inner.code() {
+        Code::Timeout => "the refresh call timed out (refreshTimeoutMs)",
+        Code::NetworkError => "the refresh call could not be sent",
+        _ => "the refresh call threw",
+    };
+    Attempt::Transient(Error::new(Code::RefreshFailed, what).caused_by(inner), None)
+}
+
+fn set(obj: &Object, key: &str, value: &JsValue) {
+    let _ = Reflect::set(obj, &JsValue::from_str(key), value);
+}
+
+fn opt_num(v: Option<f64>) -> JsValue {
+    v.map(JsValue::from_f64).unwrap_or(JsValue::NULL)
+}
+
+/// A lifecycle action as a Flux Standard Action.
+pub fn action_to_js(action: Action<JsValue>) -> JsValue {
+    let payload = Object::new();
+    let claims = |c: Option<JsValue>| c.unwrap_or(JsValue::NULL);
+    let kind = match action {
+        Action::Restored {
+            authenticated,
+            claims: c,
+            expires_at,
+        } => {
+            set(
+                &payload,
+                "authenticated",
+                &JsValue::from_bool(authenticated),
+            );
+            set(&payload, "claims", &claims(c));
+            set(&payload, "expiresAt", &opt_num(expires_at));
+            "restored"
+        }
+        Action::LoggedIn {
+            claims: c,
+            expires_at,
+        } => {
+            set(&payload, "claims", &claims(c));
+            set(&payload, "expiresAt", &opt_num(expires_at));
+            "loggedIn"
+        }
+        Action::RefreshStarted(reason) => {
+            set(&payload, "reason", &JsValue::from_str(reason.as_str()));
+            "refreshStarted"
+        }
+        Action::RefreshSucceeded {
+            claims: c,
+            expires_at,
+            rotated,
+        } => {
+            set(&payload, "claims", &claims(c));
+            set(&payload, "expiresAt", &opt_num(expires_at));
+            set(&payload, "rotated", &JsValue::from_bool(rotated));
+            "refreshSucceeded"
+        }
+        Action::RefreshFailed {
+            code,
+            message,
+            transient,
+        } => {
+            set(&payload, "code", &JsValue::from_str(code.as_str()));
+            set(&payload, "message", &JsValue::from_str(&message));
+            set(&payload, "transient", &JsValue::from_bool(transient));
+            "refreshFailed"
+        }
+        Action::SessionExpired => {
+            set(
+                &payload,
+                "code",
+                &JsValue::from_str(Code::SessionExpired.as_str()),
+            );
+            "sessionExpired"
+        }
+        Action::LoggedOut => "loggedOut",
+    };
+    let action = Object::new();
+    set(
+        &action,
+        "type",
+        &JsValue::from_str(&format!("authlane/{kind}")),
+    );
+    set(&action, "payload", &payload);
+    action.into()
+}

@@ -1,0 +1,267 @@
+//! `createAuthClient` options: read from JS, validated, turned into the core's [`Config`] and the
+//! host's settings. Every problem is `INVALID_CONFIG` with a message that names the option.
+
+use js_sys::{Array, Function, Reflect};
+use wasm_bindgen::prelude::*;
+
+use crate::config::{Config, Retry};
+use crate::error::{Code, Error};
+use crate::js_env::number;
+use crate::url::{origin, resolve};
+
+/// What the host needs besides the core's config.
+pub struct HostSettings {
+    /// The auth header's name.
+    pub header_name: String,
+    /// Per request attempt, ms (0: none).
+    pub timeout_ms: f64,
+    /// Per refresh attempt, ms (0: none).
+    pub refresh_timeout_ms: f64,
+    /// The refresh endpoint's URL, resolved; `None` for a refresh function.
+    pub refresh_url: Option<String>,
+    /// Where relative request URLs resolve.
+    pub base_url: Option<String>,
+}
+
+fn bad(message: impl Into<String>) -> Error {
+    Error::new(
+        Code::InvalidConfig,
+        format!("createAuthClient: {}", message.into()),
+    )
+}
+
+fn get(obj: &JsValue, key: &str) -> JsValue {
+    Reflect::get(obj, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+}
+
+fn present(v: &JsValue) -> bool {
+    !v.is_undefined() && !v.is_null()
+}
+
+fn non_negative(obj: &JsValue, key: &str, name: &str, default: f64) -> Result<f64, Error> {
+    let v = get(obj, key);
+    if !present(&v) {
+        return Ok(default);
+    }
+    match v.as_f64() {
+        Some(n) if n.is_finite() && n >= 0.0 => Ok(n),
+        _ => Err(bad(format!("{name} must be a finite number >= 0"))),
+    }
+}
+
+fn is_storage(v: &JsValue) -> bool {
+    ["getItem", "setItem", "removeItem"]
+        .iter()
+        .all(|m| get(v, m).is_function())
+}
+
+/// Validates `options`; `document_url` is the page's URL in a browser (relative URLs resolve
+/// against it when there is no `baseUrl`).
+pub fn parse(
+    options: &JsValue,
+    document_url: Option<String>,
+) -> Result<(Config, HostSettings), Error> {
+    if !options.is_object() {
+        return Err(bad("options must be an object"));
+    }
+    let base_url = match get(options, "baseUrl") {
+        v if !present(&v) => None,
+        v => match v.as_string().filter(|u| origin(u).is_some()) {
+            Some(u) => Some(u),
+            None => return Err(bad("baseUrl must be an absolute http(s) URL")),
+        },
+    };
+    let base = base_url.clone().or(document_url);
+
+    let refresh = get(options, "refresh");
+    let refresh_url = if refresh.is_function() {
+        None
+    } else if refresh.is_object() {
+        let url = get(&refresh, "url")
+            .as_string()
+            .ok_or_else(|| bad("refresh.url must be a string"))?;
+        let resolved = resolve(base.as_deref(), &url)
+            .filter(|u| origin(u).is_some())
+            .ok_or_else(|| {
+                bad("refresh.url must be an http(s) URL (relative URLs need baseUrl)")
+            })?;
+        for (key, kind) in [
+            ("method", "a string"),
+            ("headers", "an object"),
+            ("body", "a function"),
+            ("parse", "a function"),
+        ] {
+            let v = get(&refresh, key);
+            let ok = match kind {
+                "a string" => v.is_string(),
+                "an object" => v.is_object(),
+                _ => v.is_function(),
+            };
+            if present(&v) && !ok {
+                return Err(bad(format!("refresh.{key} must be {kind}")));
+            }
+        }
+        Some(resolved)
+    } else {
+        return Err(bad(
+            "refresh is required: { url } of the refresh endpoint, or an async function",
+        ));
+    };
+
+    let allowed_origins = match get(options, "allowedOrigins") {
+        v if !present(&v) => {
+            let mut list: Vec<String> = base_url
+                .iter()
+                .chain(refresh_url.iter())
+                .filter_map(|u| origin(u))
+                .collect();
+            list.dedup();
+            if list.is_empty() {
+                return Err(bad(
+                    "no origin would get the token: set baseUrl or allowedOrigins",
+                ));
+            }
+            list
+        }
+        v => {
+            let array = v
+                .dyn_into::<Array>()
+                .map_err(|_| bad("allowedOrigins must be an array of origins"))?;
+            let mut list = Vec::new();
+            for item in array.iter() {
+                let text = item.as_string().unwrap_or_default();
+                match origin(&text) {
+                    Some(o) if !text.contains('*') => list.push(o),
+                    _ => return Err(bad("allowedOrigins must hold origins like \"https://api.example.com\" (no wildcards)")),
+                }
+            }
+            list
+        }
+    };
+
+    let storage = get(options, "storage");
+    if present(&storage)
+        && !is_storage(&storage)
+        && !(is_storage(&get(&storage, "access")) && is_storage(&get(&storage, "refresh")))
+    {
+        return Err(bad(
+            "storage must have getItem, setItem and removeItem, or be { access, refresh } of such",
+        ));
+    }
+    let key = get(options, "storageKey");
+    if present(&key) && !key.as_string().is_some_and(|k| !k.is_empty()) {
+        return Err(bad("storageKey must be a non-empty string"));
+    }
+
+    let refresh_on_value = get(options, "refreshOn");
+    let refresh_on = if !present(&refresh_on_value) || refresh_on_value.is_function() {
+        vec![401]
+    } else {
+        let array = refresh_on_value
+            .dyn_into::<Array>()
+            .map_err(|_| bad("refreshOn must be an array of HTTP statuses or a function"))?;
+        let list: Option<Vec<u16>> = array
+            .iter()
+            .map(|v| {
+                v.as_f64()
+                    .filter(|n| n.fract() == 0.0 && (100.0..=599.0).contains(n))
+                    .map(|n| n as u16)
+            })
+            .collect();
+        list.ok_or_else(|| bad("refreshOn must hold HTTP statuses (integers 100 to 599)"))?
+    };
+
+    let retry_value = get(options, "refreshRetry");
+    let mut retry = Retry::default();
+    if present(&retry_value) {
+        if !retry_value.is_object() {
+            return Err(bad(
+                "refreshRetry must be { attempts, baseDelayMs, maxDelayMs }",
+            ));
+        }
+        if present(&get(&retry_value, "attempts")) {
+            retry.attempts = number(&retry_value, "attempts")
+                .filter(|n| n.fract() == 0.0 && (1.0..=100.0).contains(n))
+                .ok_or_else(|| bad("refreshRetry.attempts must be an integer from 1 to 100"))?
+                as u32;
+        }
+        retry.base_delay_ms = non_negative(
+            &retry_value,
+            "baseDelayMs",
+            "refreshRetry.baseDelayMs",
+            retry.base_delay_ms,
+        )?;
+        retry.max_delay_ms = non_negative(
+            &retry_value,
+            "maxDelayMs",
+            "refreshRetry.maxDelayMs",
+            retry.max_delay_ms,
+        )?;
+    }
+
+    let header = get(options, "header");
+    let (mut header_name, mut scheme) = ("Authorization".to_string(), "Bearer".to_string());
+    if present(&header) {
+        if let Some(name) = present(&get(&header, "name")).then(|| get(&header, "name").as_string())
+        {
+            header_name = name
+                .filter(|n| {
+                    !n.is_empty()
+                        && n.bytes()
+                            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+                })
+                .ok_or_else(|| bad("header.name must be an HTTP header name"))?;
+        }
+        if present(&get(&header, "scheme")) {
+            scheme = get(&header, "scheme")
+                .as_string()
+                .filter(|s| !s.chars().any(|c| c.is_whitespace() || c.is_control()))
+                .ok_or_else(|| {
+                    bad("header.scheme must be a string without spaces (\"\" for the bare token)")
+                })?;
+        }
+    }
+
+    for (key, kind) in [
+        ("fetch", "a function"),
+        ("dispatch", "a function"),
+        ("now", "a function"),
+    ] {
+        let v = get(options, key);
+        if present(&v) && !v.is_function() {
+            return Err(bad(format!("{key} must be {kind}")));
+        }
+    }
+    if !present(&get(options, "fetch"))
+        && !get(&js_sys::global(), "fetch").is_instance_of::<Function>()
+    {
+        return Err(bad(
+            "fetch: there is no global fetch here; pass options.fetch",
+        ));
+    }
+    let cross_tab = get(options, "crossTab");
+    if present(&cross_tab) && cross_tab.as_bool().is_none() {
+        return Err(bad("crossTab must be a boolean"));
+    }
+
+    let config = Config {
+        allowed_origins,
+        refresh_on,
+        leeway_ms: non_negative(options, "leewaySeconds", "leewaySeconds", 60.0)? * 1_000.0,
+        retry,
+        scheme,
+    };
+    let settings = HostSettings {
+        header_name,
+        timeout_ms: non_negative(options, "timeoutMs", "timeoutMs", 60_000.0)?,
+        refresh_timeout_ms: non_negative(
+            options,
+            "refreshTimeoutMs",
+            "refreshTimeoutMs",
+            10_000.0,
+        )?,
+        refresh_url,
+        base_url: base,
+    };
+    Ok((config, settings))
+}
