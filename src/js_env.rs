@@ -120,7 +120,7 @@ impl JsEnv {
 
     /// Lets the host drop a response that will not reach the caller (frees its connection).
     pub fn discard_response(&self, response: &JsValue) {
-        let _ = self.call(&self.discard, &[response.clone()]);
+        let _ = self.call(&self.discard, std::slice::from_ref(response));
     }
 }
 
@@ -253,7 +253,7 @@ impl Env for JsEnv {
 
     fn aborted(&self, request: &JsValue) -> Fut<Error> {
         let promise = self
-            .call(&self.aborted, &[request.clone()])
+            .call(&self.aborted, std::slice::from_ref(request))
             .ok()
             .filter(|p| !p.is_null() && !p.is_undefined());
         Box::pin(async move {
@@ -282,7 +282,7 @@ impl Env for JsEnv {
     }
 
     fn rejects(&self, response: &JsValue) -> Option<Fut<bool>> {
-        let verdict = self.call(self.rejects.as_ref()?, &[response.clone()]);
+        let verdict = self.call(self.rejects.as_ref()?, std::slice::from_ref(response));
         Some(Box::pin(async move {
             match verdict {
                 Ok(v) => settle(v).await.map(|v| v.is_truthy()).unwrap_or(false),

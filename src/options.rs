@@ -149,7 +149,7 @@ pub fn parse(
         ));
     }
     let key = get(options, "storageKey");
-    if present(&key) && !key.as_string().is_some_and(|k| !k.is_empty()) {
+    if present(&key) && key.as_string().is_none_or(|k| k.is_empty()) {
         return Err(bad("storageKey must be a non-empty string"));
     }
 

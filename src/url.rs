@@ -22,7 +22,7 @@ pub fn resolve(base: Option<&str>, input: &str) -> Option<String> {
         .strip_prefix("//")
         .map(|r| 2 + r.find(['/', '?', '#']).unwrap_or(r.len()))
         .unwrap_or(0);
-    let (authority, path_etc) = rest.split_at(authority_end);
+    let (authority, path_etc) = (rest.get(..authority_end)?, rest.get(authority_end..)?);
     let path = path_etc.split(['?', '#']).next().unwrap_or("");
     let origin = format!("{scheme}:{authority}");
     Some(if input.starts_with("//") {

@@ -325,7 +325,7 @@ fn logout_during_refresh_rejects_held_requests_and_nothing_is_written_after() {
             h.w.borrow().storage.is_empty(),
             "seed {seed}: nothing written after logout"
         );
-        assert_eq!(h.core.session().authenticated, false);
+        assert!(!h.core.session().authenticated);
     }
 }
 
