@@ -36,7 +36,11 @@ fn malformed_tokens_throw_invalid_token_naming_the_part() {
         (JsValue::from_f64(3.0), true, "must be a string"),
     ];
     for (token, header, want) in cases {
-        let opts = if header { header_opt() } else { JsValue::UNDEFINED };
+        let opts = if header {
+            header_opt()
+        } else {
+            JsValue::UNDEFINED
+        };
         let err = decode_jwt(token, opts).unwrap_err();
         assert_eq!(get(&err, "code").as_string().unwrap(), "INVALID_TOKEN");
         let message = get(&err, "message").as_string().unwrap();
