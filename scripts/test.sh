@@ -21,8 +21,8 @@ part "cargo test (native)" cargo test --workspace
 part "wasm tests (headless Chromium)" wasm-pack test --headless --chrome . --test web
 part "wasm tests (Node)" wasm-pack test --node . --test node
 if part "build pkg/" bash scripts/build.sh && part "install pkg tarball" bash scripts/install-pkg.sh; then
-  part "package tests (Node)" node --test tests/js/
-  part "package tests (headless Chromium)" node --test tests/browser/
+  part "package tests (Node)" node --test --test-timeout=60000 tests/js/
+  part "package tests (headless Chromium)" node --test --test-timeout=60000 tests/browser/
 fi
 
 printf '\n'

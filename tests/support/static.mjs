@@ -7,12 +7,12 @@ import { extname, join, normalize } from 'node:path';
 const types = { '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm', '.html': 'text/html', '.json': 'application/json' };
 const pkgDir = new URL('../node_modules/authlane/', import.meta.url).pathname;
 
-/** @param {Record<string, string>} pages path -> HTML */
+/** @param {Record<string, string>} pages path -> content (HTML, or JS for a .js path) */
 export async function serveStatic(pages = {}) {
   const server = createServer(async (req, res) => {
     const path = new URL(req.url, 'http://x').pathname;
     if (pages[path] !== undefined) {
-      res.writeHead(200, { 'content-type': 'text/html' });
+      res.writeHead(200, { 'content-type': types[extname(path)] || 'text/html' });
       return res.end(pages[path]);
     }
     if (path.startsWith('/authlane/')) {
