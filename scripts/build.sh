@@ -11,7 +11,7 @@ case "$(command -v wasm-opt)" in
 esac
 
 wasm_pack() { wasm-pack --quiet build --release --target web --no-pack "$@"; }
-wasm_pack --out-dir build/core --out-name authlane .
-wasm_pack --out-dir build/verify --out-name verify crates/verify
+wasm_pack --out-dir "$PWD/build/core" --out-name authlane .
+wasm_pack --out-dir "$PWD/build/verify" --out-name verify crates/verify
 
 node scripts/assemble.mjs

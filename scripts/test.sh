@@ -11,7 +11,8 @@ passed=0 failed=0 failures=()
 part() {
   local name=$1; shift
   printf '\n=== %s\n' "$name"
-  if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); failures+=("$name"); fi
+  if "$@"; then passed=$((passed + 1)); return 0; fi
+  failed=$((failed + 1)); failures+=("$name"); return 1
 }
 
 part "cargo fmt" cargo fmt --all --check

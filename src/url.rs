@@ -92,7 +92,10 @@ fn split_port(host_port: &str) -> Option<(&str, Option<&str>)> {
     if port.is_empty() {
         return Some((host, None));
     }
-    if port.len() > 5 || !port.bytes().all(|b| b.is_ascii_digit()) {
+    if port.len() > 5
+        || !port.bytes().all(|b| b.is_ascii_digit())
+        || port.parse::<u32>().ok()? > 65_535
+    {
         return None;
     }
     let trimmed = port.trim_start_matches('0');
