@@ -127,13 +127,13 @@ export async function createAuthClient(options) {
       if (!disposed && auto === null) schedule();
     },
     stopAutoRefresh() {
-      clearTimeout(auto);
+      if (auto !== null) clearTimeout(auto); // Hermes' clearTimeout refuses null
       auto = null;
     },
     dispose() {
       if (disposed) return;
       disposed = true;
-      clearTimeout(auto);
+      if (auto !== null) clearTimeout(auto);
       auto = null;
       core.dispose();
       timers.clearAll();

@@ -3,13 +3,14 @@ import { cpSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } f
 import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { transformSync } from 'esbuild';
+import { bundleReactNative } from './bundle-rn.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const at = (...p) => join(root, ...p);
 const pkg = at('pkg');
 
 rmSync(pkg, { recursive: true, force: true });
-for (const dir of ['esm', 'cjs/glue', 'wasm', 'types']) mkdirSync(join(pkg, dir), { recursive: true });
+for (const dir of ['esm', 'cjs/glue', 'rn', 'wasm', 'types']) mkdirSync(join(pkg, dir), { recursive: true });
 
 cpSync(at('pkg-template'), pkg, { recursive: true });
 
@@ -26,6 +27,7 @@ for (const [dir, name] of modules) {
 
 for (const file of readdirSync(at('js'))) {
   const source = readFileSync(at('js', file), 'utf8');
+  if (file.endsWith('.rn.js')) continue; // only in the React Native bundle
   if (file.endsWith('.cjs')) {
     writeFileSync(join(pkg, 'cjs', file.replace(/\.cjs$/, '.js')), source);
   } else if (file.endsWith('.js')) {
@@ -38,6 +40,7 @@ for (const file of readdirSync(at('js'))) {
   }
 }
 writeFileSync(join(pkg, 'cjs', 'package.json'), '{ "type": "commonjs" }\n');
+await bundleReactNative(root, join(pkg, 'rn'));
 
 function toCjs(source, name) {
   return transformSync(source, {
@@ -49,8 +52,8 @@ function toCjs(source, name) {
 }
 
 const kb = (n) => (n / 1024).toFixed(1) + ' KB';
-for (const [, name] of modules) {
-  const bytes = readFileSync(join(pkg, 'wasm', `${name}_bg.wasm`));
-  const gz = gzipSync(bytes, { level: 9 }).length;
-  console.log(`${name}_bg.wasm: ${kb(bytes.length)} raw, ${kb(gz)} gzip -9`);
+const sizes = [...modules.map(([, name]) => `wasm/${name}_bg.wasm`), 'rn/index.js'];
+for (const file of sizes) {
+  const bytes = readFileSync(join(pkg, file));
+  console.log(`${file}: ${kb(bytes.length)} raw, ${kb(gzipSync(bytes, { level: 9 }).length)} gzip -9`);
 }

@@ -14,4 +14,5 @@ wasm_pack() { wasm-pack --quiet build --release --target web --no-pack "$@"; }
 wasm_pack --out-dir "$PWD/build/core" --out-name authlane .
 wasm_pack --out-dir "$PWD/build/verify" --out-name verify crates/verify
 
+bash scripts/build-rn.sh
 node scripts/assemble.mjs

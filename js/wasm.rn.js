@@ -1,0 +1,15 @@
+// Loads the core for React Native: synchronously, as JavaScript (wasm2js), with UTF-8 fallbacks
+// installed first. The build bundles this in place of wasm.js (no top-level await, no
+// import.meta, nothing Metro cannot see).
+import './text-codec.js';
+import * as core from 'authlane-rn-glue';
+import { AuthlaneError, makeError } from './errors.js';
+
+core.setErrorFactory(makeError);
+export { core };
+
+/** verifyJwt's module (jsonwebtoken and its crypto) is not shipped to phones. */
+export function loadVerifier() {
+  return Promise.reject(new AuthlaneError('INVALID_CONFIG',
+    'verifyJwt is not in the React Native build (its crypto would add about 230 KB gzip to the app); verify tokens on your server, or use decodeJwt to read claims'));
+}

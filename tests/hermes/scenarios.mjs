@@ -1,0 +1,132 @@
+// React Native scenarios, run in the real Hermes VM (bundled by tests/js/hermes.test.mjs) and in
+// Node with WebAssembly deleted. A fake fetch and fake storage stand in for the app's; where the
+// engine lacks Request, Headers or AbortController (Hermes CLI; React Native provides them),
+// small fakes are installed first.
+import './fakes.mjs';
+import { createAuthClient, decodeJwt, keychainStorage, isAuthlaneError } from 'authlane/react-native';
+
+const b64url = (text) => {
+  const bytes = new TextEncoder().encode(text);
+  const abc = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+  let out = '';
+  for (let i = 0; i < bytes.length; i += 3) {
+    const n = (bytes[i] << 16) | ((bytes[i + 1] || 0) << 8) | (bytes[i + 2] || 0);
+    const chars = [abc[(n >> 18) & 63], abc[(n >> 12) & 63], abc[(n >> 6) & 63], abc[n & 63]];
+    out += chars.slice(0, i + 2 > bytes.length ? 2 : i + 3 > bytes.length ? 3 : 4).join('');
+  }
+  return out;
+};
+const nowS = () => Math.floor(Date.now() / 1000);
+const jwt = (claims) => `${b64url('{"alg":"HS256","typ":"JWT"}')}.${b64url(JSON.stringify(claims))}.sig`;
+
+/** A fake API: /refresh rotates tokens (or fails as told), /api/* wants a live token. */
+function world() {
+  const w = { refreshCalls: 0, apiCalls: 0, refreshMode: 'ok', live: new Set(), n: 0 };
+  w.issue = (ttl) => {
+    w.n += 1;
+    const accessToken = jwt({ sub: 'u1', name: 'Zoë 日本', iat: nowS(), exp: nowS() + ttl, n: w.n });
+    w.live.add(accessToken);
+    return { accessToken, refreshToken: 'rt' + w.n };
+  };
+  const reply = (status, body) => Promise.resolve({
+    status, ok: status >= 200 && status < 300, body: null,
+    headers: { get: () => null },
+    text: () => Promise.resolve(JSON.stringify(body)),
+    json: () => Promise.resolve(body),
+  });
+  w.fetch = (input, init) => {
+    const url = typeof input === 'string' ? input : input.url;
+    const headers = typeof input === 'string' ? new Headers((init && init.headers) || {}) : input.headers;
+    if (url.endsWith('/refresh')) {
+      w.refreshCalls += 1;
+      if (w.refreshMode === 'definitive') return reply(401, { error: 'revoked' });
+      return reply(200, w.issue(600));
+    }
+    w.apiCalls += 1;
+    const token = (headers.get('authorization') || '').replace('Bearer ', '');
+    return reply(w.live.has(token) && !w.expiredNow ? 200 : 401, { url });
+  };
+  return w;
+}
+
+function memory() {
+  const items = new Map();
+  return { items, getItem: async (k) => (items.has(k) ? items.get(k) : null), setItem: async (k, v) => void items.set(k, v), removeItem: async (k) => void items.delete(k) };
+}
+
+function fakeKeychain() {
+  const entries = new Map();
+  return {
+    entries,
+    getGenericPassword: async (o) => (entries.has(o.service) ? { username: 'authlane', password: entries.get(o.service) } : false),
+    setGenericPassword: async (u, p, o) => { entries.set(o.service, p); return true; },
+    resetGenericPassword: async (o) => { entries.delete(o.service); return true; },
+  };
+}
+
+const options = (w, storage) => ({ baseUrl: 'https://api.example', refresh: { url: '/refresh' }, fetch: w.fetch, storage, timeoutMs: 0, refreshTimeoutMs: 0 });
+
+export const scenarios = {
+  'decodeJwt reads UTF-8 claims without atob or TextDecoder of its own': async () => {
+    const claims = decodeJwt(jwt({ name: 'Zoë 日本 😀', n: 1 }));
+    check(claims.name === 'Zoë 日本 😀', 'name was ' + claims.name);
+  },
+  'login, then 5 concurrent requests with an expired token make exactly one refresh': async () => {
+    const w = world();
+    const client = await createAuthClient(options(w, memory()));
+    await client.login(w.issue(-30));
+    const statuses = await Promise.all([1, 2, 3, 4, 5].map(() => client.fetch('/api/items').then((r) => r.status)));
+    check(statuses.join() === '200,200,200,200,200', 'statuses ' + statuses);
+    check(w.refreshCalls === 1, 'refresh calls ' + w.refreshCalls);
+    check(client.session().claims.name === 'Zoë 日本', 'claims after refresh');
+    client.dispose();
+  },
+  'a definitive refresh failure rejects SESSION_EXPIRED and removes the tokens': async () => {
+    const w = world();
+    const storage = memory();
+    const client = await createAuthClient(options(w, storage));
+    await client.login(w.issue(-30));
+    w.refreshMode = 'definitive';
+    const results = await Promise.all([1, 2, 3].map(() => client.fetch('/api/x').then(() => 'ok', (e) => (isAuthlaneError(e) ? e.code : String(e)))));
+    check(results.join() === 'SESSION_EXPIRED,SESSION_EXPIRED,SESSION_EXPIRED', 'results ' + results);
+    check(storage.items.size === 0, 'storage emptied');
+    check(w.refreshCalls === 1, 'refresh calls ' + w.refreshCalls);
+    client.dispose();
+  },
+  'split storage: the refresh token goes to the secure adapter only': async () => {
+    const w = world();
+    const asyncStorage = memory();
+    const keychain = fakeKeychain();
+    const client = await createAuthClient(options(w, { access: asyncStorage, refresh: keychainStorage(keychain) }));
+    await client.login(w.issue(-30));
+    await client.fetch('/api/items');
+    const secure = keychain.entries.get('authlane.refreshToken');
+    check(secure === 'rt2', 'keychain holds the rotated refresh token, got ' + secure);
+    check(!asyncStorage.items.has('authlane.refreshToken'), 'no refresh token in AsyncStorage');
+    check(asyncStorage.items.get('authlane.accessToken') === [...w.live].pop(), 'AsyncStorage holds the new access token');
+    client.dispose();
+  },
+};
+
+function check(condition, message) {
+  if (!condition) throw new Error(message);
+}
+
+/** Runs every scenario; reports through `say`, returns the number failed. */
+export async function run(say) {
+  let passed = 0;
+  let failed = 0;
+  const names = Object.keys(scenarios);
+  for (let i = 0; i < names.length; i++) {
+    try {
+      await scenarios[names[i]]();
+      passed += 1;
+      say('ok - ' + names[i]);
+    } catch (e) {
+      failed += 1;
+      say('not ok - ' + names[i] + ': ' + ((e && e.message) || e));
+    }
+  }
+  say(`hermes: ${passed} passed, ${failed} failed`);
+  return failed;
+}
