@@ -37,7 +37,23 @@ function timerSet() {
   };
 }
 
-function createHost(options, listeners, timers) {
+/** The cross-tab refresh lock, or null where there is none; null too when the wait times out. */
+function takeLock(name, timeoutMs) {
+  const locks = globalThis.navigator && globalThis.navigator.locks;
+  if (!locks || typeof AbortController !== 'function') return null;
+  return new Promise((resolve) => {
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), timeoutMs);
+    locks
+      .request(name, { signal: controller.signal }, () => {
+        clearTimeout(timer);
+        return new Promise((release) => resolve(release));
+      })
+      .catch(() => resolve(null));
+  });
+}
+
+function createHost(options, listeners, timers, tabs) {
   const storages = splitStorage(options.storage);
   const prefix = options.storageKey || 'authlane';
   const key = (slot) => `${prefix}.${slot === 'access' ? 'accessToken' : 'refreshToken'}`;
@@ -62,6 +78,8 @@ function createHost(options, listeners, timers) {
     load: (slot) => storages[slot].getItem(key(slot)),
     store: (slot, value) => storages[slot].setItem(key(slot), value),
     remove: (slot) => storages[slot].removeItem(key(slot)),
+    lock: (timeoutMs) => takeLock(`${prefix}.refresh`, timeoutMs),
+    broadcast: (message) => tabs.channel && tabs.channel.postMessage(message),
     dispatch(action) {
       for (const listener of [options.dispatch, ...listeners]) {
         if (typeof listener !== 'function') continue;
@@ -85,8 +103,9 @@ export async function createAuthClient(options) {
   const opts = options && typeof options === 'object' ? options : {};
   const listeners = new Set();
   const timers = timerSet();
+  const tabs = { channel: null };
   const documentUrl = globalThis.location && typeof globalThis.location.href === 'string' ? globalThis.location.href : undefined;
-  const core = new wasm.ClientCore(options, createHost(opts, listeners, timers), documentUrl);
+  const core = new wasm.ClientCore(options, createHost(opts, listeners, timers, tabs), documentUrl);
   try {
     await core.start();
   } catch (error) {
@@ -96,6 +115,12 @@ export async function createAuthClient(options) {
 
   let disposed = false;
   let auto = null;
+  if (core.crossTab() && typeof BroadcastChannel === 'function') {
+    tabs.channel = new BroadcastChannel(opts.storageKey || 'authlane');
+    tabs.channel.onmessage = (event) => {
+      if (!disposed && typeof event.data === 'string') core.onBroadcast(event.data);
+    };
+  }
   const gone = () => Promise.reject(new AuthlaneError('LOGGED_OUT', 'this client was disposed; create a new one'));
   const live = (fn) => (...args) => (disposed ? gone() : fn(...args));
   const schedule = () => {
@@ -136,6 +161,7 @@ export async function createAuthClient(options) {
       if (auto !== null) clearTimeout(auto);
       auto = null;
       core.dispose();
+      if (tabs.channel) tabs.channel.close();
       timers.clearAll();
       listeners.clear();
       core.free();

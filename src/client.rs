@@ -43,13 +43,7 @@ impl ClientCore {
         document_url: Option<String>,
     ) -> Result<ClientCore, JsValue> {
         let (config, settings) = options::parse(&options, document_url)?;
-        let env = JsEnv::new(
-            host,
-            settings.header_name,
-            settings.timeout_ms,
-            settings.refresh_timeout_ms,
-            settings.refresh_url,
-        )?;
+        let env = JsEnv::new(host, &settings)?;
         Ok(ClientCore {
             core: Core::new(env, config),
             base_url: settings.base_url,
@@ -131,6 +125,25 @@ impl ClientCore {
     /// One auto-refresh check; returns ms until the next one is due.
     pub fn tick(&self) -> f64 {
         self.core.tick()
+    }
+
+    /// Whether cross-tab coordination is on (the host opens its channel and locks only then).
+    #[wasm_bindgen(js_name = crossTab)]
+    pub fn cross_tab(&self) -> bool {
+        self.core.config.cross_tab
+    }
+
+    /// A message from another tab: `"tokens"`, `"loggedOut"` or `"sessionExpired"`.
+    #[wasm_bindgen(js_name = onBroadcast)]
+    pub fn on_broadcast(&self, message: &str) -> Promise {
+        let core = Rc::clone(&self.core);
+        let message = crate::env::Broadcast::parse(message);
+        promise(async move {
+            if let Some(m) = message {
+                core.on_broadcast(m).await;
+            }
+            Ok(JsValue::UNDEFINED)
+        })
     }
 
     /// Rejects held requests with LOGGED_OUT and stops the client; tokens are kept.

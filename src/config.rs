@@ -34,6 +34,8 @@ pub struct Config {
     pub retry: Retry,
     /// The header's scheme, `Bearer` by default; empty for the bare token.
     pub scheme: String,
+    /// One refresh across tabs that share storage (Web Locks + BroadcastChannel).
+    pub cross_tab: bool,
 }
 
 impl Default for Config {
@@ -44,6 +46,7 @@ impl Default for Config {
             leeway_ms: 60_000.0,
             retry: Retry::default(),
             scheme: "Bearer".into(),
+            cross_tab: false,
         }
     }
 }

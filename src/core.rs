@@ -10,7 +10,7 @@ use std::rc::Rc;
 
 use crate::clock::Clock;
 use crate::config::Config;
-use crate::env::{Action, Env, Slot, Stored, TokenInfo, TokenSet};
+use crate::env::{Action, Broadcast, Env, Slot, Stored, TokenInfo, TokenSet};
 use crate::error::{Code, Error};
 use crate::policy::{usable_token, Lifetime};
 use crate::refresh::Flight;
@@ -264,6 +264,7 @@ impl<E: Env> Core<E> {
         }
         let a = self.env.remove(Slot::Access).await;
         let r = self.env.remove(Slot::Refresh).await;
+        self.env.broadcast(Broadcast::LoggedOut);
         self.env.dispatch(Action::LoggedOut);
         a.and(r)
     }
@@ -280,6 +281,7 @@ impl<E: Env> Core<E> {
         let _ = self.env.remove(Slot::Access).await;
         let _ = self.env.remove(Slot::Refresh).await;
         if first {
+            self.env.broadcast(Broadcast::SessionExpired);
             self.env.dispatch(Action::SessionExpired);
         }
     }

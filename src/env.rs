@@ -52,6 +52,8 @@ pub enum Attempt {
     Transient(Error, Option<f64>),
     /// A 2xx without a usable access token.
     Unusable(Error),
+    /// Another tab already refreshed: its tokens, read from the shared storage.
+    Adopted(TokenSet),
 }
 
 /// What a token tells about itself, once decoded. `C` is the claims object handed to JS.
@@ -87,6 +89,39 @@ impl Reason {
             Reason::Manual => "manual",
             Reason::Timer => "timer",
         }
+    }
+}
+
+/// What a tab tells the other tabs that share its storage.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Broadcast {
+    /// New tokens are in storage.
+    Tokens,
+    /// The user logged out.
+    LoggedOut,
+    /// The session expired.
+    SessionExpired,
+}
+
+impl Broadcast {
+    /// The message's name on the channel.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Broadcast::Tokens => "tokens",
+            Broadcast::LoggedOut => "loggedOut",
+            Broadcast::SessionExpired => "sessionExpired",
+        }
+    }
+
+    /// The message named `s`.
+    pub fn parse(s: &str) -> Option<Self> {
+        [
+            Broadcast::Tokens,
+            Broadcast::LoggedOut,
+            Broadcast::SessionExpired,
+        ]
+        .into_iter()
+        .find(|b| b.as_str() == s)
     }
 }
 
@@ -143,6 +178,8 @@ pub trait Env: 'static {
     type Response;
     /// Decoded claims as handed to listeners.
     type Claims: Clone + 'static;
+    /// A held cross-tab lock; released when dropped.
+    type Lock;
 
     /// Device time, ms since the epoch.
     fn now_ms(&self) -> f64;
@@ -188,4 +225,10 @@ pub trait Env: 'static {
 
     /// Hands an action to `dispatch` and the listeners; never fails.
     fn dispatch(&self, action: Action<Self::Claims>);
+
+    /// Takes the cross-tab refresh lock; `None` when there is none to take or the wait timed
+    /// out (a frozen tab must not block the others). Only called with `crossTab` on.
+    fn lock(&self) -> Fut<Option<Self::Lock>>;
+    /// Tells the other tabs (no-op where there is no channel).
+    fn broadcast(&self, message: Broadcast);
 }

@@ -10,6 +10,7 @@ use crate::api::parse_part;
 use crate::env::{Action, Attempt, Env, Fut, Slot, Stored, TokenInfo, TokenSet};
 use crate::error::{Code, Error};
 use crate::jwt::Part;
+use crate::options::HostSettings;
 use crate::policy::{refresh_status, usable_token, RefreshStatus};
 
 /// The host's functions, looked up once.
@@ -27,6 +28,8 @@ pub struct JsEnv {
     store: Function,
     remove: Function,
     dispatch: Function,
+    lock: Function,
+    broadcast: Function,
     /// The auth header's name.
     pub header_name: String,
     /// Per attempt of a request, ms; 0 for none.
@@ -35,6 +38,8 @@ pub struct JsEnv {
     pub refresh_timeout_ms: f64,
     /// The refresh endpoint's resolved URL (endpoint form).
     pub refresh_url: Option<String>,
+    /// How long to wait for another tab's refresh lock: its refresh's longest legitimate run.
+    pub lock_timeout_ms: f64,
 }
 
 fn get(obj: &JsValue, key: &str) -> JsValue {
@@ -85,13 +90,7 @@ fn string(obj: &JsValue, key: &str) -> Option<String> {
 
 impl JsEnv {
     /// Wraps the host object built by the JS shell.
-    pub fn new(
-        host: JsValue,
-        header_name: String,
-        timeout_ms: f64,
-        refresh_timeout_ms: f64,
-        refresh_url: Option<String>,
-    ) -> Result<Self, Error> {
+    pub fn new(host: JsValue, settings: &HostSettings) -> Result<Self, Error> {
         Ok(JsEnv {
             now: func(&host, "now")?,
             random: func(&host, "random")?,
@@ -105,11 +104,14 @@ impl JsEnv {
             store: func(&host, "store")?,
             remove: func(&host, "remove")?,
             dispatch: func(&host, "dispatch")?,
+            lock: func(&host, "lock")?,
+            broadcast: func(&host, "broadcast")?,
             host,
-            header_name,
-            timeout_ms,
-            refresh_timeout_ms,
-            refresh_url,
+            header_name: settings.header_name.clone(),
+            timeout_ms: settings.timeout_ms,
+            refresh_timeout_ms: settings.refresh_timeout_ms,
+            refresh_url: settings.refresh_url.clone(),
+            lock_timeout_ms: settings.lock_timeout_ms,
         })
     }
 
@@ -191,10 +193,32 @@ fn tokens_from(body: &JsValue, date: Option<f64>) -> Attempt {
     )
 }
 
+/// A held Web Lock: dropping it calls the release function the host handed over.
+pub struct JsLock(Function);
+
+impl Drop for JsLock {
+    fn drop(&mut self) {
+        let _ = self.0.call0(&JsValue::NULL);
+    }
+}
+
 impl Env for JsEnv {
     type Request = JsValue;
     type Response = JsValue;
     type Claims = JsValue;
+    type Lock = JsLock;
+
+    fn lock(&self) -> Fut<Option<JsLock>> {
+        let started = self.call(&self.lock, &[JsValue::from_f64(self.lock_timeout_ms)]);
+        Box::pin(async move {
+            let release = async { settle(started?).await }.await.ok()?;
+            release.dyn_into::<Function>().ok().map(JsLock)
+        })
+    }
+
+    fn broadcast(&self, message: crate::env::Broadcast) {
+        let _ = self.call(&self.broadcast, &[JsValue::from_str(message.as_str())]);
+    }
 
     fn now_ms(&self) -> f64 {
         self.call(&self.now, &[])

@@ -11,6 +11,7 @@ pub mod client;
 pub mod clock;
 pub mod config;
 pub mod core;
+pub mod cross_tab;
 pub mod env;
 pub mod error;
 pub mod js_env;

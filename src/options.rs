@@ -21,6 +21,10 @@ pub struct HostSettings {
     pub refresh_url: Option<String>,
     /// Where relative request URLs resolve.
     pub base_url: Option<String>,
+    /// How long to wait for another tab's refresh lock: the longest a refresh can legitimately
+    /// run (every attempt with its timeout and backoff), and no longer, so a frozen tab cannot
+    /// block this one.
+    pub lock_timeout_ms: f64,
 }
 
 fn bad(message: impl Into<String>) -> Error {
@@ -239,10 +243,12 @@ pub fn parse(
             "fetch: there is no global fetch here; pass options.fetch",
         ));
     }
-    let cross_tab = get(options, "crossTab");
-    if present(&cross_tab) && cross_tab.as_bool().is_none() {
-        return Err(bad("crossTab must be a boolean"));
-    }
+    let cross_tab = match get(options, "crossTab") {
+        v if !present(&v) => get(&get(&js_sys::global(), "navigator"), "locks").is_object(),
+        v => v
+            .as_bool()
+            .ok_or_else(|| bad("crossTab must be a boolean"))?,
+    };
 
     let config = Config {
         allowed_origins,
@@ -250,18 +256,25 @@ pub fn parse(
         leeway_ms: non_negative(options, "leewaySeconds", "leewaySeconds", 60.0)? * 1_000.0,
         retry,
         scheme,
+        cross_tab,
     };
+    let refresh_timeout_ms =
+        non_negative(options, "refreshTimeoutMs", "refreshTimeoutMs", 10_000.0)?;
+    let per_attempt = if refresh_timeout_ms > 0.0 {
+        refresh_timeout_ms
+    } else {
+        10_000.0
+    };
+    let attempts = f64::from(config.retry.attempts);
     let settings = HostSettings {
         header_name,
         timeout_ms: non_negative(options, "timeoutMs", "timeoutMs", 60_000.0)?,
-        refresh_timeout_ms: non_negative(
-            options,
-            "refreshTimeoutMs",
-            "refreshTimeoutMs",
-            10_000.0,
-        )?,
+        refresh_timeout_ms,
         refresh_url,
         base_url: base,
+        lock_timeout_ms: attempts * per_attempt
+            + (attempts - 1.0) * config.retry.max_delay_ms
+            + 1_000.0,
     };
     Ok((config, settings))
 }

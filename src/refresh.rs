@@ -5,7 +5,7 @@
 use std::rc::Rc;
 
 use crate::core::Core;
-use crate::env::{Action, Attempt, Env, Reason};
+use crate::env::{Action, Attempt, Broadcast, Env, Reason};
 use crate::error::{Code, Error};
 use crate::policy::backoff_ms;
 use crate::shared::Shared;
@@ -41,8 +41,18 @@ impl<E: Env> Core<E> {
         let done = Rc::clone(&outcome);
         self.env.spawn(Box::pin(async move {
             core.env.dispatch(Action::RefreshStarted(reason));
-            let attempt = core.attempts(epoch).await;
+            // Across tabs: one refresh at a time, and whoever comes second uses the first's result.
+            let lock = if core.config.cross_tab {
+                core.env.lock().await
+            } else {
+                None
+            };
+            let attempt = match core.stored_by_another_tab(epoch).await {
+                Some(tokens) => Some(Attempt::Adopted(tokens)),
+                None => core.attempts(epoch).await,
+            };
             core.finish(epoch, &done, attempt).await;
+            drop(lock);
         }));
         outcome
     }
@@ -118,6 +128,9 @@ impl<E: Env> Core<E> {
                 if !current(self) {
                     return;
                 }
+                if written.is_ok() {
+                    self.env.broadcast(Broadcast::Tokens);
+                }
                 let s = self.session();
                 self.env.dispatch(Action::RefreshSucceeded {
                     claims: s.claims,
@@ -131,6 +144,10 @@ impl<E: Env> Core<E> {
                     )
                     .caused_by(e)
                 })
+            }
+            Attempt::Adopted(tokens) => {
+                self.adopt_from_other_tab(tokens);
+                Ok(())
             }
             Attempt::Definitive(e) => {
                 let err = Error::new(

@@ -175,6 +175,12 @@ impl Env for FakeEnv {
     type Request = Req;
     type Response = Resp;
     type Claims = String;
+    type Lock = ();
+
+    fn lock(&self) -> Fut<Option<()>> {
+        Box::pin(async { None })
+    }
+    fn broadcast(&self, _: authlane::env::Broadcast) {}
 
     fn now_ms(&self) -> f64 {
         self.world.borrow().local_ms

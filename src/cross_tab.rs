@@ -1,0 +1,115 @@
+//! Tabs that share storage: the refresh runs under a cross-tab lock, and whoever takes it second
+//! finds the first one's tokens in storage instead of burning a rotating refresh token. Messages
+//! from other tabs (new tokens, logout, expiry) update this tab's memory and actions; receiving
+//! never broadcasts, so there are no echo loops.
+
+use std::rc::Rc;
+
+use crate::core::Core;
+use crate::env::{Action, Broadcast, Env, Slot, Stored, TokenSet};
+use crate::error::{Code, Error};
+use crate::policy::{usable_token, Lifetime};
+
+impl<E: Env> Core<E> {
+    /// With `crossTab` on: the tokens another tab stored, when they are fresh and not ours. A newer
+    /// stored refresh token replaces ours either way (rotation burnt the old one).
+    pub(crate) async fn stored_by_another_tab(&self, epoch: u64) -> Option<TokenSet> {
+        if !self.config.cross_tab {
+            return None;
+        }
+        let read = |stored: Result<Stored, Error>| match stored {
+            Ok(Stored::Text(t)) if usable_token(&t) => Some(t),
+            _ => None,
+        };
+        let access = read(self.env.load(Slot::Access).await);
+        let refresh = read(self.env.load(Slot::Refresh).await);
+        let mut st = self.state_mut();
+        if st.epoch != epoch {
+            return None;
+        }
+        if refresh.is_some() && refresh != st.refresh {
+            st.refresh = refresh.clone();
+        }
+        let access = access.filter(|a| st.access.as_ref() != Some(a))?;
+        drop(st);
+        let info = self.env.inspect(&access);
+        let lifetime = Lifetime {
+            expires_at: info.expires_at,
+            issued_at: info.issued_at,
+        };
+        if lifetime.expiring(self.server_now(), self.config.leeway_ms) {
+            return None;
+        }
+        Some(TokenSet {
+            access,
+            refresh,
+            expires_in: None,
+        })
+    }
+
+    /// Takes tokens another tab stored: memory and actions follow, storage is already right.
+    pub(crate) fn adopt_from_other_tab(&self, tokens: TokenSet) {
+        let had_session = self.session().authenticated;
+        let rotated = tokens.refresh.is_some() && tokens.refresh != self.state().refresh;
+        let refresh = tokens.refresh.or_else(|| self.state().refresh.clone());
+        self.adopt_access(&tokens.access, None, None, true);
+        self.state_mut().refresh = refresh;
+        let s = self.session();
+        self.env.dispatch(if had_session {
+            Action::RefreshSucceeded {
+                claims: s.claims,
+                expires_at: s.expires_at,
+                rotated,
+            }
+        } else {
+            Action::LoggedIn {
+                claims: s.claims,
+                expires_at: s.expires_at,
+            }
+        });
+    }
+
+    /// A message from another tab.
+    pub async fn on_broadcast(self: &Rc<Self>, message: Broadcast) {
+        if self.state().disposed {
+            return;
+        }
+        match message {
+            Broadcast::Tokens => {
+                if self.flight().is_some() {
+                    return; // that refresh reads storage once it holds the lock
+                }
+                let epoch = self.state().epoch;
+                if let Some(tokens) = self.stored_by_another_tab(epoch).await {
+                    if self.state().epoch == epoch && self.flight().is_none() {
+                        self.adopt_from_other_tab(tokens);
+                    }
+                }
+            }
+            Broadcast::LoggedOut => {
+                self.new_epoch(Err(Error::new(
+                    Code::LoggedOut,
+                    "logged out in another tab",
+                )));
+                self.forget_tokens();
+                self.state_mut().expired = false;
+                self.env.dispatch(Action::LoggedOut);
+            }
+            Broadcast::SessionExpired => {
+                self.new_epoch(Err(Error::new(
+                    Code::SessionExpired,
+                    "the session expired in another tab; log in again",
+                )));
+                self.forget_tokens();
+                let first = {
+                    let mut st = self.state_mut();
+                    st.expired = true;
+                    !std::mem::replace(&mut st.expired_sent, true)
+                };
+                if first {
+                    self.env.dispatch(Action::SessionExpired);
+                }
+            }
+        }
+    }
+}
