@@ -5,15 +5,18 @@ const path = require('path');
 const { makeError } = require('./errors.js');
 
 function init(glue, name) {
-  glue.initSync({ module: fs.readFileSync(path.join(__dirname, '..', 'wasm', name)) });
+  const instance = glue.initSync({ module: fs.readFileSync(path.join(__dirname, '..', 'wasm', name)) });
   glue.setErrorFactory(makeError);
-  return glue;
+  return { glue, instance };
 }
 
-exports.core = init(require('./glue/authlane.js'), 'authlane_bg.wasm');
+const loaded = init(require('./glue/authlane.js'), 'authlane_bg.wasm');
+exports.core = loaded.glue;
+/** The core module's linear memory in bytes (for benchmarks and leak checks; not public API). */
+exports.wasmMemoryBytes = () => loaded.instance.memory.buffer.byteLength;
 
 let verifier;
 exports.loadVerifier = function loadVerifier() {
-  verifier = verifier || Promise.resolve().then(() => init(require('./glue/verify.js'), 'verify_bg.wasm'));
+  verifier = verifier || Promise.resolve().then(() => init(require('./glue/verify.js'), 'verify_bg.wasm').glue);
   return verifier;
 };

@@ -13,18 +13,22 @@ async function bytesOrUrl(name) {
 
 async function init(glue, name) {
   const source = await bytesOrUrl(name);
-  if (source instanceof URL) await glue.default({ module_or_path: source });
-  else glue.initSync({ module: source });
+  const instance = source instanceof URL ? await glue.default({ module_or_path: source }) : glue.initSync({ module: source });
   glue.setErrorFactory(makeError);
-  return glue;
+  return { glue, instance };
 }
 
-await init(core, 'authlane_bg.wasm');
+const loaded = await init(core, 'authlane_bg.wasm');
 export { core };
+
+/** The core module's linear memory in bytes (for benchmarks and leak checks; not public API). */
+export function wasmMemoryBytes() {
+  return loaded.instance.memory.buffer.byteLength;
+}
 
 let verifier;
 /** The verification module, loaded once on the first verifyJwt call. */
 export function loadVerifier() {
-  verifier ??= import('../wasm/verify.js').then((glue) => init(glue, 'verify_bg.wasm'));
+  verifier ??= import('../wasm/verify.js').then((glue) => init(glue, 'verify_bg.wasm')).then((v) => v.glue);
   return verifier;
 }

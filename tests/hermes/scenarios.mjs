@@ -67,6 +67,18 @@ function fakeKeychain() {
 const options = (w, storage) => ({ baseUrl: 'https://api.example', refresh: { url: '/refresh' }, fetch: w.fetch, storage, timeoutMs: 0, refreshTimeoutMs: 0 });
 
 export const scenarios = {
+  'after the module memory grows, strings still cross intact both ways': async () => {
+    // A 3 MB claim makes the wasm2js memory grow (a new buffer): the glue must not keep a stale view.
+    const big = 'x'.repeat(3 * 1024 * 1024);
+    check(decodeJwt(jwt({ big })).big.length === big.length, 'the big claim came back whole');
+    let message = '';
+    try { await createAuthClient({ baseUrl: 'not a url', refresh: { url: '/r' } }); } catch (e) { message = e.message; }
+    check(message === 'createAuthClient: baseUrl must be an absolute http(s) URL', 'message was [' + message + ']');
+    const w = world();
+    const client = await createAuthClient(options(w, memory()));
+    check(client.session().authenticated === false, 'valid options accepted');
+    client.dispose();
+  },
   'decodeJwt reads UTF-8 claims without atob or TextDecoder of its own': async () => {
     const claims = decodeJwt(jwt({ name: 'Zoë 日本 😀', n: 1 }));
     check(claims.name === 'Zoë 日本 😀', 'name was ' + claims.name);
