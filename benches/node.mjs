@@ -1,0 +1,99 @@
+// 2, 3, 4 and 6 in Node: per-request overhead, the refresh storm, decodeJwt speed, wasm memory.
+import { jwtDecode } from 'jwt-decode';
+import { createAuthClient, decodeJwt } from '../pkg/esm/index.js';
+import { wasmMemoryBytes } from '../pkg/esm/wasm.js';
+import { contenders } from './contenders.mjs';
+import { interleave, now, stats, table } from './lib.mjs';
+import { jwt, startBenchServer } from './server.mjs';
+
+async function pool(total, concurrency, fn) {
+  let next = 0;
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    while (next < total) {
+      next += 1;
+      await fn(next);
+    }
+  }));
+}
+
+export async function overhead(server, { requests, rounds }) {
+  const { client, request } = await contenders(server, server.state.issue());
+  const out = {};
+  for (const concurrency of [1, 50]) {
+    const perRound = Math.max(1, Math.round(requests / rounds));
+    for (const name of Object.keys(request)) await pool(50, concurrency, () => request[name]('/api/warm'));
+    const samples = await interleave(Object.keys(request), rounds, async (name) => {
+      const t0 = now();
+      await pool(perRound, concurrency, () => request[name]('/api/item'));
+      return ((now() - t0) / perRound) * 1000; // µs per request
+    });
+    out[concurrency] = samples;
+  }
+  client.dispose();
+  return out;
+}
+
+export async function storm(server, { size, rounds }) {
+  const samples = await interleave(['authlane (1 refresh, all held)', 'plain fetch + 1 refresh round trip'], rounds, async (name) => {
+    if (name.startsWith('authlane')) {
+      const client = await createAuthClient({ baseUrl: server.url, refresh: { url: '/refresh' } });
+      await client.login({ accessToken: jwt(-60), refreshToken: 'rt' });
+      const before = server.state.refreshCalls;
+      const t0 = now();
+      await Promise.all(Array.from({ length: size }, () => client.fetch('/api/storm').then((r) => r.text())));
+      const ms = now() - t0;
+      if (server.state.refreshCalls - before !== 1) throw new Error(`storm made ${server.state.refreshCalls - before} refresh calls`);
+      client.dispose();
+      return ms;
+    }
+    const t0 = now();
+    const fresh = await (await fetch(`${server.url}/refresh`, { method: 'POST', body: '{}' })).json();
+    await Promise.all(Array.from({ length: size }, () => fetch(`${server.url}/api/storm`, { headers: { authorization: `Bearer ${fresh.accessToken}` } }).then((r) => r.text())));
+    return now() - t0;
+  });
+  return samples;
+}
+
+export function tokenOfSize(bytes) {
+  let pad = '';
+  let token = jwt(3600, { pad });
+  while (token.length < bytes) {
+    pad += 'x';
+    token = jwt(3600, { pad, name: 'Zoë' });
+  }
+  return token;
+}
+
+export async function decodeSpeed({ ops, rounds }) {
+  const out = {};
+  for (const bytes of [200, 4096]) {
+    const token = tokenOfSize(bytes);
+    const fns = { authlane: () => decodeJwt(token), 'jwt-decode': () => jwtDecode(token) };
+    out[bytes] = await interleave(Object.keys(fns), rounds, async (name) => {
+      const fn = fns[name];
+      const t0 = now();
+      for (let i = 0; i < ops; i++) fn();
+      return ops / ((now() - t0) / 1000); // ops per second
+    });
+  }
+  return out;
+}
+
+export async function memory(server, { total, refreshEvery }) {
+  const client = await createAuthClient({ baseUrl: server.url, refresh: { url: '/refresh' } });
+  await client.login(server.state.issue());
+  const readings = {};
+  let done = 0;
+  const refreshesBefore = server.state.refreshCalls;
+  await pool(total, 50, async () => {
+    done += 1;
+    if (done % refreshEvery === 0) server.state.valid.clear(); // the next request is rejected: one refresh
+    await (await client.fetch('/api/mem')).text();
+    if (done === 1000) readings[1000] = wasmMemoryBytes();
+  });
+  readings[total] = wasmMemoryBytes();
+  client.dispose();
+  return { readings, refreshes: server.state.refreshCalls - refreshesBefore };
+}
+
+export { startBenchServer, stats, table };

@@ -1,0 +1,100 @@
+// npm run bench: every benchmark, contenders interleaved, results written to benches/RESULTS.md.
+// `--smoke` runs each with tiny counts and writes to a temporary file (npm test uses it to check
+// the benchmarks still work; its numbers mean nothing).
+import { cpus, tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { browserBenches } from './browser.mjs';
+import { coldHermes, coldNode } from './cold.mjs';
+import { decodeSpeed, memory, overhead, startBenchServer, storm } from './node.mjs';
+import { sizes } from './size.mjs';
+import { stats, table } from './lib.mjs';
+
+const smoke = process.argv.includes('--smoke');
+const p = smoke
+  ? { requests: 40, rounds: 2, stormSize: 50, ops: 200, memTotal: 2000, refreshEvery: 500, coldRounds: 1 }
+  : { requests: 2000, rounds: 10, stormSize: 1000, ops: 20000, memTotal: 100000, refreshEvery: 10000, coldRounds: 10 };
+const out = [];
+const say = (s = '') => { out.push(s); if (!smoke) console.log(s); };
+const ratio = (samples, a, b) => stats(samples[a]).median / stats(samples[b]).median;
+const goal = (met, text) => `**Goal: ${text}: ${met ? 'met' : 'not met'}.**`;
+const started = Date.now();
+
+say('# authlane benchmarks');
+say();
+say(`Command: \`npm run bench\` (\`node benches/run.mjs\`). Date: ${new Date().toISOString().slice(0, 10)}. CPU: ${cpus()[0].model} (${cpus().length} cores). Node ${process.version}.`);
+say('Contenders run interleaved (A B C, B C A, ...) in every round; median, min and max are over rounds.');
+
+say('\n## 1. Size\n');
+const size = await sizes();
+say(size.table);
+say();
+say(goal(size.goal.met, `\`authlane\` smaller than axios + axios-auth-refresh + jwt-decode (${(size.goal.authlane / 1024).toFixed(1)} KB vs ${(size.goal.axios / 1024).toFixed(1)} KB gzip)`));
+
+const server = await startBenchServer();
+try {
+  say('\n## 2. Per-request overhead, Node (loopback, valid token)\n');
+  const o = await overhead(server, p);
+  for (const c of [1, 50]) {
+    say(`${p.requests} requests, ${c === 1 ? 'sequential' : 'concurrency 50'} (µs per request):\n`);
+    say(table(o[c], { unit: 'µs/request', baseline: 'fetch' }));
+    say();
+  }
+  const worst = Math.max(ratio(o[1], 'authlane', 'fetch'), ratio(o[50], 'authlane', 'fetch'));
+  const beatsAll = [1, 50].every((c) => ['axios + axios-auth-refresh', 'ky'].every((alt) => ratio(o[c], 'authlane', alt) < 1));
+  say(goal(worst <= 1.05 && beatsAll, `client.fetch / fetch at most 1.05 (worst: ${worst.toFixed(3)}) and below both alternatives (${beatsAll ? 'yes' : 'no'})`));
+
+  say('\n## 3. Refresh storm, Node\n');
+  const s = await storm(server, { size: p.stormSize, rounds: Math.max(2, Math.round(p.rounds / 2)) });
+  say(`${p.stormSize} concurrent requests with an expired token (ms; each authlane round made exactly 1 refresh call):\n`);
+  say(table(s, { unit: 'ms', baseline: 'plain fetch + 1 refresh round trip' }));
+  const stormRatio = ratio(s, 'authlane (1 refresh, all held)', 'plain fetch + 1 refresh round trip');
+  say();
+  say(goal(stormRatio <= 1.1, `at most 1.10 (${stormRatio.toFixed(3)})`));
+
+  say('\n## 4. decodeJwt, Node (operations per second, higher is better)\n');
+  const d = await decodeSpeed({ ops: p.ops, rounds: p.rounds });
+  for (const bytes of [200, 4096]) {
+    say(`A ${bytes}-byte token:\n`);
+    say(table(d[bytes], { unit: 'ops/s', baseline: 'jwt-decode', lowerIsBetter: false }));
+    say();
+  }
+  const decodeRatios = [200, 4096].map((b) => ratio(d[b], 'authlane', 'jwt-decode'));
+  say(goal(decodeRatios.every((r) => r >= 1), `at least as fast as jwt-decode (speed ratios ${decodeRatios.map((r) => r.toFixed(2)).join(', ')})`));
+
+  say('\n## 6. Memory, Node\n');
+  const m = await memory(server, { total: p.memTotal, refreshEvery: p.refreshEvery });
+  say(`The wasm module's linear memory after 1,000 and after ${p.memTotal.toLocaleString('en')} requests (concurrency 50, ${m.refreshes} refreshes in between):\n`);
+  say('| after | bytes |\n| --- | ---: |');
+  for (const [n, bytes] of Object.entries(m.readings)) say(`| ${Number(n).toLocaleString('en')} requests | ${bytes.toLocaleString('en')} |`);
+  say();
+  say(goal(m.readings[p.memTotal] === m.readings[1000], 'no growth with the number of requests'));
+} finally {
+  await server.close();
+}
+
+say('\n## 5. Cold start (import to a ready client, ms)\n');
+say('Node, a fresh process each time:\n');
+say(table(await coldNode({ rounds: p.coldRounds }), { unit: 'ms', baseline: 'axios + axios-auth-refresh + jwt-decode' }));
+say('\nHermes 0.12 VM, the React Native build (wasm2js), precompiled to bytecode as apps ship it:\n');
+say(table(await coldHermes({ rounds: p.coldRounds }), { unit: 'ms', baseline: 'authlane/react-native in Hermes (bytecode)' }));
+
+say('\n## Headless Chromium\n');
+const b = await browserBenches({ requests: p.requests, rounds: p.rounds, ops: p.ops });
+for (const c of [1, 50]) {
+  say(`Per-request overhead, ${p.requests} requests, ${c === 1 ? 'sequential' : 'concurrency 50'} (µs per request):\n`);
+  say(table(b.overhead[c], { unit: 'µs/request', baseline: 'fetch' }));
+  say();
+}
+for (const bytes of [200, 4096]) {
+  say(`decodeJwt, a ${bytes}-byte token (ops/s):\n`);
+  say(table(b.decode[bytes], { unit: 'ops/s', baseline: 'jwt-decode', lowerIsBetter: false }));
+  say();
+}
+say('Cold start, a new page each time (ms):\n');
+say(table(b.coldStart, { unit: 'ms', baseline: 'axios + jwt-decode' }));
+say(`\nThe whole run took ${((Date.now() - started) / 1000).toFixed(0)} s.`);
+
+const file = smoke ? join(tmpdir(), 'authlane-bench-smoke.md') : new URL('./RESULTS.md', import.meta.url).pathname;
+writeFileSync(file, out.join('\n') + '\n');
+console.log(smoke ? `bench smoke run: every benchmark ran (${file})` : `\nwritten to ${file}`);
