@@ -32,8 +32,8 @@ export function table(samples, { unit, baseline, lowerIsBetter = true }) {
   const base = stats(samples[baseline]).median;
   const rows = Object.entries(samples).map(([name, values]) => {
     const s = stats(values);
-    const ratio = lowerIsBetter ? s.median / base : base / s.median;
+    const ratio = s.median / base;
     return `| ${name} | ${fmt(s.median)} | ${fmt(s.min)} | ${fmt(s.max)} | ${ratio.toFixed(3)} |`;
   });
-  return [`| contender | median (${unit}) | min | max | ratio to ${baseline}${lowerIsBetter ? '' : ' (speed)'} |`, '| --- | ---: | ---: | ---: | ---: |', ...rows].join('\n');
+  return [`| contender | median (${unit}) | min | max | ratio to ${baseline} (${lowerIsBetter ? 'lower is better' : 'higher is better'}) |`, '| --- | ---: | ---: | ---: | ---: |', ...rows].join('\n');
 }

@@ -47,7 +47,9 @@ export async function startBenchServer({ pages = {} } = {}) {
     }
     res.writeHead(404).end();
   });
-  server.keepAliveTimeout = 60_000;
+  // keepAliveTimeout below headersTimeout, or Node may reset reused sockets under load.
+  server.keepAliveTimeout = 30_000;
+  server.headersTimeout = 65_000;
   await new Promise((r) => server.listen(0, '127.0.0.1', r));
   return { url: `http://127.0.0.1:${server.address().port}`, state, close: () => { server.closeAllConnections(); return new Promise((r) => server.close(r)); } };
 }

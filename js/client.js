@@ -14,10 +14,19 @@ function splitStorage(storage) {
   return { access: storage.access, refresh: storage.refresh };
 }
 
-/** Timers that dispose() can stop all at once; none of them keeps a Node process alive. */
+/**
+ * Timers and in-flight operations that dispose() stops all at once, so nothing the client
+ * leaves behind keeps a Node process alive.
+ */
 function timerSet() {
   const live = new Map();
+  const operations = new Set();
   return {
+    /** Registers an abort for an operation in flight; returns its unregistration. */
+    track(abort) {
+      operations.add(abort);
+      return () => operations.delete(abort);
+    },
     set(fn, ms, onClear) {
       const id = setTimeout(() => { live.delete(id); fn(); }, ms);
       live.set(id, onClear);
@@ -33,6 +42,8 @@ function timerSet() {
         if (onClear) onClear();
       }
       live.clear();
+      for (const abort of [...operations]) abort();
+      operations.clear();
     },
   };
 }

@@ -14,21 +14,24 @@ export function abortReason(signal) {
 }
 
 /**
- * Turns fetch's (input, init) into something that can be sent twice: a pristine Request that
- * each attempt clones. A ReadableStream body can be sent only once.
+ * Turns fetch's (input, init) into something that can be sent twice. A URL with a replayable body
+ * (none, string, Blob, ArrayBuffer, FormData, URLSearchParams) is kept as (url, init): fetch
+ * reads those bodies without using them up, so each attempt passes them again, and no Request
+ * is built. A Request input keeps a pristine copy that each attempt clones. A ReadableStream body
+ * can be sent only once.
  */
 export function prepare(input, init, resolveUrl) {
   const { auth, ...rest } = init || {};
-  let target = input;
+  const stream = isStream(rest.body);
   if (typeof input === 'string' || (typeof URL === 'function' && input instanceof URL)) {
     const url = resolveUrl(String(input));
     if (url === undefined) throw new TypeError(`authlane: cannot resolve the URL ${String(input)} (set baseUrl)`);
-    target = url;
+    if (stream && rest.duplex === undefined) rest.duplex = 'half';
+    return { url, init: rest, request: null, replayable: !stream, signal: rest.signal || null, auth: auth !== false };
   }
-  const stream = isStream(rest.body);
   if (stream && rest.duplex === undefined) rest.duplex = 'half';
-  const request = new Request(target, rest);
-  return { url: request.url, request, replayable: !stream, signal: rest.signal || request.signal || null, auth: auth !== false };
+  const request = new Request(input, rest);
+  return { url: request.url, init: null, request, replayable: !stream, signal: rest.signal || request.signal || null, auth: auth !== false };
 }
 
 /** Resolves with the abort reason when the request's signal aborts; null without a signal. */
@@ -39,10 +42,15 @@ export function aborted(prepared) {
   return new Promise((resolve) => signal.addEventListener('abort', () => resolve(abortReason(signal)), { once: true }));
 }
 
-/** Runs `start(signal)` with a timeout; the caller's signal still aborts it. */
+/**
+ * Runs `start(signal)` with a timeout (0: none); the caller's signal still aborts it, and so does
+ * the client's dispose().
+ */
 async function withTimeout(timeoutMs, callerSignal, timers, start) {
   const controller = new AbortController();
   let timedOut = false;
+  let disposed = false;
+  const untrack = timers.track(() => { disposed = true; controller.abort(); });
   const onAbort = () => controller.abort(abortReason(callerSignal));
   if (callerSignal) {
     if (callerSignal.aborted) throw abortReason(callerSignal);
@@ -52,10 +60,12 @@ async function withTimeout(timeoutMs, callerSignal, timers, start) {
   try {
     return await start(controller.signal, () => timedOut);
   } catch (error) {
+    if (disposed) throw new AuthlaneError('LOGGED_OUT', 'the client was disposed while this request was in flight', { cause: error });
     if (timedOut) throw new AuthlaneError('TIMEOUT', `no answer within ${timeoutMs} ms; raise the timeout or try again`, { cause: error });
     if (callerSignal && callerSignal.aborted) throw abortReason(callerSignal);
     throw error;
   } finally {
+    untrack();
     if (timer !== null) timers.clear(timer);
     if (callerSignal) callerSignal.removeEventListener('abort', onAbort);
   }
@@ -72,14 +82,19 @@ export function send(fetchFn, timers, prepared, headerName, headerValue, attempt
     return Promise.reject(new AuthlaneError('BODY_NOT_REPLAYABLE',
       'the request must be sent again with a new token, but its body was a one-shot stream; send a string, Blob, ArrayBuffer or FormData body to allow the resend'));
   }
-  const base = prepared.replayable ? prepared.request.clone() : prepared.request;
-  const headers = new Headers(base.headers);
+  const plain = prepared.request === null;
+  const base = plain ? null : prepared.replayable ? prepared.request.clone() : prepared.request;
+  const headers = new Headers(plain ? prepared.init.headers : base.headers);
   if (headerValue !== null) headers.set(headerName, headerValue);
-  return withTimeout(timeoutMs, prepared.signal, timers, async (signal) => {
+  const call = (signal) => {
+    if (plain) return fetchFn(prepared.url, { ...prepared.init, headers, signal });
     const init = { headers, signal };
     if (!prepared.replayable) init.duplex = 'half';
+    return fetchFn(new Request(base, init));
+  };
+  return withTimeout(timeoutMs, prepared.signal, timers, async (signal) => {
     try {
-      return await fetchFn(new Request(base, init));
+      return await call(signal);
     } catch (error) {
       throw networkError(error);
     }

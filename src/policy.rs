@@ -34,6 +34,11 @@ impl Lifetime {
         }
     }
 
+    /// True when the token has expired at `server_now` (no leeway).
+    pub fn expired(&self, server_now: f64) -> bool {
+        self.expires_at.is_some_and(|exp| server_now >= exp)
+    }
+
     /// True when the token expires within the (effective) leeway of `server_now`.
     ///
     /// ```

@@ -67,7 +67,11 @@ impl<E: Env> Core<E> {
                 st.no_proactive_for != Some(st.generation)
                     && st.lifetime.expiring(now, self.config.leeway_ms)
             }
-            _ => false,
+            // Nothing to refresh with: a token inside its leeway is still sent, but one that has
+            // expired would only be rejected; the refresh ends the session without a call
+            // ("no refresh token stored").
+            (Some(_), None) => st.lifetime.expired(now),
+            (None, None) => false,
         }
     }
 
@@ -137,13 +141,9 @@ impl<E: Env> Core<E> {
                     expires_at: s.expires_at,
                     rotated,
                 });
-                written.map_err(|e| {
-                    Error::new(
-                        Code::StorageError,
-                        format!("the refreshed tokens could not be stored: {}", e.message()),
-                    )
-                    .caused_by(e)
-                })
+                // STORAGE_ERROR as storage raised it, its error the cause; the new tokens stay in
+                // memory and the next request writes them again.
+                written
             }
             Attempt::Adopted(tokens) => {
                 self.adopt_from_other_tab(tokens);

@@ -77,7 +77,10 @@ test('refreshRetry.attempts counts every call', async () => {
 });
 
 test('timeoutMs: a request that takes too long rejects TIMEOUT', async () => {
-  const slow = (url, init) => new Promise((resolve, reject) => init?.signal?.addEventListener?.('abort', () => reject(new DOMException('aborted', 'AbortError'))) ?? url.signal.addEventListener('abort', () => reject(new DOMException('aborted', 'AbortError'))));
+  const slow = (input, init) => new Promise((resolve, reject) => {
+    const signal = (init && init.signal) || input.signal;
+    signal.addEventListener('abort', () => reject(new DOMException('aborted', 'AbortError')));
+  });
   const client = await createAuthClient({ baseUrl: server.url, refresh: { url: '/refresh' }, timeoutMs: 50, fetch: slow });
   const r = await settle(client.fetch('/api/slow'));
   assert.equal(r.error?.code, 'TIMEOUT');
