@@ -195,7 +195,7 @@ impl<E: Env> Core<E> {
         {
             return Err(Error::new(
                 Code::InvalidToken,
-                "login: accessToken (and refreshToken, when given) must be non-empty strings without whitespace",
+                "login: accessToken (and refreshToken, when given) must be non-empty strings of visible ASCII (no whitespace)",
             ));
         }
         self.new_epoch(Ok(()));
@@ -223,7 +223,12 @@ impl<E: Env> Core<E> {
         refresh: Option<&str>,
         remove_missing: bool,
     ) -> Result<(), Error> {
+        let epoch = self.state().epoch;
         let mut result = self.env.store(Slot::Access, access.to_string()).await;
+        // A logout or login while the first write was pending owns storage now.
+        if self.state().epoch != epoch {
+            return Ok(());
+        }
         if result.is_ok() {
             result = match refresh {
                 Some(r) => self.env.store(Slot::Refresh, r.to_string()).await,
@@ -231,7 +236,9 @@ impl<E: Env> Core<E> {
                 None => Ok(()),
             };
         }
-        self.state_mut().unsaved = result.is_err();
+        if self.state().epoch == epoch {
+            self.state_mut().unsaved = result.is_err();
+        }
         result
     }
 

@@ -22,6 +22,8 @@ pub enum RefreshPlan {
     Definitive,
     Transient,
     Garbage,
+    /// No answer until the refresh timeout: a transient TIMEOUT after a long wait.
+    Hang,
 }
 
 pub struct Sent {
@@ -42,6 +44,16 @@ pub struct World {
     pub issued: HashMap<String, (f64, f64)>, // what the token itself says
     /// While set, refresh calls wait for it: lets a test act while a refresh is in flight.
     pub gate: Option<Rc<Shared<()>>>,
+    /// The newest access token the client knows (the simulation's model of it).
+    pub known: Option<String>,
+    /// Bumped by the simulation's logins and logouts: a refresh from an older one is discarded.
+    pub epoch: u64,
+    /// Between a logout and the next login nothing may be written.
+    pub logged_out: bool,
+    /// Tokens may be removed only after a definitive failure or a logout.
+    pub removal_allowed: bool,
+    /// Invariants broken, as they happened.
+    pub violations: Vec<String>,
     pub refresh_valid: Vec<String>,
     pub plans: VecDeque<RefreshPlan>,
     pub refresh_calls: usize,
@@ -51,7 +63,9 @@ pub struct World {
     pub writes_after: Vec<&'static str>,
     pub actions: Vec<String>,
     pub aborts: HashMap<usize, Rc<Shared<Error>>>,
-    pub inflight_refresh: usize,
+    /// Refresh calls in flight, by the session (epoch) that made them: a logout or login
+    /// abandons the call in flight, and the next session may start its own.
+    pub inflight_refresh: HashMap<u64, usize>,
     pub max_inflight_refresh: usize,
 }
 
@@ -67,6 +81,11 @@ pub fn world(seed: u64) -> W {
         valid: HashMap::new(),
         issued: HashMap::new(),
         gate: None,
+        known: None,
+        epoch: 0,
+        logged_out: false,
+        removal_allowed: false,
+        violations: Vec::new(),
         refresh_valid: Vec::new(),
         plans: VecDeque::new(),
         refresh_calls: 0,
@@ -76,7 +95,7 @@ pub fn world(seed: u64) -> W {
         writes_after: Vec::new(),
         actions: Vec::new(),
         aborts: HashMap::new(),
-        inflight_refresh: 0,
+        inflight_refresh: HashMap::new(),
         max_inflight_refresh: 0,
     }))
 }
@@ -208,12 +227,28 @@ impl Env for FakeEnv {
         attempt: u8,
     ) -> Fut<Result<Resp, Error>> {
         let w = self.world.clone();
-        w.borrow_mut().sent.push(Sent {
-            request: r.id,
-            authorization: authorization.clone(),
-            attempt,
-            url: r.url.clone(),
-        });
+        {
+            let mut world = w.borrow_mut();
+            let expected = world.known.as_ref().map(|t| format!("Bearer {t}"));
+            let foreign = !r.url.starts_with("https://api.example");
+            if foreign && authorization.is_some() {
+                world
+                    .violations
+                    .push(format!("request {} sent a token to a foreign origin", r.id));
+            }
+            if !foreign && authorization.is_some() && authorization != expected {
+                world.violations.push(format!(
+                    "request {} sent {:?}, the newest known is {:?}",
+                    r.id, authorization, expected
+                ));
+            }
+            world.sent.push(Sent {
+                request: r.id,
+                authorization: authorization.clone(),
+                attempt,
+                url: r.url.clone(),
+            });
+        }
         Box::pin(async move {
             delay(&w, 6).await;
             let world = w.borrow();
@@ -248,25 +283,46 @@ impl Env for FakeEnv {
     fn call_refresh(&self, refresh_token: String) -> Fut<Attempt> {
         let w = self.world.clone();
         Box::pin(async move {
-            {
+            let epoch = {
                 let mut world = w.borrow_mut();
                 world.refresh_calls += 1;
-                world.inflight_refresh += 1;
-                world.max_inflight_refresh = world.max_inflight_refresh.max(world.inflight_refresh);
-            }
+                let epoch = world.epoch;
+                let n = world.inflight_refresh.entry(epoch).or_insert(0);
+                *n += 1;
+                let n = *n;
+                world.max_inflight_refresh = world.max_inflight_refresh.max(n);
+                epoch
+            };
             let gate = w.borrow().gate.clone();
             if let Some(gate) = gate {
                 gate.wait().await;
             }
+            let plan = w
+                .borrow_mut()
+                .plans
+                .pop_front()
+                .unwrap_or(RefreshPlan::Rotate);
+            if matches!(plan, RefreshPlan::Hang) {
+                delay(&w, 20).await;
+                w.borrow_mut().local_ms += 10_000.0;
+            }
             delay(&w, 8).await;
             let mut world = w.borrow_mut();
-            world.inflight_refresh -= 1;
-            let plan = world.plans.pop_front().unwrap_or(RefreshPlan::Rotate);
+            *world.inflight_refresh.entry(epoch).or_insert(1) -= 1;
+            let current = world.epoch == epoch;
             let known = world.refresh_valid.contains(&refresh_token);
+            let definitive = !known || matches!(plan, RefreshPlan::Definitive);
+            if definitive && current {
+                world.known = None;
+                world.removal_allowed = true;
+            }
             match plan {
                 _ if !known => Attempt::Definitive(Error::new(Code::SessionExpired, "HTTP 401")),
                 RefreshPlan::Definitive => {
                     Attempt::Definitive(Error::new(Code::SessionExpired, "HTTP 401"))
+                }
+                RefreshPlan::Hang => {
+                    Attempt::Transient(Error::new(Code::Timeout, "no answer"), None)
                 }
                 RefreshPlan::Transient => {
                     Attempt::Transient(Error::new(Code::NetworkError, "HTTP 503"), None)
@@ -279,6 +335,9 @@ impl Env for FakeEnv {
                     let ttl = world.ttl_ms;
                     let access = world.issue_access(ttl);
                     let refresh = world.issue_refresh();
+                    if current {
+                        world.known = Some(access.clone());
+                    }
                     Attempt::Tokens(
                         TokenSet {
                             access,
@@ -313,25 +372,39 @@ impl Env for FakeEnv {
                 .unwrap_or(Stored::Missing))
         })
     }
+    /// The write lands when it is issued (as JS storage calls do); the caller then waits.
     fn store(&self, slot: Slot, value: String) -> Fut<Result<(), Error>> {
         let w = self.world.clone();
+        let result = {
+            let mut world = w.borrow_mut();
+            if world.logged_out {
+                world
+                    .violations
+                    .push(format!("{} written after logout", key(slot)));
+            }
+            if world.storage_fails {
+                Err(Error::new(Code::StorageError, "disk full"))
+            } else {
+                world.storage.insert(key(slot), value);
+                world.writes_after.push(key(slot));
+                Ok(())
+            }
+        };
         Box::pin(async move {
             delay(&w, 2).await;
-            let mut world = w.borrow_mut();
-            if world.storage_fails {
-                return Err(Error::new(Code::StorageError, "disk full"));
-            }
-            world.storage.insert(key(slot), value);
-            world.writes_after.push(key(slot));
-            Ok(())
+            result
         })
     }
     fn remove(&self, slot: Slot) -> Fut<Result<(), Error>> {
-        let w = self.world.clone();
-        Box::pin(async move {
-            w.borrow_mut().storage.remove(key(slot));
-            Ok(())
-        })
+        let mut world = self.world.borrow_mut();
+        if !world.removal_allowed {
+            world.violations.push(format!(
+                "{} removed without a definitive failure or logout",
+                key(slot)
+            ));
+        }
+        world.storage.remove(key(slot));
+        Box::pin(async { Ok(()) })
     }
     fn dispatch(&self, action: Action<String>) {
         let text = format!("{action:?}");
