@@ -173,11 +173,17 @@ fn tokens_from(body: &JsValue, date: Option<f64>) -> Attempt {
         return unusable("had no access token (accessToken, access_token, authToken or token)");
     };
     if !usable_token(&access) {
-        return unusable("had an access token that is empty or holds whitespace");
+        return unusable(
+            "had an access token that is empty or holds whitespace or non-ASCII characters",
+        );
     }
     let refresh = match first(&["refreshToken", "refresh_token"]) {
         Some(r) if usable_token(&r) => Some(r),
-        Some(_) => return unusable("had a refresh token that is empty or holds whitespace"),
+        Some(_) => {
+            return unusable(
+                "had a refresh token that is empty or holds whitespace or non-ASCII characters",
+            )
+        }
         None => None,
     };
     let expires_in = number(body, "expiresIn")

@@ -1,17 +1,19 @@
 //! Small pure decisions: what counts as a usable token, when to refresh before sending, how long
 //! to back off, what a refresh endpoint's status means.
 
-/// A stored or received token is usable when it is a non-empty string without whitespace or
-/// control characters (anything else could not travel in a header anyway).
+/// A stored or received token is usable when it is a non-empty string of visible ASCII: no
+/// whitespace, no control characters, nothing beyond ASCII (`Headers` refuses characters above
+/// U+00FF, and real tokens are base64url or similar; anything else could not travel in a header).
 ///
 /// ```
 /// use authlane::policy::usable_token;
 /// assert!(usable_token("eyJhbGciOi.J9.x"));
 /// assert!(!usable_token(""));
 /// assert!(!usable_token("a b"));
+/// assert!(!usable_token("tok\u{2339}"));
 /// ```
 pub fn usable_token(token: &str) -> bool {
-    !token.is_empty() && !token.chars().any(|c| c.is_whitespace() || c.is_control())
+    !token.is_empty() && token.bytes().all(|b| b.is_ascii_graphic())
 }
 
 /// What we know of an access token's lifetime, in server ms.
@@ -105,8 +107,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn tokens_with_whitespace_or_controls_are_unusable() {
-        for bad in ["", " ", "a\tb", "a\nb", "x\u{0}", "\u{7f}", "a\u{a0}b"] {
+    fn tokens_with_whitespace_controls_or_non_ascii_are_unusable() {
+        for bad in [
+            "",
+            " ",
+            "a\tb",
+            "a\nb",
+            "x\u{0}",
+            "\u{7f}",
+            "a\u{a0}b",
+            "\u{e9}t\u{e9}",
+            "\u{2339}",
+        ] {
             assert!(!usable_token(bad), "{bad:?}");
         }
     }
