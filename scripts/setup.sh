@@ -19,11 +19,24 @@ want=$(grep -A1 '^name = "wasm-bindgen"$' Cargo.lock | sed -n 's/^version = "\(.
 have=$(wasm-bindgen --version 2>/dev/null | awk '{print $2}' || true)
 if [ "$want" != "$have" ]; then
   say "installing wasm-bindgen-cli $want (a few minutes)"
-  cargo install wasm-bindgen-cli --version "=$want" --locked
+  # --locked first; when the registry no longer has a version in the tool's own lock file (a yanked
+  # crate), let cargo pick the newest compatible versions.
+  cargo install wasm-bindgen-cli --version "=$want" --locked ||
+    cargo install wasm-bindgen-cli --version "=$want"
 fi
 if ! command -v wasm-pack >/dev/null; then
   say "installing wasm-pack (a few minutes)"
-  cargo install wasm-pack --version =0.15.1 --locked
+  cargo install wasm-pack --version =0.15.1 --locked || cargo install wasm-pack --version =0.15.1
+fi
+
+# The fuzz targets (scripts/fuzz.sh) need a nightly toolchain and cargo-fuzz.
+if ! rustup toolchain list | grep -q '^nightly'; then
+  say "installing the nightly Rust toolchain (for cargo fuzz)"
+  rustup toolchain install nightly --profile minimal
+fi
+if ! cargo fuzz --version >/dev/null 2>&1; then
+  say "installing cargo-fuzz (a minute or two)"
+  cargo install cargo-fuzz --version =0.13.2 --locked || cargo install cargo-fuzz --version =0.13.2
 fi
 
 if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then

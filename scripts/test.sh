@@ -19,6 +19,7 @@ part "cargo fmt" cargo fmt --all --check
 part "clippy (wasm32)" cargo clippy --workspace --target wasm32-unknown-unknown -- -D warnings
 part "clippy (native, with tests)" cargo clippy --workspace --all-targets -- -D warnings
 part "cargo test (native)" cargo test --workspace
+part "fuzz smoke (10 s a target; npm run fuzz runs longer)" bash scripts/fuzz.sh 10
 part "wasm tests (headless Chromium)" wasm-pack test --headless --chrome . --test web
 part "wasm tests (Node)" wasm-pack test --node . --test node
 if part "build pkg/" bash scripts/build.sh && part "install pkg tarball" bash scripts/install-pkg.sh; then

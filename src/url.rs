@@ -63,11 +63,21 @@ pub fn origin(url: &str) -> Option<String> {
     let authority = rest.split(['/', '?', '#', '\\']).next().unwrap_or("");
     let host_port = authority.rsplit('@').next().unwrap_or("");
     let (host, port) = split_port(host_port)?;
-    if host.is_empty()
-        || !host
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-._[]:".contains(c))
-    {
+    let valid = match host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
+        Some(ip6) => {
+            !ip6.is_empty()
+                && ip6
+                    .chars()
+                    .all(|c| c.is_ascii_hexdigit() || ".:".contains(c))
+        }
+        None => {
+            !host.is_empty()
+                && host
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-._".contains(c))
+        }
+    };
+    if !valid {
         return None;
     }
     let host = host.to_ascii_lowercase();
@@ -168,6 +178,9 @@ mod tests {
             "https://a b",
             "https://a:99999",
             "javascript:x",
+            "https://ap]i.example",
+            "https://[::1",
+            "https://a:b:c",
         ] {
             assert_eq!(origin(bad), None, "{bad}");
         }
