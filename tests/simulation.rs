@@ -11,6 +11,7 @@
 )]
 
 #[path = "native/fake.rs"]
+#[allow(dead_code)] // shared with tests/coordinator.rs, which uses the rest
 mod fake;
 
 use std::cell::RefCell;

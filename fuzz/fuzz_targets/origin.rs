@@ -29,8 +29,9 @@ fn check(ours: Option<String>, fetched: &str) {
     let Ok(theirs) = url::Url::parse(fetched) else {
         return;
     };
-    let normalised = url::Url::parse(&ours)
-        .unwrap_or_else(|e| panic!("{fetched:?} parses, but authlane's origin {ours:?} for it does not: {e}"));
+    let normalised = url::Url::parse(&ours).unwrap_or_else(|e| {
+        panic!("{fetched:?} parses, but authlane's origin {ours:?} for it does not: {e}")
+    });
     assert_eq!(
         normalised.origin(),
         theirs.origin(),

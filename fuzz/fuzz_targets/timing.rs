@@ -9,8 +9,15 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|input: (u32, [f64; 6], u16, bool)| {
     let (attempt, [a, b, c, d, e, f], status, with_iat) = input;
-    let life = Lifetime { expires_at: Some(a), issued_at: with_iat.then_some(b) };
-    let _ = (life.expired(c), life.expiring(c, d), life.effective_leeway(d));
+    let life = Lifetime {
+        expires_at: Some(a),
+        issued_at: with_iat.then_some(b),
+    };
+    let _ = (
+        life.expired(c),
+        life.expiring(c, d),
+        life.effective_leeway(d),
+    );
     let mut clock = Clock::default();
     clock.observe_date(e, f);
     clock.observe_issued_at(a, f);
@@ -19,5 +26,8 @@ fuzz_target!(|input: (u32, [f64; 6], u16, bool)| {
     let max = d.abs().min(60_000.0);
     let random = if f.is_finite() { f.abs().fract() } else { 0.5 }; // Math.random()
     let delay = backoff_ms(attempt, e.abs().min(60_000.0), max, random, Some(c));
-    assert!((0.0..=max).contains(&delay), "delay {delay} outside 0..={max}");
+    assert!(
+        (0.0..=max).contains(&delay),
+        "delay {delay} outside 0..={max}"
+    );
 });

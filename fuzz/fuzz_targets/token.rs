@@ -11,7 +11,11 @@ fuzz_target!(|data: &[u8]| {
     let _ = usable_token(&token);
     for part in [Part::Header, Part::Payload] {
         if let Err(e) = part_text(&token, part) {
-            assert!(e.message().starts_with("Invalid token specified: "), "{}", e.message());
+            assert!(
+                e.message().starts_with("Invalid token specified: "),
+                "{}",
+                e.message()
+            );
         }
     }
     if let Ok(bytes) = base64url_decode(&token) {
