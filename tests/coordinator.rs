@@ -9,6 +9,7 @@
 )]
 
 #[path = "native/fake.rs"]
+#[allow(dead_code)] // shared with tests/simulation.rs, which uses the rest
 mod fake;
 
 use std::rc::Rc;
