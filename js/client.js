@@ -71,6 +71,7 @@ function createHost(options, listeners, timers, tabs) {
   const fetchFn = options.fetch || ((...args) => globalThis.fetch(...args));
   const now = options.now || Date.now;
   const refreshOn = typeof options.refreshOn === 'function' ? options.refreshOn : null;
+  let refreshCancel = null; // aborts the refresh call in flight when its session ends
   return {
     now: () => now(),
     random: Math.random,
@@ -85,7 +86,15 @@ function createHost(options, listeners, timers, tabs) {
         return false;
       }
     }),
-    callRefresh: (token, url, timeoutMs) => callRefresh(fetchFn, timers, options.refresh, token, url, timeoutMs),
+    callRefresh(token, url, timeoutMs) {
+      const cancel = new AbortController();
+      refreshCancel = cancel;
+      const done = () => { if (refreshCancel === cancel) refreshCancel = null; };
+      const call = callRefresh(fetchFn, timers, options.refresh, token, url, timeoutMs, cancel.signal);
+      call.then(done, done);
+      return call;
+    },
+    cancelRefresh: () => refreshCancel && refreshCancel.abort(),
     load: (slot) => storages[slot].getItem(key(slot)),
     store: (slot, value) => storages[slot].setItem(key(slot), value),
     remove: (slot) => storages[slot].removeItem(key(slot)),
@@ -95,7 +104,12 @@ function createHost(options, listeners, timers, tabs) {
       for (const listener of [options.dispatch, ...listeners]) {
         if (typeof listener !== 'function') continue;
         try {
-          listener(action);
+          const result = listener(action);
+          // An async listener that fails returns a rejected Promise: handle it here, as a throw
+          // is handled, or it becomes an unhandled rejection (which ends a Node process).
+          if (result !== null && (typeof result === 'object' || typeof result === 'function') && typeof result.then === 'function') {
+            result.then(undefined, () => {});
+          }
         } catch {
           // A listener's failure must not break the client or the other listeners.
         }

@@ -117,9 +117,12 @@ export function discard(response) {
   } catch {}
 }
 
-/** One call of the refresh endpoint or function; Rust classifies the result. */
-export function callRefresh(fetchFn, timers, refresh, refreshToken, url, timeoutMs) {
-  return withTimeout(timeoutMs, null, timers, async (signal, timedOut) => {
+/**
+ * One call of the refresh endpoint or function; Rust classifies the result. `cancel` aborts it
+ * when a login, logout or dispose has discarded its result.
+ */
+export function callRefresh(fetchFn, timers, refresh, refreshToken, url, timeoutMs, cancel) {
+  return withTimeout(timeoutMs, cancel, timers, async (signal, timedOut) => {
     if (typeof refresh === 'function') {
       const stop = new Promise((_, reject) => signal.addEventListener('abort', () => reject(new Error('aborted')), { once: true }));
       const value = await Promise.race([refresh({ refreshToken, signal }), stop]);

@@ -183,6 +183,7 @@ impl<E: Env> Core<E> {
             st.flight.take()
         };
         if let Some(f) = flight {
+            self.env.cancel_refresh();
             f.outcome.complete(outcome);
         }
     }

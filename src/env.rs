@@ -213,6 +213,10 @@ pub trait Env: 'static {
 
     /// One refresh attempt.
     fn call_refresh(&self, refresh_token: String) -> Fut<Attempt>;
+
+    /// Cancels the refresh call in flight: a login, logout or dispose discarded its result, so
+    /// the network call (or the refresh function, through its `signal`) can stop.
+    fn cancel_refresh(&self);
     /// Decodes an access token.
     fn inspect(&self, access_token: &str) -> TokenInfo<Self::Claims>;
 

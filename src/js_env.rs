@@ -24,6 +24,7 @@ pub struct JsEnv {
     discard: Function,
     rejects: Option<Function>,
     call_refresh: Function,
+    cancel_refresh: Function,
     load: Function,
     store: Function,
     remove: Function,
@@ -100,6 +101,7 @@ impl JsEnv {
             discard: func(&host, "discard")?,
             rejects: get(&host, "rejects").dyn_into::<Function>().ok(),
             call_refresh: func(&host, "callRefresh")?,
+            cancel_refresh: func(&host, "cancelRefresh")?,
             load: func(&host, "load")?,
             store: func(&host, "store")?,
             remove: func(&host, "remove")?,
@@ -319,6 +321,10 @@ impl Env for JsEnv {
                 Err(_) => false,
             }
         }))
+    }
+
+    fn cancel_refresh(&self) {
+        let _ = self.call(&self.cancel_refresh, &[]);
     }
 
     fn call_refresh(&self, refresh_token: String) -> Fut<Attempt> {

@@ -54,6 +54,36 @@ test('login during a refresh: the late result does not overwrite the new session
   }
 });
 
+test('logout, login and dispose cancel the refresh call in flight: its signal aborts', async () => {
+  for (const end of ['logout', 'login', 'dispose']) {
+    const signals = [];
+    const client = await createAuthClient({
+      baseUrl: server.url,
+      // A refresh that answers only when its signal aborts, as a careful refresh function would.
+      refresh: ({ signal }) => new Promise((resolve) => {
+        signals.push(signal);
+        signal.addEventListener('abort', () => resolve(null));
+      }),
+    });
+    await client.login(await server.issueTokens({ ttl: -30 }));
+    const held = settle(client.fetch('/api/x'));
+    await new Promise((r) => setTimeout(r, 20));
+    assert.equal(signals.length, 1);
+    assert.equal(signals[0].aborted, false);
+    if (end === 'login') await client.login(await server.issueTokens({ ttl: 300 }));
+    else if (end === 'logout') await client.logout();
+    else client.dispose();
+    assert.equal(signals[0].aborted, true, `${end} aborted the refresh call`);
+    const r = await held;
+    if (end === 'login') assert.equal(r.value?.status, 200, 'the held request goes on with the new session');
+    else assert.equal(r.error?.code, 'LOGGED_OUT');
+    if (end !== 'dispose') {
+      assert.equal(client.session().authenticated, end === 'login', 'the aborted refresh did not end the new state');
+      client.dispose();
+    }
+  }
+});
+
 test('getAccessToken refreshes when needed and is null when logged out; refresh() joins one flight', async () => {
   server.reset();
   const { client, tokens } = await loggedIn(server, { ttl: -30 });

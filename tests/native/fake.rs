@@ -57,6 +57,8 @@ pub struct World {
     pub refresh_valid: Vec<String>,
     pub plans: VecDeque<RefreshPlan>,
     pub refresh_calls: usize,
+    /// How often the client cancelled a refresh call in flight.
+    pub refresh_cancels: usize,
     pub sent: Vec<Sent>,
     pub storage: HashMap<&'static str, String>,
     pub storage_fails: bool,
@@ -89,6 +91,7 @@ pub fn world(seed: u64) -> W {
         refresh_valid: Vec::new(),
         plans: VecDeque::new(),
         refresh_calls: 0,
+        refresh_cancels: 0,
         sent: Vec::new(),
         storage: HashMap::new(),
         storage_fails: false,
@@ -279,6 +282,9 @@ impl Env for FakeEnv {
     }
     fn rejects(&self, _: &Resp) -> Option<Fut<bool>> {
         None
+    }
+    fn cancel_refresh(&self) {
+        self.world.borrow_mut().refresh_cancels += 1;
     }
     fn call_refresh(&self, refresh_token: String) -> Fut<Attempt> {
         let w = self.world.clone();
