@@ -56,6 +56,12 @@ impl Clock {
         }
     }
 
+    /// True while `Date` headers can still change the estimate (no token's `iat` has given one):
+    /// lets the request path skip reading the header.
+    pub fn wants_date(&self) -> bool {
+        self.source != Source::IssuedAt
+    }
+
     /// A response carried `Date: date_ms` at device time `local_ms`; used only while no token's
     /// `iat` has given an estimate.
     pub fn observe_date(&mut self, date_ms: f64, local_ms: f64) {
@@ -83,8 +89,10 @@ mod tests {
         let mut c = Clock::default();
         c.observe_date(10_000.0 + 300_000.0, 10_000.0);
         assert_eq!(c.offset_ms(), 300_000.0);
+        assert!(c.wants_date());
         c.observe_issued_at(10_000.0 - 600_000.0, 10_000.0);
         assert_eq!(c.offset_ms(), -600_000.0);
+        assert!(!c.wants_date());
         c.observe_date(10_000.0, 10_000.0);
         assert_eq!(
             c.offset_ms(),

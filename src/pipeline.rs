@@ -88,7 +88,11 @@ impl<E: Env> Core<E> {
         attempt: u8,
     ) -> Result<E::Response, Error> {
         let response = self.env.send(request, authorization, attempt).await?;
-        if let Some(date) = self.env.server_date(&response) {
+        let wants_date = self.state().clock.wants_date();
+        if let Some(date) = wants_date
+            .then(|| self.env.server_date(&response))
+            .flatten()
+        {
             let local = self.env.now_ms();
             self.state_mut().clock.observe_date(date, local);
         }
