@@ -7,7 +7,7 @@ use wasm_bindgen::prelude::*;
 use crate::config::{Config, Retry};
 use crate::error::{Code, Error};
 use crate::js_env::number;
-use crate::url::{origin, resolve};
+use crate::url::{exact_origin, origin, resolve};
 
 /// What the host needs besides the core's config.
 pub struct HostSettings {
@@ -134,9 +134,9 @@ pub fn parse(
             let mut list = Vec::new();
             for item in array.iter() {
                 let text = item.as_string().unwrap_or_default();
-                match origin(&text) {
+                match exact_origin(&text) {
                     Some(o) if !text.contains('*') => list.push(o),
-                    _ => return Err(bad("allowedOrigins must hold origins like \"https://api.example.com\" (no wildcards)")),
+                    _ => return Err(bad("allowedOrigins must hold origins like \"https://api.example.com\": scheme, host and port only (no path, user info or wildcards)")),
                 }
             }
             list

@@ -87,6 +87,25 @@ pub fn origin(url: &str) -> Option<String> {
     })
 }
 
+/// `text` when it is an origin as written in `allowedOrigins`: scheme, host and port, at most a
+/// trailing `/`, nothing else (no path, query, fragment or user info, which [`origin`] would
+/// silently drop: `https://api.example.com@evil.example` is evil.example's URL). Normalised.
+///
+/// ```
+/// use authlane::url::exact_origin;
+/// assert_eq!(exact_origin("https://API.example.com:443/").as_deref(), Some("https://api.example.com"));
+/// assert_eq!(exact_origin("https://api.example.com/v1"), None);
+/// assert_eq!(exact_origin("https://api.example.com@evil.example"), None);
+/// ```
+pub fn exact_origin(text: &str) -> Option<String> {
+    let rest = text.split_once("://")?.1;
+    let rest = rest.strip_suffix('/').unwrap_or(rest);
+    if rest.contains(['/', '?', '#', '@', '\\']) {
+        return None;
+    }
+    origin(text)
+}
+
 fn split_port(host_port: &str) -> Option<(&str, Option<&str>)> {
     let colon = if host_port.starts_with('[') {
         let close = host_port.find(']')?;
