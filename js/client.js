@@ -64,7 +64,7 @@ function takeLock(name, timeoutMs) {
   });
 }
 
-function createHost(options, listeners, timers, tabs) {
+function createHost(options, listeners, timers, shell) {
   const storages = splitStorage(options.storage);
   const prefix = options.storageKey || 'authlane';
   const key = (slot) => `${prefix}.${slot === 'access' ? 'accessToken' : 'refreshToken'}`;
@@ -76,7 +76,7 @@ function createHost(options, listeners, timers, tabs) {
     now: () => now(),
     random: Math.random,
     sleep: (ms) => new Promise((resolve) => timers.set(resolve, ms, resolve)),
-    send: (prepared, name, value, attempt, timeoutMs) => send(fetchFn, timers, prepared, name, value, attempt, timeoutMs),
+    send: (prepared, name, value, attempt, timeoutMs) => send(fetchFn, timers, prepared, name, value, attempt, timeoutMs, shell.allows),
     aborted,
     discard,
     rejects: refreshOn && (async (response) => {
@@ -99,7 +99,7 @@ function createHost(options, listeners, timers, tabs) {
     store: (slot, value) => storages[slot].setItem(key(slot), value),
     remove: (slot) => storages[slot].removeItem(key(slot)),
     lock: (timeoutMs) => takeLock(`${prefix}.refresh`, timeoutMs),
-    broadcast: (message) => tabs.channel && tabs.channel.postMessage(message),
+    broadcast: (message) => shell.channel && shell.channel.postMessage(message),
     dispatch(action) {
       for (const listener of [options.dispatch, ...listeners]) {
         if (typeof listener !== 'function') continue;
@@ -128,9 +128,10 @@ export async function createAuthClient(options) {
   const opts = options && typeof options === 'object' ? options : {};
   const listeners = new Set();
   const timers = timerSet();
-  const tabs = { channel: null };
+  const shell = { channel: null, allows: () => false }; // what the host uses of the core and the page, set below
   const documentUrl = globalThis.location && typeof globalThis.location.href === 'string' ? globalThis.location.href : undefined;
-  const core = new wasm.ClientCore(options, createHost(opts, listeners, timers, tabs), documentUrl);
+  const core = new wasm.ClientCore(options, createHost(opts, listeners, timers, shell), documentUrl);
+  shell.allows = (url) => core.allows(url);
   try {
     await core.start();
   } catch (error) {
@@ -141,8 +142,8 @@ export async function createAuthClient(options) {
   let disposed = false;
   let auto = null;
   if (core.crossTab() && typeof BroadcastChannel === 'function') {
-    tabs.channel = new BroadcastChannel(opts.storageKey || 'authlane');
-    tabs.channel.onmessage = (event) => {
+    shell.channel = new BroadcastChannel(opts.storageKey || 'authlane');
+    shell.channel.onmessage = (event) => {
       if (!disposed && typeof event.data === 'string') core.onBroadcast(event.data);
     };
   }
@@ -186,7 +187,7 @@ export async function createAuthClient(options) {
       if (auto !== null) clearTimeout(auto);
       auto = null;
       core.dispose();
-      if (tabs.channel) tabs.channel.close();
+      if (shell.channel) shell.channel.close();
       timers.clearAll();
       listeners.clear();
       core.free();

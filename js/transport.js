@@ -76,8 +76,52 @@ function networkError(error) {
   return new AuthlaneError('NETWORK_ERROR', 'the request could not be sent (network error, CORS or a refused connection)', { cause: error });
 }
 
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+
+/**
+ * fetch drops only `Authorization` when a redirect leaves the origin: a custom header would follow
+ * it anywhere. So a request carrying the token in a custom header, with no `redirect` mode of its
+ * own, is sent with `redirect: 'manual'` and its redirects are followed here (at most 20), the
+ * header removed for good at the first hop whose origin `allows` refuses.
+ */
+const followsHere = (prepared, headerName, headerValue) => headerValue !== null
+  && headerName.toLowerCase() !== 'authorization'
+  && (prepared.request === null ? prepared.init.redirect === undefined : prepared.request.redirect === 'follow');
+
+async function follow(fetchFn, prepared, first, headers, headerName, allows, signal) {
+  let response = first;
+  let url = prepared.url;
+  let method = (prepared.request ? prepared.request.method : prepared.init.method || 'GET').toUpperCase();
+  let body = prepared.request ? undefined : prepared.init.body;
+  let bodyFromRequest = prepared.request !== null && method !== 'GET' && method !== 'HEAD';
+  for (let hops = 0; response.type === 'opaqueredirect' || REDIRECTS.has(response.status); hops++) {
+    if (response.type === 'opaqueredirect') {
+      throw new AuthlaneError('NETWORK_ERROR', `the response redirects, and this engine hides where to: following it could carry the ${headerName} header to another origin; use the Authorization header (fetch drops it on cross-origin redirects) or set init.redirect yourself`);
+    }
+    const location = response.headers.get('location');
+    if (location === null) return response;
+    if (hops === 20) throw new AuthlaneError('NETWORK_ERROR', 'more than 20 redirects');
+    discard(response);
+    url = new URL(location, url).href;
+    if (response.status === 303 ? method !== 'GET' && method !== 'HEAD' : response.status <= 302 && method === 'POST') {
+      method = 'GET';
+      body = undefined;
+      bodyFromRequest = false;
+      for (const name of ['content-type', 'content-length', 'content-encoding', 'content-language', 'content-location']) headers.delete(name);
+    }
+    if (bodyFromRequest) {
+      if (!prepared.replayable) throw new AuthlaneError('BODY_NOT_REPLAYABLE', 'the response redirects with its body, but the body was a one-shot stream');
+      body = await prepared.request.clone().arrayBuffer();
+      bodyFromRequest = false;
+    }
+    if (!allows(url)) headers.delete(headerName);
+    response = await fetchFn(url, { ...(prepared.init || {}), method, headers, body, signal, redirect: 'manual' });
+  }
+  return response;
+}
+
 /** One attempt: the auth header set (or left off), the per-attempt timeout, the caller's signal. */
-export function send(fetchFn, timers, prepared, headerName, headerValue, attempt, timeoutMs) {
+export function send(fetchFn, timers, prepared, headerName, headerValue, attempt, timeoutMs, allows) {
   if (attempt > 0 && !prepared.replayable) {
     return Promise.reject(new AuthlaneError('BODY_NOT_REPLAYABLE',
       'the request must be sent again with a new token, but its body was a one-shot stream; send a string, Blob, ArrayBuffer or FormData body to allow the resend'));
@@ -86,15 +130,18 @@ export function send(fetchFn, timers, prepared, headerName, headerValue, attempt
   const base = plain ? null : prepared.replayable ? prepared.request.clone() : prepared.request;
   const headers = new Headers(plain ? prepared.init.headers : base.headers);
   if (headerValue !== null) headers.set(headerName, headerValue);
+  const manual = followsHere(prepared, headerName, headerValue);
   const call = (signal) => {
-    if (plain) return fetchFn(prepared.url, { ...prepared.init, headers, signal });
-    const init = { headers, signal };
+    const extra = manual ? { redirect: 'manual' } : {};
+    if (plain) return fetchFn(prepared.url, { ...prepared.init, headers, signal, ...extra });
+    const init = { headers, signal, ...extra };
     if (!prepared.replayable) init.duplex = 'half';
     return fetchFn(new Request(base, init));
   };
   return withTimeout(timeoutMs, prepared.signal, timers, async (signal) => {
     try {
-      return await call(signal);
+      const response = await call(signal);
+      return manual ? await follow(fetchFn, prepared, response, headers, headerName, allows, signal) : response;
     } catch (error) {
       throw networkError(error);
     }

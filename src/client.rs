@@ -62,6 +62,11 @@ impl ClientCore {
         crate::url::resolve(self.base_url.as_deref(), input)
     }
 
+    /// Whether `url` may get the token: for the redirect hops the JS shell follows itself.
+    pub fn allows(&self, url: &str) -> bool {
+        self.core.config.allows(url)
+    }
+
     /// Sends a prepared request through the pipeline; resolves with the final `Response`.
     pub fn fetch(&self, prepared: JsValue, auth: bool) -> Promise {
         let core = Rc::clone(&self.core);

@@ -192,6 +192,8 @@ pub trait Env: 'static {
 
     /// The request's absolute URL.
     fn url(&self, request: &Self::Request) -> String;
+    /// The URL a response came from after redirects; `None` when the engine does not say.
+    fn response_url(&self, response: &Self::Response) -> Option<String>;
     /// Sends one attempt with `authorization` as the auth header's value (none: no header).
     /// `attempt` is 0 for the first send, 1 for the resend.
     fn send(

@@ -260,6 +260,10 @@ impl Env for JsEnv {
         string(request, "url").unwrap_or_default()
     }
 
+    fn response_url(&self, response: &JsValue) -> Option<String> {
+        string(response, "url").filter(|u| !u.is_empty())
+    }
+
     fn send(
         &self,
         request: &JsValue,

@@ -26,7 +26,13 @@ impl<E: Env> Core<E> {
 
         let (authorization, generation) = self.authorization();
         let response = self.send(&request, authorization.clone(), 0).await?;
-        if authorization.is_none() || !self.is_rejection(&response).await {
+        // A rejection from another origin (the request was redirected there) says nothing about
+        // our token.
+        let from_allowed = self
+            .env
+            .response_url(&response)
+            .is_none_or(|url| self.config.allows(&url));
+        if authorization.is_none() || !from_allowed || !self.is_rejection(&response).await {
             return Ok(response);
         }
 
@@ -42,9 +48,10 @@ impl<E: Env> Core<E> {
             }
             let outcome = self.join_or_start(Reason::Rejected);
             self.wait(&outcome, &request).await?;
-        } else if let Some(outcome) = self.flight() {
-            self.wait(&outcome, &request).await?;
         }
+        // As before the first send: wait for a refresh in flight, and refresh first when the
+        // current token is itself expiring (a straggler may come back long after it left).
+        self.ready_to_send(&request).await?;
         match self.authorization() {
             (Some(authorization), _) => self.send(&request, Some(authorization), 1).await,
             (None, _) => Err(self.ended_error()),

@@ -223,6 +223,9 @@ impl Env for FakeEnv {
     fn url(&self, r: &Req) -> String {
         r.url.clone()
     }
+    fn response_url(&self, _: &Resp) -> Option<String> {
+        None
+    }
     fn send(
         &self,
         r: &Req,

@@ -5,6 +5,7 @@
 import { createServer } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { SignJWT, jwtVerify, decodeJwt } from 'jose';
+import { tokenScan } from './token-scan.mjs';
 
 const REFRESH_FAIL_MODES = new Set([500, 502, 503, 429, 400, 401, 403, 'timeout', 'reset', 'garbage', 'empty']);
 
@@ -46,6 +47,7 @@ export async function startAuthServer(options = {}) {
     clockOffset: 0,
     failMode: null,
     failLeft: 0,
+    faults: null, // (callNumber) => a fail mode or null, for every refresh call
     issuedJti: new Set(),
     revokedJti: new Set(),
     refreshTokens: new Map(), // token -> { family, sub, used }
@@ -75,7 +77,9 @@ export async function startAuthServer(options = {}) {
       .sign(secret);
     const refreshToken = 'rt_' + randomBytes(18).toString('base64url');
     st.refreshTokens.set(refreshToken, { family: family ?? randomBytes(6).toString('hex'), sub, used: false });
-    api.issued.push({ accessToken, refreshToken, jti, iat, exp: iat + ttl });
+    api.issued.push({ accessToken, refreshToken, jti, iat, exp: iat + ttl, at: Date.now() });
+    tokenScan.issued(accessToken);
+    tokenScan.issued(refreshToken);
     return { accessToken, refreshToken };
   }
 
@@ -106,9 +110,13 @@ export async function startAuthServer(options = {}) {
     api.refreshCalls++;
     if (st.refreshDelay > 0) await sleep(st.refreshDelay);
     if (st.closed) return;
-    if (st.failMode !== null && st.failLeft > 0) {
+    let mode = null;
+    if (st.faults) mode = st.faults(api.refreshCalls);
+    else if (st.failMode !== null && st.failLeft > 0) {
       st.failLeft--;
-      const mode = st.failMode;
+      mode = st.failMode;
+    }
+    if (mode !== null) {
       if (mode === 'timeout') {
         st.pending.add(res);
         res.on('close', () => st.pending.delete(res));
@@ -160,7 +168,7 @@ export async function startAuthServer(options = {}) {
     }
     if (url.pathname === '/api/redirect') {
       api.apiCalls++;
-      res.writeHead(302, { Location: url.searchParams.get('to') || '/' });
+      res.writeHead(Number(url.searchParams.get('status')) || 302, { Location: url.searchParams.get('to') || '/' }); // ?status=307
       return res.end();
     }
     if (url.pathname.startsWith('/api/')) {
@@ -190,7 +198,7 @@ export async function startAuthServer(options = {}) {
      *  headers, at, tokenState? ('none' | 'malformed' | 'bad-signature' | 'expired' | 'revoked' | 'valid') } */
     log: [],
     preflights: [],
-    /** every token pair minted, in order (for assertions only). */
+    /** every token pair minted, in order (for assertions only); `at`: when, in ms. */
     issued: [],
     setAccessTtl(seconds) { st.accessTtl = seconds; },
     setRotation(on) { st.rotation = !!on; },
@@ -199,6 +207,9 @@ export async function startAuthServer(options = {}) {
     setRefreshDelay(ms) { st.refreshDelay = ms; },
     /** Seconds to add to the server's clock (iat, exp, the Date header, expiry checks). */
     setClockOffset(seconds) { st.clockOffset = seconds; },
+    /** `pick(n)` decides every refresh call (n counts from 1): a failRefresh mode, or null to answer
+     *  normally. Overrides failRefresh; null turns it off. */
+    setRefreshFaults(pick) { st.faults = pick || null; },
     failRefresh(mode, count = Infinity) {
       if (mode === null || mode === undefined) { st.failMode = null; st.failLeft = 0; return; }
       if (!REFRESH_FAIL_MODES.has(mode)) throw new Error(`unknown failRefresh mode ${mode}`);
