@@ -23,7 +23,7 @@ part "fuzz smoke (10 s a target; npm run fuzz runs longer)" bash scripts/fuzz.sh
 part "wasm tests (headless Chromium)" wasm-pack test --headless --chrome . --test web
 part "wasm tests (Node)" wasm-pack test --node . --test node
 if part "build pkg/" bash scripts/build.sh && part "install pkg tarball" bash scripts/install-pkg.sh; then
-  part "package tests (Node)" node --test --test-timeout=60000 tests/js/
+  part "package tests (Node)" node --test --test-timeout=60000 --import ./tests/support/token-scan.mjs tests/js/
   part "package tests (headless Chromium)" node --test --test-timeout=60000 tests/browser/
   part "benchmarks still run (smoke, numbers not kept)" node benches/run.mjs --smoke
 fi

@@ -4,6 +4,7 @@
 import { createServer } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { SignJWT, jwtVerify } from 'jose';
+import { tokenScan } from './token-scan.mjs';
 
 const secret = new TextEncoder().encode('authlane-test-secret');
 
@@ -28,6 +29,8 @@ export async function startAuthServer() {
       .sign(secret);
     const refreshToken = 'rt_' + randomBytes(12).toString('base64url');
     s.families.set(refreshToken, { family: family || randomBytes(4).toString('hex'), used: false });
+    tokenScan.issued(accessToken);
+    tokenScan.issued(refreshToken);
     return { accessToken, refreshToken };
   }
 

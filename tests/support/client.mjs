@@ -1,13 +1,18 @@
 // Helpers for client tests: settle-or-fail, a client on the auth server, action capture.
 import assert from 'node:assert/strict';
 import { createAuthClient, memoryStorage } from 'authlane';
+import { tokenScan } from './token-scan.mjs';
 
 /** Resolves with { value } or { error }; fails the test if the promise does not settle in time. */
 export async function settle(promise, ms = 5000) {
   let timer;
   const timeout = new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(`did not settle within ${ms} ms`)), ms); });
   try {
-    return await Promise.race([promise.then((value) => ({ value }), (error) => ({ error })), timeout]);
+    const settled = promise.then((value) => ({ value }), (error) => {
+      tokenScan.saw('rejection', error);
+      return { error };
+    });
+    return await Promise.race([settled, timeout]);
   } finally {
     clearTimeout(timer);
   }
@@ -21,9 +26,10 @@ export async function loggedIn(server, { ttl = 300, storage = memoryStorage(), .
     refresh: { url: '/refresh' },
     storage,
     refreshRetry: { attempts: 3, baseDelayMs: 5, maxDelayMs: 20 },
-    dispatch: (a) => actions.push(a),
+    dispatch: (a) => { actions.push(a); tokenScan.saw('lifecycle action', a); },
     ...options,
   });
+  if (options.dispatch) client.subscribe((a) => tokenScan.saw('lifecycle action', a));
   const tokens = await server.issueTokens({ ttl });
   await client.login(tokens);
   return { client, tokens, actions, storage };

@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { createAuthClient, memoryStorage, isAuthlaneError } from 'authlane';
 import { startAuthServer, startEchoServer } from './server.mjs';
+import { tokenScan } from './token-scan.mjs';
 
 export const KEYS = ['authlane.accessToken', 'authlane.refreshToken'];
 export const delay = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -32,7 +33,11 @@ export async function settlesWithin(promise, ms = 5000, what = 'promise') {
     timer = setTimeout(() => reject(new Error(`${what} did not settle within ${ms} ms`)), ms);
   });
   try {
-    return await Promise.race([promise.then((value) => ({ value }), (error) => ({ error })), timeout]);
+    const settled = promise.then((value) => ({ value }), (error) => {
+      tokenScan.saw(`rejection of ${what}`, error);
+      return { error };
+    });
+    return await Promise.race([settled, timeout]);
   } finally {
     clearTimeout(timer);
   }
@@ -67,10 +72,11 @@ export async function clientFor(t, server, options = {}) {
     refreshRetry: { attempts: 3, baseDelayMs: 5, maxDelayMs: 20 },
     refreshTimeoutMs: 2000,
     timeoutMs: 4000,
-    dispatch: (a) => actions.push(a),
+    dispatch: (a) => { actions.push(a); tokenScan.saw('lifecycle action', a); },
     ...options,
     storage,
   });
+  if (options.dispatch) client.subscribe((a) => tokenScan.saw('lifecycle action', a));
   t.after(() => client.dispose());
   return { client, actions, storage };
 }

@@ -1,0 +1,49 @@
+// The token scan (tests/support/token-scan.mjs) really fails a process: a child Node process that
+// loads it the way scripts/test.sh does, gets tokens from the real test server and then leaks
+// one into a log line, an action or an error exits 1 with a message that does not repeat the
+// token; the same child without the leak exits 0.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+
+const scanner = new URL('../support/token-scan.mjs', import.meta.url).href;
+const server = new URL('../support/server.mjs', import.meta.url).href;
+
+/** Runs `body` in a child with the scan preloaded and a server that issued one pair `tokens`. */
+function child(body) {
+  const code = `
+    import { startAuthServer } from ${JSON.stringify(server)};
+    import { tokenScan } from ${JSON.stringify(scanner)};
+    const server = await startAuthServer();
+    const tokens = await server.issueTokens();
+    ${body}
+    await server.close();
+    console.log('done');`;
+  const r = spawnSync(process.execPath, ['--import', scanner, '--input-type=module', '-e', code], { encoding: 'utf8', timeout: 20000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+test('a process that logs nothing secret exits 0', () => {
+  const r = child(`console.log('a claim:', JSON.stringify({ sub: 'user-1' })); tokenScan.saw('lifecycle action', { type: 'authlane/loggedIn', payload: {} });`);
+  assert.equal(r.status, 0, r.stderr);
+  assert.doesNotMatch(r.stderr, /token-scan/);
+});
+
+const leaks = [
+  ['an access token in console.log', `console.log('sending', 'Bearer ' + tokens.accessToken);`, 'console.log'],
+  ['a refresh token in console.warn', `console.warn({ rt: tokens.refreshToken });`, 'console.warn'],
+  ['a token in a lifecycle action', `tokenScan.saw('lifecycle action', { type: 'authlane/refreshSucceeded', payload: { t: tokens.accessToken } });`, 'lifecycle action'],
+  ['a token in the cause of an error', `tokenScan.saw('rejection', Object.assign(new Error('failed'), { cause: new Error('bad ' + tokens.refreshToken) }));`, 'rejection'],
+  ['a token in a process warning', `process.emitWarning('token ' + tokens.accessToken); await new Promise((r) => setTimeout(r, 10));`, 'process warning'],
+];
+for (const [name, body, where] of leaks) {
+  test(`${name} fails the process, naming where without repeating the token`, () => {
+    const r = child(body);
+    assert.equal(r.status, 1, `exit status; stderr: ${r.stderr}`);
+    assert.match(r.stdout, /done/, 'the leak is reported at exit, after the work');
+    const report = r.stderr.slice(r.stderr.indexOf('token-scan:'));
+    assert.match(report, /^token-scan: \d+ issued token\(s\) appeared in test output/);
+    assert.ok(report.includes(`in ${where}`), report);
+    assert.doesNotMatch(report, /eyJ|rt_/, 'the report does not print the token');
+  });
+}
