@@ -1,8 +1,8 @@
-// Loads the core for React Native: synchronously, as JavaScript (wasm2js), with UTF-8 fallbacks
-// installed first. The build bundles this in place of wasm.js (no top-level await, no
+// Loads the core for React Native: synchronously (core.rn.js: WebAssembly or wasm2js), with UTF-8
+// fallbacks installed first. The build bundles this in place of wasm.js (no top-level await, no
 // import.meta, nothing Metro cannot see).
 import './text-codec.js';
-import * as core from 'authlane-rn-glue';
+import * as core from './core.rn.js';
 import { AuthlaneError, makeError } from './errors.js';
 
 core.setErrorFactory(makeError);

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The React Native build: the same Rust core as plain JavaScript (wasm2js), for Hermes and other
-# engines without WebAssembly. Writes build/rn/authlane.js (glue, bundler style) and
-# build/rn/authlane_bg.wasm.js (the module as JS). See TOOLCHAIN.md for why each step is there.
+# engines without WebAssembly, and as wasm bytes for engines with it (js/core.rn.js picks one at
+# load). Writes to build/rn/ the glue (bundler style), authlane_bg.wasm.js (the module as JS) and
+# authlane_bg.wasm.base64.js (the same module's bytes). See TOOLCHAIN.md for why each step is there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/node_modules/.bin:$HOME/.cargo/bin:$PATH"
@@ -23,4 +24,6 @@ wasm-opt --enable-bulk-memory --enable-bulk-memory-opt --enable-sign-ext --enabl
   --signext-lowering -Oz "$out/authlane_bg.wasm" -o "$out/lowered.wasm"
 # 5. The module as JavaScript.
 wasm2js -Oz "$out/lowered.wasm" -o "$out/authlane_bg.wasm.js"
+# 6. The same module as bytes, for engines that have WebAssembly after all.
+printf 'export default "%s";\n' "$(base64 -w0 "$out/lowered.wasm")" >"$out/authlane_bg.wasm.base64.js"
 rm -f "$out/stripped.wasm" "$out/lowered.wasm" "$out/authlane_bg.wasm"

@@ -1,5 +1,6 @@
 // Bundles the React Native entry into one file per format: the JS shell with wasm.js swapped for
-// wasm.rn.js, the wasm2js core, then Babel's class transform (Hermes 0.12 has no `class`).
+// wasm.rn.js, the core as wasm2js and as wasm bytes (core.rn.js picks), then Babel's class
+// transform (Hermes 0.12 has no `class`).
 import { build } from 'esbuild';
 import { transformAsync } from '@babel/core';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -24,15 +25,35 @@ export function fixMemoryViews(glue) {
   return fixed;
 }
 
+/**
+ * wasm2js writes a module that instantiates itself on evaluation and exports each function as
+ * `export var f = retasmFunc.f`. Turn it into `export function instantiate()` returning those
+ * exports, so the module costs nothing unless chosen (core.rn.js). (Not esbuild's lazy require:
+ * its getters rely on per-iteration `let` bindings, which Hermes 0.12 lacks.)
+ */
+export function lazyWasm2js(code) {
+  const imports = code.match(/^import .*$/gm) || [];
+  let exported = 0;
+  const body = code
+    .replace(/^import .*$/gm, '')
+    .replace(/^export var \w+ = retasmFunc\.\w+;$/gm, () => (exported++, ''));
+  if (exported === 0 || !/^var retasmFunc = asmFunc\(/m.test(body) || /^export /m.test(body)) {
+    throw new Error('bundle-rn: the wasm2js output changed shape; re-check lazyWasm2js');
+  }
+  return `${imports.join('\n')}\nexport function instantiate() {\n${body}\nreturn retasmFunc;\n}\n`;
+}
+
 export async function bundleReactNative(root, outDir) {
   const at = (...p) => join(root, ...p);
   const swap = {
     name: 'authlane-rn',
     setup(b) {
       b.onResolve({ filter: /^\.\/wasm\.js$/ }, () => ({ path: at('js/wasm.rn.js') }));
-      b.onResolve({ filter: /^authlane-rn-glue$/ }, () => ({ path: at('build/rn/authlane.js') }));
-      b.onResolve({ filter: /authlane_bg\.wasm$/ }, () => ({ path: at('build/rn/authlane_bg.wasm.js') }));
+      b.onResolve({ filter: /^authlane-rn-glue$/ }, () => ({ path: at('build/rn/authlane_bg.js') }));
+      b.onResolve({ filter: /^authlane-rn-wasm2js$/ }, () => ({ path: at('build/rn/authlane_bg.wasm.js') }));
+      b.onResolve({ filter: /^authlane-rn-wasm-base64$/ }, () => ({ path: at('build/rn/authlane_bg.wasm.base64.js') }));
       b.onLoad({ filter: /build\/rn\/authlane_bg\.js$/ }, (args) => ({ contents: fixMemoryViews(readFileSync(args.path, 'utf8')), loader: 'js' }));
+      b.onLoad({ filter: /build\/rn\/authlane_bg\.wasm\.js$/ }, (args) => ({ contents: lazyWasm2js(readFileSync(args.path, 'utf8')), loader: 'js' }));
     },
   };
   for (const [format, file] of [['esm', 'index.js'], ['cjs', 'index.cjs']]) {

@@ -1,5 +1,6 @@
 // The package's React Native build in the real Hermes VM (hermes-engine-cli 0.12, no
-// WebAssembly), and the same scenarios in Node with WebAssembly deleted.
+// WebAssembly), and the same scenarios in Node: with WebAssembly deleted (wasm2js), present
+// (the wasm bytes) and refusing the module (wasm2js again).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -40,6 +41,31 @@ test('in Node without WebAssembly: the same scenarios load the wasm2js build', (
   const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', cwd: here('../'), timeout: 60000 });
   assert.equal(r.status, 0, r.stdout + r.stderr);
   assert.match(r.stdout, /^hermes: 5 passed, 0 failed$/m);
+});
+
+/** Runs the scenarios in Node through `authlane/react-native` after `prelude`; counts instances. */
+function scenariosInNode(prelude) {
+  const script = `
+    const Instance = globalThis.WebAssembly && WebAssembly.Instance;
+    globalThis.instances = 0;
+    if (Instance) WebAssembly.Instance = function (...args) { globalThis.instances++; return new Instance(...args); };
+    ${prelude}
+    const { run } = await import(${JSON.stringify(here('../hermes/scenarios.mjs'))});
+    const failed = await run((line) => console.log(line));
+    console.log('instances: ' + globalThis.instances);
+    process.exitCode = failed ? 1 : 0;`;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', cwd: here('../'), timeout: 60000 });
+  assert.equal(r.status, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /^hermes: 5 passed, 0 failed$/m);
+  return Number(/^instances: (\d+)$/m.exec(r.stdout)[1]);
+}
+
+test('with WebAssembly, the React Native build uses it: the same scenarios on one wasm instance', () => {
+  assert.equal(scenariosInNode(''), 1);
+});
+
+test('with a WebAssembly that refuses the module, the React Native build falls back to wasm2js', () => {
+  assert.equal(scenariosInNode(`WebAssembly.Module = function () { throw new WebAssembly.CompileError('refused'); };`), 0);
 });
 
 test('the React Native bundle loads in Metro: no top-level await, import.meta, dynamic import() or class syntax', async () => {
