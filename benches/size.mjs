@@ -20,7 +20,7 @@ export async function sizes() {
     // The JS shell and glue minified as one file, plus the wasm the entry loads.
     authlane: [await minified(`export * from './index.js'`, `${root}pkg/esm`, ['node:fs/promises', '../wasm/verify.js']), pkg('wasm/authlane_bg.wasm')],
     'authlane/redux': [await minified(`export * from './redux.js'`, `${root}pkg/esm`)],
-    'authlane/react-native (wasm2js)': [await minified(`export * from './index.js'`, `${root}pkg/rn`)],
+    'authlane/react-native (wasm2js + wasm bytes)': [await minified(`export * from './index.js'`, `${root}pkg/rn`)],
     'verifyJwt module (loaded on first use)': [pkg('wasm/verify_bg.wasm'), await minified(`export * from './verify.js'`, `${root}pkg/wasm`)],
     'axios + axios-auth-refresh + jwt-decode': [await minified(`export { default as axios } from 'axios'; export { default as refresh } from 'axios-auth-refresh'; export { jwtDecode } from 'jwt-decode';`, root)],
     'ky + jwt-decode': [await minified(`export { default as ky } from 'ky'; export { jwtDecode } from 'jwt-decode';`, root)],
