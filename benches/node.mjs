@@ -33,6 +33,29 @@ export async function overhead(server, { requests, rounds }) {
   return out;
 }
 
+/**
+ * The library's own cost per request, without a network: authlane over an in-memory fetch that
+ * answers at once, against calling that fetch with a header and a signal as a wrapper would.
+ */
+export async function inMemory({ requests, rounds }) {
+  const response = new Response('ok');
+  const answer = async () => response;
+  const access = jwt(3600);
+  const client = await createAuthClient({ baseUrl: 'https://api.example', refresh: async () => null, fetch: answer });
+  await client.login({ accessToken: access, refreshToken: 'rt' });
+  const fns = {
+    'in-memory fetch, header and signal set by hand': () => answer('https://api.example/x', { headers: new Headers({ authorization: `Bearer ${access}` }), signal: new AbortController().signal }),
+    'authlane over the in-memory fetch': () => client.fetch('/x'),
+  };
+  const samples = await interleave(Object.keys(fns), rounds, async (name) => {
+    const t0 = now();
+    for (let i = 0; i < requests; i++) await fns[name]();
+    return ((now() - t0) / requests) * 1000;
+  });
+  client.dispose();
+  return samples;
+}
+
 export async function storm(server, { size, rounds }) {
   const samples = await interleave(['authlane (1 refresh, all held)', 'plain fetch + 1 refresh round trip'], rounds, async (name) => {
     if (name.startsWith('authlane')) {

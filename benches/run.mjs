@@ -6,7 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { browserBenches } from './browser.mjs';
 import { coldHermes, coldNode } from './cold.mjs';
-import { decodeSpeed, memory, overhead, startBenchServer, storm } from './node.mjs';
+import { decodeSpeed, inMemory, memory, overhead, startBenchServer, storm } from './node.mjs';
 import { sizes } from './size.mjs';
 import { stats, table } from './lib.mjs';
 
@@ -43,6 +43,8 @@ try {
   const worst = Math.max(ratio(o[1], 'authlane', 'fetch'), ratio(o[50], 'authlane', 'fetch'));
   const beatsAll = [1, 50].every((c) => ['axios + axios-auth-refresh', 'ky'].every((alt) => ratio(o[c], 'authlane', alt) < 1));
   say(goal(worst <= 1.05 && beatsAll, `client.fetch / fetch at most 1.05 (worst: ${worst.toFixed(3)}) and below both alternatives (${beatsAll ? 'yes' : 'no'})`));
+  say(`\nWhere that time goes: the library's own cost, ${p.requests * 10} sequential requests through an in-memory fetch that answers at once (µs per request; the difference is authlane's CPU per request):\n`);
+  say(table(await inMemory({ requests: p.requests * 10, rounds: p.rounds }), { unit: 'µs/request', baseline: 'in-memory fetch, header and signal set by hand' }));
 
   say('\n## 3. Refresh storm, Node\n');
   const s = await storm(server, { size: p.stormSize, rounds: Math.max(2, Math.round(p.rounds / 2)) });
@@ -97,7 +99,7 @@ say('\n## Where a goal is not met, and what would close it\n');
 say(`- **Size.** The core module is ${(size.goal.authlane / 1024).toFixed(1)} KB gzip with its JS, against ${(size.goal.axios / 1024).toFixed(1)} KB for the axios stack. ` +
   'twiggy on the optimised module (kept names) puts about 43 KB (before gzip) behind the indirect-call table: the vtables and poll functions of the boxed futures of the async layer (`Env` methods return `Pin<Box<dyn Future>>`, each JS call its own state machine) and the JS closures wasm-bindgen makes for them; option parsing is another 13 KB, `core::fmt` and the allocator most of the rest. ' +
   'What would close it: one concrete future type for every JS call instead of an async block each; `Env` generic rather than boxed; option validation without `format!`; the nightly `-Cpanic=immediate-abort` with `-Zbuild-std` to drop the panic formatting machinery (measured 2026-12-03: the optimised .wasm goes from 51.3 to 44.1 KB gzip; not adopted because the release build would then need a nightly toolchain); a smaller allocator. The React Native entry carries the module twice, as wasm2js and as wasm bytes for engines that have WebAssembly (the bytes are about 65 KB of its gzip size).');
-say('- **Per-request overhead**, where over 1.05: the transport builds Headers and, for Request inputs, Request copies per attempt, sets a timer and an AbortController for the per-attempt timeout (60 s by default), and crosses the JS/wasm boundary about five times per request. `timeoutMs: 0` skips the timer; the controller stays (dispose() aborts requests in flight through it). Closing the rest: fewer boundary crossings (one call that returns the header value and the decision), and no per-request promise from `future_to_promise` for requests whose token is fresh.');
+say('- **Per-request overhead**, where over 1.05: the transport builds Headers and, for Request inputs, Request copies per attempt, sets a timer and an AbortController for the per-attempt timeout (60 s by default), and crosses the JS/wasm boundary about five times per request. `timeoutMs: 0` skips the timer; the controller stays (dispose() aborts requests in flight through it). The in-memory table shows that the library\'s own CPU is a small part of the gap; the rest appears only with real I/O (not yet pinned down: the per-request JS closures and promises of the async layer, which wasm-bindgen registers for finalization, add GC work). Closing the rest: fewer boundary crossings (one call that returns the header value and the decision), and no per-request promise from `future_to_promise` for requests whose token is fresh.');
 say('- **Refresh storm**, where over 1.10: the held requests are woken one by one through the shared outcome, and each then goes through the whole pipeline (a second origin check, reading the token, building its request) after the refresh; the baseline sends ready-made requests. Closing it: wake the waiters with the header value already computed.');
 say('- **decodeJwt**: see the ratios above; authlane decodes in Rust and parses with the engine\'s own JSON.');
 say(`\nThe whole run took ${((Date.now() - started) / 1000).toFixed(0)} s.`);
