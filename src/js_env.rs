@@ -2,16 +2,17 @@
 //! storage, timers, dispatch) behind the [`Env`] trait. Only I/O happens in JS; every decision
 //! is made in Rust.
 
-use js_sys::{Function, Object, Promise, Reflect};
+use js_sys::{Function, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
 use crate::api::parse_part;
-use crate::env::{Action, Attempt, Env, Fut, Slot, Stored, TokenInfo, TokenSet};
+use crate::env::{Action, Attempt, Env, Fut, Slot, Stored, TokenInfo};
 use crate::error::{Code, Error};
+use crate::js_action::action_to_js;
+use crate::js_refresh::{classify_refresh, classify_thrown};
 use crate::jwt::Part;
 use crate::options::HostSettings;
-use crate::policy::{refresh_status, usable_token, RefreshStatus};
 
 /// The host's functions, looked up once.
 pub struct JsEnv {
@@ -43,7 +44,7 @@ pub struct JsEnv {
     pub lock_timeout_ms: f64,
 }
 
-fn get(obj: &JsValue, key: &str) -> JsValue {
+pub(crate) fn get(obj: &JsValue, key: &str) -> JsValue {
     Reflect::get(obj, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
 }
 
@@ -85,7 +86,7 @@ pub fn number(obj: &JsValue, key: &str) -> Option<f64> {
     get(obj, key).as_f64().filter(|n| n.is_finite())
 }
 
-fn string(obj: &JsValue, key: &str) -> Option<String> {
+pub(crate) fn string(obj: &JsValue, key: &str) -> Option<String> {
     get(obj, key).as_string()
 }
 
@@ -126,79 +127,6 @@ impl JsEnv {
     pub fn discard_response(&self, response: &JsValue) {
         let _ = self.call(&self.discard, std::slice::from_ref(response));
     }
-}
-
-/// A refresh call's result as the host reports it: `{ kind: "fn", value }` from a refresh
-/// function, `{ kind: "http", status, body, date, retryAfterMs }` from an endpoint.
-fn classify_refresh(result: JsValue) -> Attempt {
-    if string(&result, "kind").as_deref() == Some("fn") {
-        let value = get(&result, "value");
-        if value.is_null() || value.is_undefined() {
-            return Attempt::Definitive(Error::new(
-                Code::SessionExpired,
-                "the refresh function returned null",
-            ));
-        }
-        return tokens_from(&value, None);
-    }
-    let status = number(&result, "status").unwrap_or(0.0) as u16;
-    let date = number(&result, "date");
-    match refresh_status(status) {
-        RefreshStatus::Success => tokens_from(&get(&result, "body"), date),
-        RefreshStatus::Definitive => Attempt::Definitive(Error::new(
-            Code::SessionExpired,
-            format!("the refresh endpoint answered HTTP {status}"),
-        )),
-        RefreshStatus::Transient => Attempt::Transient(
-            Error::new(
-                Code::RefreshFailed,
-                format!("the refresh endpoint answered HTTP {status}"),
-            ),
-            number(&result, "retryAfterMs"),
-        ),
-    }
-}
-
-/// Reads a token set from a refresh response body or a refresh function's result.
-fn tokens_from(body: &JsValue, date: Option<f64>) -> Attempt {
-    let first = |keys: &[&str]| keys.iter().find_map(|k| string(body, k));
-    let unusable = |why: &str| {
-        Attempt::Unusable(Error::new(
-            Code::BadRefreshResponse,
-            format!("the refresh response {why}"),
-        ))
-    };
-    if !body.is_object() {
-        return unusable("was not a JSON object");
-    }
-    let Some(access) = first(&["accessToken", "access_token", "authToken", "token"]) else {
-        return unusable("had no access token (accessToken, access_token, authToken or token)");
-    };
-    if !usable_token(&access) {
-        return unusable(
-            "had an access token that is empty or holds whitespace or non-ASCII characters",
-        );
-    }
-    let refresh = match first(&["refreshToken", "refresh_token"]) {
-        Some(r) if usable_token(&r) => Some(r),
-        Some(_) => {
-            return unusable(
-                "had a refresh token that is empty or holds whitespace or non-ASCII characters",
-            )
-        }
-        None => None,
-    };
-    let expires_in = number(body, "expiresIn")
-        .or_else(|| number(body, "expires_in"))
-        .filter(|s| *s > 0.0);
-    Attempt::Tokens(
-        TokenSet {
-            access,
-            refresh,
-            expires_in,
-        },
-        date,
-    )
 }
 
 /// A held Web Lock: dropping it calls the release function the host handed over.
@@ -399,103 +327,4 @@ impl Env for JsEnv {
     fn dispatch(&self, action: Action<JsValue>) {
         let _ = self.call(&self.dispatch, &[action_to_js(action)]);
     }
-}
-
-/// A refresh call that threw: a `status` of 400/401/403 ends the session, anything else is
-/// transient (network error, timeout, a function that failed).
-fn classify_thrown(thrown: JsValue) -> Attempt {
-    let status = number(&thrown, "status").unwrap_or(0.0) as u16;
-    if matches!(status, 400 | 401 | 403) {
-        return Attempt::Definitive(Error::with_cause(
-            Code::SessionExpired,
-            format!("the refresh function threw status {status}"),
-            thrown,
-        ));
-    }
-    let inner = Error::from_js(thrown);
-    let what = match inner.code() {
-        Code::Timeout => "the refresh call timed out (refreshTimeoutMs)",
-        Code::NetworkError => "the refresh call could not be sent",
-        _ => "the refresh call threw",
-    };
-    Attempt::Transient(Error::new(Code::RefreshFailed, what).caused_by(inner), None)
-}
-
-fn set(obj: &Object, key: &str, value: &JsValue) {
-    let _ = Reflect::set(obj, &JsValue::from_str(key), value);
-}
-
-fn opt_num(v: Option<f64>) -> JsValue {
-    v.map(JsValue::from_f64).unwrap_or(JsValue::NULL)
-}
-
-/// A lifecycle action as a Flux Standard Action.
-pub fn action_to_js(action: Action<JsValue>) -> JsValue {
-    let payload = Object::new();
-    let claims = |c: Option<JsValue>| c.unwrap_or(JsValue::NULL);
-    let kind = match action {
-        Action::Restored {
-            authenticated,
-            claims: c,
-            expires_at,
-        } => {
-            set(
-                &payload,
-                "authenticated",
-                &JsValue::from_bool(authenticated),
-            );
-            set(&payload, "claims", &claims(c));
-            set(&payload, "expiresAt", &opt_num(expires_at));
-            "restored"
-        }
-        Action::LoggedIn {
-            claims: c,
-            expires_at,
-        } => {
-            set(&payload, "claims", &claims(c));
-            set(&payload, "expiresAt", &opt_num(expires_at));
-            "loggedIn"
-        }
-        Action::RefreshStarted(reason) => {
-            set(&payload, "reason", &JsValue::from_str(reason.as_str()));
-            "refreshStarted"
-        }
-        Action::RefreshSucceeded {
-            claims: c,
-            expires_at,
-            rotated,
-        } => {
-            set(&payload, "claims", &claims(c));
-            set(&payload, "expiresAt", &opt_num(expires_at));
-            set(&payload, "rotated", &JsValue::from_bool(rotated));
-            "refreshSucceeded"
-        }
-        Action::RefreshFailed {
-            code,
-            message,
-            transient,
-        } => {
-            set(&payload, "code", &JsValue::from_str(code.as_str()));
-            set(&payload, "message", &JsValue::from_str(&message));
-            set(&payload, "transient", &JsValue::from_bool(transient));
-            "refreshFailed"
-        }
-        Action::SessionExpired => {
-            set(
-                &payload,
-                "code",
-                &JsValue::from_str(Code::SessionExpired.as_str()),
-            );
-            "sessionExpired"
-        }
-        Action::LoggedOut => "loggedOut",
-    };
-    let action = Object::new();
-    set(
-        &action,
-        "type",
-        &JsValue::from_str(&format!("authlane/{kind}")),
-    );
-    set(&action, "payload", &payload);
-    action.into()
 }

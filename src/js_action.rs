@@ -1,0 +1,86 @@
+//! Lifecycle actions as the Flux Standard Actions JS sees (API.md, "Lifecycle actions").
+
+use js_sys::{Object, Reflect};
+use wasm_bindgen::prelude::*;
+
+use crate::env::Action;
+use crate::error::Code;
+
+fn set(obj: &Object, key: &str, value: &JsValue) {
+    let _ = Reflect::set(obj, &JsValue::from_str(key), value);
+}
+
+fn opt_num(v: Option<f64>) -> JsValue {
+    v.map(JsValue::from_f64).unwrap_or(JsValue::NULL)
+}
+
+/// A lifecycle action as a Flux Standard Action.
+pub fn action_to_js(action: Action<JsValue>) -> JsValue {
+    let payload = Object::new();
+    let claims = |c: Option<JsValue>| c.unwrap_or(JsValue::NULL);
+    let kind = match action {
+        Action::Restored {
+            authenticated,
+            claims: c,
+            expires_at,
+        } => {
+            set(
+                &payload,
+                "authenticated",
+                &JsValue::from_bool(authenticated),
+            );
+            set(&payload, "claims", &claims(c));
+            set(&payload, "expiresAt", &opt_num(expires_at));
+            "restored"
+        }
+        Action::LoggedIn {
+            claims: c,
+            expires_at,
+        } => {
+            set(&payload, "claims", &claims(c));
+            set(&payload, "expiresAt", &opt_num(expires_at));
+            "loggedIn"
+        }
+        Action::RefreshStarted(reason) => {
+            set(&payload, "reason", &JsValue::from_str(reason.as_str()));
+            "refreshStarted"
+        }
+        Action::RefreshSucceeded {
+            claims: c,
+            expires_at,
+            rotated,
+        } => {
+            set(&payload, "claims", &claims(c));
+            set(&payload, "expiresAt", &opt_num(expires_at));
+            set(&payload, "rotated", &JsValue::from_bool(rotated));
+            "refreshSucceeded"
+        }
+        Action::RefreshFailed {
+            code,
+            message,
+            transient,
+        } => {
+            set(&payload, "code", &JsValue::from_str(code.as_str()));
+            set(&payload, "message", &JsValue::from_str(&message));
+            set(&payload, "transient", &JsValue::from_bool(transient));
+            "refreshFailed"
+        }
+        Action::SessionExpired => {
+            set(
+                &payload,
+                "code",
+                &JsValue::from_str(Code::SessionExpired.as_str()),
+            );
+            "sessionExpired"
+        }
+        Action::LoggedOut => "loggedOut",
+    };
+    let action = Object::new();
+    set(
+        &action,
+        "type",
+        &JsValue::from_str(&format!("authlane/{kind}")),
+    );
+    set(&action, "payload", &payload);
+    action.into()
+}
