@@ -30,8 +30,11 @@ pub(crate) struct State<C> {
     pub generation: u64,
     pub epoch: u64,
     pub flight: Option<Flight>,
-    /// A token that arrived already inside its leeway is not refreshed before sending.
-    pub no_proactive_for: Option<u64>,
+    /// A token that arrived already inside its leeway is not refreshed before sending while it
+    /// is valid: `(generation, expired_on_arrival)`. One that arrived valid is refreshed once it
+    /// expires (sending it would only be rejected); one that looked expired on arrival (a server
+    /// clock just behind ours) is sent as it is, so a short-lived token never refreshes in a loop.
+    pub no_proactive_for: Option<(u64, bool)>,
     pub clock: Clock,
     /// The session ended by expiry (tokens removed) and no login came since.
     pub expired: bool,
@@ -154,7 +157,7 @@ impl<E: Env> Core<E> {
         let gen = st.generation;
         st.no_proactive_for = None;
         if from_refresh && st.lifetime.expiring(now, self.config.leeway_ms) {
-            st.no_proactive_for = Some(gen);
+            st.no_proactive_for = Some((gen, st.lifetime.expired(now)));
         }
         st.expired = false;
     }

@@ -63,10 +63,12 @@ impl<E: Env> Core<E> {
         let st = self.state();
         match (&st.access, &st.refresh) {
             (None, Some(_)) => true,
-            (Some(_), Some(_)) => {
-                st.no_proactive_for != Some(st.generation)
-                    && st.lifetime.expiring(now, self.config.leeway_ms)
-            }
+            (Some(_), Some(_)) => match st.no_proactive_for {
+                Some((gen, expired_on_arrival)) if gen == st.generation => {
+                    !expired_on_arrival && st.lifetime.expired(now)
+                }
+                _ => st.lifetime.expiring(now, self.config.leeway_ms),
+            },
             // Nothing to refresh with: a token inside its leeway is still sent, but one that has
             // expired would only be rejected; the refresh ends the session without a call
             // ("no refresh token stored").

@@ -1,6 +1,6 @@
 //! The refresh coordinator and request pipeline, natively, against a fake world: single flight
 //! under many seeded interleavings, the straggler rule, resend-once, the outcome table, logout and
-//! login during a refresh, abort of one waiter, clock skew.
+//! login during a refresh, abort of one waiter (clock and token lifetimes: tests/clock.rs).
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -11,125 +11,15 @@
 #[path = "native/fake.rs"]
 #[allow(dead_code)] // shared with tests/simulation.rs, which uses the rest
 mod fake;
+#[path = "native/harness.rs"]
+#[allow(dead_code)] // shared with tests/clock.rs
+mod harness;
 
-use std::rc::Rc;
-
-use authlane::config::Config;
-use authlane::core::Core;
 use authlane::env::TokenSet;
 use authlane::error::{Code, Error};
-use fake::{world, FakeEnv, RefreshPlan, Req, W};
-use futures::executor::LocalPool;
+use fake::{RefreshPlan, Req};
 use futures::task::LocalSpawnExt;
-
-const API: &str = "https://api.example";
-
-struct Harness {
-    pool: LocalPool,
-    core: Rc<Core<FakeEnv>>,
-    w: W,
-}
-
-/// A client logged in with an access token living `ttl_ms` (negative: expired) and a refresh token.
-fn harness(seed: u64, ttl_ms: f64) -> Harness {
-    let pool = LocalPool::new();
-    let w = world(seed);
-    let (access, refresh) = {
-        let mut world = w.borrow_mut();
-        (world.issue_access(ttl_ms), world.issue_refresh())
-    };
-    {
-        let mut world = w.borrow_mut();
-        world.storage.insert("authlane.accessToken", access);
-        world.storage.insert("authlane.refreshToken", refresh);
-    }
-    let config = Config {
-        allowed_origins: vec![API.into()],
-        ..Config::default()
-    };
-    let core = Core::new(
-        FakeEnv {
-            world: w.clone(),
-            spawner: pool.spawner(),
-        },
-        config,
-    );
-    let mut h = Harness { pool, core, w };
-    let c = h.core.clone();
-    h.pool.run_until(async move { c.start().await }).unwrap();
-    h
-}
-
-type Results = Rc<std::cell::RefCell<Vec<(usize, Result<u16, Error>)>>>;
-
-impl Harness {
-    /// Fires `n` requests at once, runs everything to completion, returns each result.
-    fn burst(&mut self, n: usize, url: &str) -> Vec<(usize, Result<u16, Error>)> {
-        let results: Results = Default::default();
-        let first = self
-            .w
-            .borrow()
-            .sent
-            .iter()
-            .map(|s| s.request + 1)
-            .max()
-            .unwrap_or(0);
-        for id in first..first + n {
-            let core = self.core.clone();
-            let results = results.clone();
-            let url = url.to_string();
-            self.pool
-                .spawner()
-                .spawn_local(async move {
-                    let r = core.fetch(Req { id, url }, true).await.map(|r| r.status);
-                    results.borrow_mut().push((id, r));
-                })
-                .unwrap();
-        }
-        self.pool.run_until_stalled();
-        let out = results
-            .borrow()
-            .iter()
-            .map(|(i, r)| (*i, r.clone()))
-            .collect::<Vec<_>>();
-        assert_eq!(out.len(), n, "every request settles");
-        out
-    }
-
-    fn sends_of(&self, id: usize) -> Vec<(Option<String>, u8)> {
-        self.w
-            .borrow()
-            .sent
-            .iter()
-            .filter(|s| s.request == id)
-            .map(|s| (s.authorization.clone(), s.attempt))
-            .collect()
-    }
-
-    fn check_invariants(&self) {
-        let w = self.w.borrow();
-        assert!(
-            w.max_inflight_refresh <= 1,
-            "never more than one refresh in flight"
-        );
-        let mut counts = std::collections::HashMap::new();
-        for s in &w.sent {
-            *counts.entry(s.request).or_insert(0) += 1;
-            if !s.url.starts_with(API) {
-                assert_eq!(s.authorization, None, "no header to a foreign origin");
-            }
-        }
-        assert!(
-            counts.values().all(|&c| c <= 2),
-            "no request is sent more than twice"
-        );
-        assert!(w.has_action("SessionExpired") <= 1);
-    }
-}
-
-fn code(r: &Result<u16, Error>) -> Option<Code> {
-    r.as_ref().err().map(Error::code)
-}
+use harness::{code, harness, Results, API};
 
 #[test]
 fn one_refresh_for_many_expired_requests_under_many_interleavings() {
@@ -430,42 +320,6 @@ fn aborting_one_waiter_leaves_the_shared_refresh_running() {
         h.sends_of(1).is_empty(),
         "the aborted request was never sent"
     );
-}
-
-#[test]
-fn a_device_clock_ten_minutes_off_causes_no_refresh_loop() {
-    for skew in [-600_000.0, 600_000.0] {
-        let mut h = harness(13, 900_000.0);
-        h.w.borrow_mut().skew_ms = skew;
-        // The stored token was issued in server time; a refresh teaches the clock its offset.
-        let fresh = h.w.borrow_mut().issue_access(900_000.0);
-        let refresh = h.w.borrow_mut().issue_refresh();
-        let core = h.core.clone();
-        h.pool.run_until(async move {
-            core.login(TokenSet {
-                access: fresh,
-                refresh: Some(refresh),
-                expires_in: None,
-            })
-            .await
-            .unwrap()
-        });
-        for _ in 0..5 {
-            let results = h.burst(10, &format!("{API}/x"));
-            assert!(results.iter().all(|(_, r)| r.as_ref().ok() == Some(&200)));
-        }
-        assert_eq!(h.w.borrow().refresh_count(), 0, "skew {skew}");
-    }
-}
-
-#[test]
-fn a_token_shorter_than_the_leeway_is_not_refreshed_on_every_request() {
-    let mut h = harness(14, -1_000.0);
-    h.w.borrow_mut().ttl_ms = 20_000.0; // leeway is 60 s
-    for _ in 0..10 {
-        h.burst(3, &format!("{API}/x"));
-    }
-    assert_eq!(h.w.borrow().refresh_count(), 1);
 }
 
 #[test]

@@ -1,0 +1,121 @@
+//! A client logged in against the fake world, with helpers to fire bursts of requests and check
+//! the invariants every test shares. Used by tests/coordinator.rs and tests/clock.rs.
+
+use std::rc::Rc;
+
+use authlane::config::Config;
+use authlane::core::Core;
+use authlane::error::{Code, Error};
+use futures::executor::LocalPool;
+use futures::task::LocalSpawnExt;
+
+use crate::fake::{world, FakeEnv, Req, W};
+
+pub const API: &str = "https://api.example";
+
+pub struct Harness {
+    pub pool: LocalPool,
+    pub core: Rc<Core<FakeEnv>>,
+    pub w: W,
+}
+
+/// A client logged in with an access token living `ttl_ms` (negative: expired) and a refresh token.
+pub fn harness(seed: u64, ttl_ms: f64) -> Harness {
+    let pool = LocalPool::new();
+    let w = world(seed);
+    let (access, refresh) = {
+        let mut world = w.borrow_mut();
+        (world.issue_access(ttl_ms), world.issue_refresh())
+    };
+    {
+        let mut world = w.borrow_mut();
+        world.storage.insert("authlane.accessToken", access);
+        world.storage.insert("authlane.refreshToken", refresh);
+    }
+    let config = Config {
+        allowed_origins: vec![API.into()],
+        ..Config::default()
+    };
+    let core = Core::new(
+        FakeEnv {
+            world: w.clone(),
+            spawner: pool.spawner(),
+        },
+        config,
+    );
+    let mut h = Harness { pool, core, w };
+    let c = h.core.clone();
+    h.pool.run_until(async move { c.start().await }).unwrap();
+    h
+}
+
+pub type Results = Rc<std::cell::RefCell<Vec<(usize, Result<u16, Error>)>>>;
+
+impl Harness {
+    /// Fires `n` requests at once, runs everything to completion, returns each result.
+    pub fn burst(&mut self, n: usize, url: &str) -> Vec<(usize, Result<u16, Error>)> {
+        let results: Results = Default::default();
+        let first = self
+            .w
+            .borrow()
+            .sent
+            .iter()
+            .map(|s| s.request + 1)
+            .max()
+            .unwrap_or(0);
+        for id in first..first + n {
+            let core = self.core.clone();
+            let results = results.clone();
+            let url = url.to_string();
+            self.pool
+                .spawner()
+                .spawn_local(async move {
+                    let r = core.fetch(Req { id, url }, true).await.map(|r| r.status);
+                    results.borrow_mut().push((id, r));
+                })
+                .unwrap();
+        }
+        self.pool.run_until_stalled();
+        let out = results
+            .borrow()
+            .iter()
+            .map(|(i, r)| (*i, r.clone()))
+            .collect::<Vec<_>>();
+        assert_eq!(out.len(), n, "every request settles");
+        out
+    }
+
+    pub fn sends_of(&self, id: usize) -> Vec<(Option<String>, u8)> {
+        self.w
+            .borrow()
+            .sent
+            .iter()
+            .filter(|s| s.request == id)
+            .map(|s| (s.authorization.clone(), s.attempt))
+            .collect()
+    }
+
+    pub fn check_invariants(&self) {
+        let w = self.w.borrow();
+        assert!(
+            w.max_inflight_refresh <= 1,
+            "never more than one refresh in flight"
+        );
+        let mut counts = std::collections::HashMap::new();
+        for s in &w.sent {
+            *counts.entry(s.request).or_insert(0) += 1;
+            if !s.url.starts_with(API) {
+                assert_eq!(s.authorization, None, "no header to a foreign origin");
+            }
+        }
+        assert!(
+            counts.values().all(|&c| c <= 2),
+            "no request is sent more than twice"
+        );
+        assert!(w.has_action("SessionExpired") <= 1);
+    }
+}
+
+pub fn code(r: &Result<u16, Error>) -> Option<Code> {
+    r.as_ref().err().map(Error::code)
+}
