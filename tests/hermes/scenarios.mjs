@@ -105,6 +105,25 @@ export const scenarios = {
     check(w.refreshCalls === 1, 'refresh calls ' + w.refreshCalls);
     client.dispose();
   },
+  'in development, a custom header name warns that React Native follows redirects itself': async () => {
+    const w = world();
+    const warned = [];
+    const warn = console.warn;
+    console.warn = (line) => warned.push(String(line));
+    try {
+      globalThis.__DEV__ = true;
+      (await createAuthClient(options(w, memory()))).dispose();
+      check(warned.length === 0, 'no warning with the Authorization header: ' + warned);
+      (await createAuthClient({ ...options(w, memory()), header: { name: 'X-Auth', scheme: '' } })).dispose();
+      check(warned.length === 1 && warned[0].includes('X-Auth') && warned[0].includes('redirect'), 'warned: ' + warned);
+      globalThis.__DEV__ = false;
+      (await createAuthClient({ ...options(w, memory()), header: { name: 'X-Auth', scheme: '' } })).dispose();
+      check(warned.length === 1, 'no warning in production: ' + warned);
+    } finally {
+      console.warn = warn;
+      delete globalThis.__DEV__;
+    }
+  },
   'split storage: the refresh token goes to the secure adapter only': async () => {
     const w = world();
     const asyncStorage = memory();
