@@ -68,13 +68,13 @@ pub fn origin(url: &str) -> Option<String> {
             !ip6.is_empty()
                 && ip6
                     .chars()
-                    .all(|c| c.is_ascii_hexdigit() || ".:".contains(c))
+                    .all(|c| c.is_ascii_hexdigit() || matches!(c, '.' | ':'))
         }
         None => {
             !host.is_empty()
                 && host
                     .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || "-._".contains(c))
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_'))
         }
     };
     if !valid {
@@ -98,7 +98,7 @@ pub fn origin(url: &str) -> Option<String> {
 /// assert_eq!(exact_origin("https://api.example.com@evil.example"), None);
 /// ```
 pub fn exact_origin(text: &str) -> Option<String> {
-    let rest = text.split_once("://")?.1;
+    let rest = text.split_once(':')?.1.strip_prefix("//")?;
     let rest = rest.strip_suffix('/').unwrap_or(rest);
     if rest.contains(['/', '?', '#', '@', '\\']) {
         return None;
@@ -136,8 +136,9 @@ fn scheme_of(url: &str) -> Option<&str> {
     let scheme = url.get(..colon)?;
     let mut chars = scheme.chars();
     let first = chars.next()?;
-    (first.is_ascii_alphabetic() && chars.all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c)))
-        .then_some(scheme)
+    (first.is_ascii_alphabetic()
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.')))
+    .then_some(scheme)
 }
 
 #[cfg(test)]
