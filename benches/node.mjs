@@ -57,7 +57,8 @@ export async function inMemory({ requests, rounds }) {
 }
 
 export async function storm(server, { size, rounds }) {
-  const samples = await interleave(['authlane (1 refresh, all held)', 'plain fetch + 1 refresh round trip'], rounds, async (name) => {
+  const names = ['authlane (1 refresh, all held)', 'plain fetch + 1 refresh round trip', 'fetch + signal and 60 s timer, + 1 refresh round trip'];
+  const samples = await interleave(names, rounds, async (name) => {
     if (name.startsWith('authlane')) {
       const client = await createAuthClient({ baseUrl: server.url, refresh: { url: '/refresh' } });
       await client.login({ accessToken: jwt(-60), refreshToken: 'rt' });
@@ -71,7 +72,19 @@ export async function storm(server, { size, rounds }) {
     }
     const t0 = now();
     const fresh = await (await fetch(`${server.url}/refresh`, { method: 'POST', body: '{}' })).json();
-    await Promise.all(Array.from({ length: size }, () => fetch(`${server.url}/api/storm`, { headers: { authorization: `Bearer ${fresh.accessToken}` } }).then((r) => r.text())));
+    const headers = { authorization: `Bearer ${fresh.accessToken}` };
+    const send = name === names[1]
+      ? () => fetch(`${server.url}/api/storm`, { headers }).then((r) => r.text())
+      : async () => {
+        const controller = new AbortController();
+        const timer = setTimeout(() => controller.abort(), 60_000);
+        try {
+          return await (await fetch(`${server.url}/api/storm`, { headers, signal: controller.signal })).text();
+        } finally {
+          clearTimeout(timer);
+        }
+      };
+    await Promise.all(Array.from({ length: size }, send));
     return now() - t0;
   });
   return samples;
