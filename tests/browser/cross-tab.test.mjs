@@ -4,7 +4,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { launch } from '../support/browser.mjs';
 import { modulePage, serveStatic } from '../support/static.mjs';
-import { startAuthServer } from '../support/auth-server.mjs';
+import { startAuthServer } from '../support/server.mjs';
 
 let browser, site, server, context;
 before(async () => {

@@ -3,7 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createAuthClient, isAuthlaneError, memoryStorage } from 'authlane';
-import { startAuthServer } from '../support/auth-server.mjs';
+import { startAuthServer } from '../support/server.mjs';
 import { assertNoToken, loggedIn, settle, types } from '../support/client.mjs';
 
 let server;

@@ -3,7 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createAuthClient, ACTION } from 'authlane';
-import { startAuthServer, startEchoServer } from '../support/auth-server.mjs';
+import { startAuthServer, startEchoServer } from '../support/server.mjs';
 import { assertNoToken, loggedIn, settle, types } from '../support/client.mjs';
 
 let server, other;

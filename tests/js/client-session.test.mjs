@@ -3,7 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createAuthClient, memoryStorage, ACTION } from 'authlane';
-import { startAuthServer } from '../support/auth-server.mjs';
+import { startAuthServer } from '../support/server.mjs';
 import { loggedIn, settle } from '../support/client.mjs';
 
 let server;

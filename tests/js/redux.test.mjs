@@ -8,7 +8,7 @@ import { configureStore } from '@reduxjs/toolkit';
 import { createApi, fetchBaseQuery } from '@reduxjs/toolkit/query';
 import { createAuthClient, memoryStorage, ACTION } from 'authlane';
 import { apiCall, authMiddleware, authReducer, selectAuth, selectClaims, selectIsAuthenticated } from 'authlane/redux';
-import { startAuthServer } from '../support/auth-server.mjs';
+import { startAuthServer } from '../support/server.mjs';
 
 let server;
 before(async () => { server = await startAuthServer(); });

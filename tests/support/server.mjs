@@ -1,5 +1,5 @@
 // A real HTTP auth server on 127.0.0.1 for the client tests (Node's `http` only, random port).
-// Access tokens are HS256 JWTs signed with jose ({ sub, iat, exp, jti }); refresh tokens are opaque
+// Access tokens are HS256 JWTs signed with jose ({ sub, name: "Zoë", iat, exp, jti }); refresh tokens are opaque
 // random strings, rotated (with reuse detection revoking the whole family) when rotation is on.
 // Every failure the client must survive is a plain method; counters are plain fields.
 import { createServer } from 'node:http';
@@ -69,7 +69,7 @@ export async function startAuthServer(options = {}) {
     const iat = Math.floor(serverNow());
     const jti = randomBytes(8).toString('hex');
     st.issuedJti.add(jti);
-    const accessToken = await new SignJWT({ sub })
+    const accessToken = await new SignJWT({ sub, name: 'Zoë' }) // a UTF-8 claim
       .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
       .setIssuedAt(iat)
       .setExpirationTime(iat + ttl)
@@ -227,9 +227,11 @@ export async function startAuthServer(options = {}) {
     },
     apiLog(prefix = '/api/') { return api.log.filter((r) => r.path.startsWith(prefix)); },
     refreshLog() { return api.log.filter((r) => r.path === '/refresh'); },
+    /** Zeroes the counters and logs and stops failRefresh (tokens and other switches stay). */
     reset() {
       api.refreshCalls = 0; api.apiCalls = 0; api.reuseDetected = 0;
       api.log = []; api.preflights = [];
+      st.failMode = null; st.failLeft = 0;
     },
     close() {
       st.closed = true;
