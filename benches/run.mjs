@@ -31,6 +31,8 @@ say(size.table);
 say();
 say(goal(size.goal.met, `\`authlane\` smaller than axios + axios-auth-refresh + jwt-decode (${(size.goal.authlane / 1024).toFixed(1)} KB vs ${(size.goal.axios / 1024).toFixed(1)} KB gzip)`));
 
+let signalNote = '';
+let stormSignalNote = '';
 const server = await startBenchServer();
 try {
   say('\n## 2. Per-request overhead, Node (loopback, valid token)\n');
@@ -41,6 +43,7 @@ try {
     say();
   }
   const worst = Math.max(ratio(o[1], 'authlane', 'fetch'), ratio(o[50], 'authlane', 'fetch'));
+  signalNote = `${ratio(o[1], 'fetch + signal and 60 s timer', 'fetch').toFixed(2)} sequential and ${ratio(o[50], 'fetch + signal and 60 s timer', 'fetch').toFixed(2)} at concurrency 50 in this run, against authlane's ${ratio(o[1], 'authlane', 'fetch').toFixed(2)} and ${ratio(o[50], 'authlane', 'fetch').toFixed(2)}`;
   const beatsAll = [1, 50].every((c) => ['axios + axios-auth-refresh', 'ky'].every((alt) => ratio(o[c], 'authlane', alt) < 1));
   say(goal(worst <= 1.05 && beatsAll, `client.fetch / fetch at most 1.05 (worst: ${worst.toFixed(3)}) and below both alternatives (${beatsAll ? 'yes' : 'no'})`));
   say(`\nWhere that time goes: the library's own cost, ${p.requests * 10} sequential requests through an in-memory fetch that answers at once (µs per request; the difference is authlane's CPU per request):\n`);
@@ -51,6 +54,7 @@ try {
   say(`${p.stormSize} concurrent requests with an expired token (ms; each authlane round made exactly 1 refresh call):\n`);
   say(table(s, { unit: 'ms', baseline: 'plain fetch + 1 refresh round trip' }));
   const stormRatio = ratio(s, 'authlane (1 refresh, all held)', 'plain fetch + 1 refresh round trip');
+  stormSignalNote = `${ratio(s, 'fetch + signal and 60 s timer, + 1 refresh round trip', 'plain fetch + 1 refresh round trip').toFixed(2)} in this run`;
   say();
   say(goal(stormRatio <= 1.1, `at most 1.10 (${stormRatio.toFixed(3)})`));
 
@@ -97,10 +101,12 @@ say('Cold start, a new page each time (ms):\n');
 say(table(b.coldStart, { unit: 'ms', baseline: 'axios + jwt-decode' }));
 say('\n## Where a goal is not met, and what would close it\n');
 say(`- **Size.** The core module is ${(size.goal.authlane / 1024).toFixed(1)} KB gzip with its JS, against ${(size.goal.axios / 1024).toFixed(1)} KB for the axios stack. ` +
-  'twiggy on the optimised module (kept names) puts about 43 KB (before gzip) behind the indirect-call table: the vtables and poll functions of the boxed futures of the async layer (`Env` methods return `Pin<Box<dyn Future>>`, each JS call its own state machine) and the JS closures wasm-bindgen makes for them; option parsing is another 13 KB, `core::fmt` and the allocator most of the rest. ' +
-  'What would close it: one concrete future type for every JS call instead of an async block each; `Env` generic rather than boxed; option validation without `format!`; the nightly `-Cpanic=immediate-abort` with `-Zbuild-std` to drop the panic formatting machinery (measured 2026-12-03: the optimised .wasm goes from 51.3 to 44.1 KB gzip; not adopted because the release build would then need a nightly toolchain); a smaller allocator. The React Native entry carries the module twice, as wasm2js and as wasm bytes for engines that have WebAssembly (the bytes are about 65 KB of its gzip size).');
-say('- **Per-request overhead**, where over 1.05: the transport builds Headers and, for Request inputs, Request copies per attempt, sets a timer and an AbortController for the per-attempt timeout (60 s by default), and crosses the JS/wasm boundary about five times per request. `timeoutMs: 0` skips the timer; the controller stays (dispose() aborts requests in flight through it). The row `fetch + signal and 60 s timer` is plain fetch with only what a cancellable timeout needs (ky does the same): in Node, fetch (undici) tracks each signal with a WeakRef and a FinalizationRegistry, so that row alone is often well over 1.05, and it is the floor for any wrapper whose timeout really cancels the request (racing a timer without a signal would leave the socket busy after the timeout). The in-memory table shows the library\'s own CPU per request; the rest of the gap appears only with real I/O (likely the per-request JS closures and promises of the async layer, which wasm-bindgen registers for finalization, adding GC work). Closing the rest: fewer boundary crossings (one call that returns the header value and the decision), and no per-request promise from `future_to_promise` for requests whose token is fresh.');
-say('- **Refresh storm**, where over 1.10: every request pays the per-request cost above (the row `fetch + signal and 60 s timer, + 1 refresh round trip` shows the signal and timer alone); and the held requests are woken one by one through the shared outcome, each then going through the whole pipeline (a second origin check, reading the token, building its request) after the refresh, while the baseline sends ready-made requests. Closing it: wake the waiters with the header value already computed; the signal cost stays with any timeout that really cancels.');
+  'Measured 2026-12-03 with twiggy (names kept, before wasm-opt inlining): the .wasm is 102 KB raw (44 KB gzip) after two fixes that day (origins without `str` pattern searching, -9 KB; one `future_to_promise` for every exported method, -5 KB). What remains is spread thin: option validation and its messages about 7.5 KB, dlmalloc about 7 KB, the async state machines of the pipeline and the refresh (the largest 3.3 KB), the wasm-bindgen and js-sys runtime, and `core::fmt` (kept by the panic machinery even with `panic = "abort"`). wasm-bindgen\'s runtime alone is about 13 KB gzip and the JS shell about 7.6 KB, so the axios stack\'s 22.7 KB is out of reach for a wasm core; what would narrow the gap: the nightly `-Cpanic=immediate-abort` with `-Zbuild-std` (measured before those fixes at -7 KB gzip; not adopted because release builds would need nightly), a smaller allocator (not adopted: dlmalloc is proven under the soak, the small ones are not), and lazy loading of the option validation. ' +
+  'The React Native entry carries the module twice, as wasm2js and as wasm bytes for engines that have WebAssembly (the bytes, base64 in the bundle, are about 58 KB of its gzip size).');
+say('- **Per-request overhead**, where over 1.05: the transport builds Headers and, for Request inputs, Request copies per attempt, sets a timer and an AbortController for the per-attempt timeout (60 s by default), and crosses the JS/wasm boundary about five times per request. `timeoutMs: 0` skips the timer; the controller stays (dispose() aborts requests in flight through it). ' +
+  `The row \`fetch + signal and 60 s timer\` is plain fetch with only what a timeout that really cancels the request needs (ky does the same; racing a timer without a signal would leave the socket busy): ${signalNote}. In Node, fetch (undici) tracks each signal with a WeakRef and a FinalizationRegistry. ` +
+  'The in-memory table shows the library\'s own CPU per request; the rest of the gap appears only with real I/O (likely the per-request JS closures and promises of the async layer, which wasm-bindgen registers for finalization, adding GC work). Closing the rest: fewer boundary crossings (one call that returns the header value and the decision), and no per-request promise from `future_to_promise` for requests whose token is fresh.');
+say(`- **Refresh storm**, where over 1.10: every request pays the per-request cost above (the signal and timer alone: ${stormSignalNote}); and the held requests are woken one by one through the shared outcome, each then going through the whole pipeline (a second origin check, reading the token, building its request) after the refresh, while the baseline sends ready-made requests. Closing it: wake the waiters with the header value already computed.`);
 say('- **decodeJwt**: see the ratios above; authlane decodes in Rust and parses with the engine\'s own JSON.');
 say(`\nThe whole run took ${((Date.now() - started) / 1000).toFixed(0)} s.`);
 
