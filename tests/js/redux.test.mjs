@@ -9,6 +9,16 @@ import { createApi, fetchBaseQuery } from '@reduxjs/toolkit/query';
 import { createAuthClient, memoryStorage, ACTION } from 'authlane';
 import { apiCall, authMiddleware, authReducer, selectAuth, selectClaims, selectIsAuthenticated } from 'authlane/redux';
 import { startAuthServer } from '../support/server.mjs';
+import { tokenScan } from '../support/token-scan.mjs';
+
+/** Hands the token scan every action authlane made, and every failure action: none may carry a
+ *  token. (Success payloads are the test API's bodies, which echo the header on purpose.) */
+const scanned = () => (next) => (action) => {
+  if (action && typeof action === 'object' && (String(action.type).startsWith('authlane/') || action.error === true)) {
+    tokenScan.saw('redux action', action);
+  }
+  return next(action);
+};
 
 let server;
 before(async () => { server = await startAuthServer(); });
@@ -26,7 +36,7 @@ async function classicStore({ expired = true, storage = memoryStorage() } = {}) 
     return next(action);
   };
   const todos = (state = [], action) => (action.type === 'todos/add' ? [...state, action.text] : state);
-  const store = createStore(combineReducers({ auth: authReducer, todos }), applyMiddleware(thunk, authMiddleware(client), recorder));
+  const store = createStore(combineReducers({ auth: authReducer, todos }), applyMiddleware(thunk, authMiddleware(client), recorder, scanned));
   await Promise.resolve();
   return { client, store, seen, tokens: { accessToken, refreshToken } };
 }
@@ -126,7 +136,7 @@ test('Redux Toolkit: configureStore and an RTK Query endpoint through a 401, one
   });
   const store = configureStore({
     reducer: { auth: authReducer, [api.reducerPath]: api.reducer },
-    middleware: (getDefault) => getDefault().concat(authMiddleware(client), api.middleware),
+    middleware: (getDefault) => getDefault().concat(authMiddleware(client), api.middleware, scanned),
   });
   const result = await store.dispatch(api.endpoints.me.initiate());
   assert.equal(result.data?.path, '/api/me', JSON.stringify(result.error));
