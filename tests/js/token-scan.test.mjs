@@ -19,7 +19,8 @@ function child(body) {
     ${body}
     await server.close();
     console.log('done');`;
-  const r = spawnSync(process.execPath, ['--import', scanner, '--input-type=module', '-e', code], { encoding: 'utf8', timeout: 20000 });
+  const cwd = new URL('..', import.meta.url).pathname; // tests/: 'authlane' is the installed package
+  const r = spawnSync(process.execPath, ['--import', scanner, '--input-type=module', '-e', code], { encoding: 'utf8', timeout: 20000, cwd });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -34,6 +35,15 @@ const leaks = [
   ['a refresh token in console.warn', `console.warn({ rt: tokens.refreshToken });`, 'console.warn'],
   ['a token in a lifecycle action', `tokenScan.saw('lifecycle action', { type: 'authlane/refreshSucceeded', payload: { t: tokens.accessToken } });`, 'lifecycle action'],
   ['a token in the cause of an error', `tokenScan.saw('rejection', Object.assign(new Error('failed'), { cause: new Error('bad ' + tokens.refreshToken) }));`, 'rejection'],
+  // Through a real client, seen by the module hooks (no helper hands these to the scan): a refresh
+  // function whose error names the refresh token, which the rejection carries as its cause.
+  ['a token in a client.fetch rejection', `
+    const { createAuthClient } = await import('authlane');
+    const client = await createAuthClient({ baseUrl: server.url, refreshRetry: { attempts: 1 },
+      refresh: async ({ refreshToken }) => { throw new Error('refused ' + refreshToken); } });
+    await client.login({ accessToken: (await server.issueTokens({ ttl: -30 })).accessToken, refreshToken: tokens.refreshToken });
+    await client.fetch('/api/x').catch(() => {});
+    client.dispose();`, 'rejection of client.fetch'],
   ['a token in a process warning', `process.emitWarning('token ' + tokens.accessToken); await new Promise((r) => setTimeout(r, 10));`, 'process warning'],
 ];
 for (const [name, body, where] of leaks) {

@@ -3,16 +3,19 @@
 // imported by the support servers and client helpers, it records
 //   - every token the test servers issue (`issued`, called by tests/support/*server.mjs),
 //   - every console line and process warning,
-//   - every lifecycle action and every rejection the shared client helpers see (`saw`),
+//   - every lifecycle action and every rejection of every client created through the installed
+//     package's ESM build (token-scan-hooks.mjs), and what the helpers hand it (`saw`),
 // and when the process exits, fails it (exit code 1 and a message on stderr) if any recorded
 // output contains any issued token. The message names where the leak was, never the token.
 import { format } from 'node:util';
 import { createHash } from 'node:crypto';
+import { register } from 'node:module';
 
 const KEY = Symbol.for('authlane.tests.tokenScan');
 const MIN_TOKEN_LENGTH = 16; // shorter strings would match by chance
 
 function install() {
+  register('./token-scan-hooks.mjs', import.meta.url); // every client's actions and rejections
   const tokens = new Set();
   const outputs = []; // [where, text]
   const record = (where, text) => {
