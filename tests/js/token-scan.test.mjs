@@ -1,6 +1,7 @@
 // The token scan (tests/support/token-scan.mjs) really fails a process: a child Node process that
 // loads it the way scripts/test.sh does, gets tokens from the real test server and then leaks
-// one into a log line, an action or an error exits 1 with a message that does not repeat the
+// one into a log line, an action or an error (by hand, or through a real client in Node or in a
+// Chromium page) exits 1 with a message that does not repeat the
 // token; the same child without the leak exits 0.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -8,6 +9,8 @@ import { spawnSync } from 'node:child_process';
 
 const scanner = new URL('../support/token-scan.mjs', import.meta.url).href;
 const server = new URL('../support/server.mjs', import.meta.url).href;
+const browserSupport = new URL('../support/browser.mjs', import.meta.url).href;
+const staticSupport = new URL('../support/static.mjs', import.meta.url).href;
 
 /** Runs `body` in a child with the scan preloaded and a server that issued one pair `tokens`. */
 function child(body) {
@@ -44,6 +47,24 @@ const leaks = [
     await client.login({ accessToken: (await server.issueTokens({ ttl: -30 })).accessToken, refreshToken: tokens.refreshToken });
     await client.fetch('/api/x').catch(() => {});
     client.dispose();`, 'rejection of client.fetch'],
+  // The same in a Chromium page: the served client.js reports through a page binding.
+  ['a token in a client.fetch rejection in Chromium', `
+    const { launch } = await import(${JSON.stringify(browserSupport)});
+    const { serveStatic, modulePage } = await import(${JSON.stringify(staticSupport)});
+    const [browser, site] = await Promise.all([launch(), serveStatic({ '/p.html': modulePage("import * as a from 'authlane'; window.a = a; window.ready = true;") })]);
+    const page = await browser.newPage();
+    await page.goto(site.url + '/p.html');
+    await page.waitForFunction(() => window.ready);
+    const expired = await server.issueTokens({ ttl: -30 });
+    await page.evaluate(async ({ base, access, refresh }) => {
+      const client = await window.a.createAuthClient({ baseUrl: base, refreshRetry: { attempts: 1 },
+        refresh: async ({ refreshToken }) => { throw new Error('refused ' + refreshToken); } });
+      await client.login({ accessToken: access, refreshToken: refresh });
+      await client.fetch('/api/x').catch(() => {});
+      client.dispose();
+    }, { base: server.url, access: expired.accessToken, refresh: tokens.refreshToken });
+    await browser.close();
+    await site.close();`, 'Chromium rejection of client.fetch'],
   ['a token in a process warning', `process.emitWarning('token ' + tokens.accessToken); await new Promise((r) => setTimeout(r, 10));`, 'process warning'],
 ];
 for (const [name, body, where] of leaks) {

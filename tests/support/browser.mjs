@@ -1,8 +1,12 @@
 // Launches Debian's headless Chromium through playwright-core (never a downloaded browser);
 // Playwright gives every launch a fresh profile directory. Every page's console and uncaught
-// errors go to the token scan (tests/support/token-scan.mjs).
+// errors, and its authlane clients' actions and rejections, go to the token scan
+// (tests/support/token-scan.mjs).
 import { chromium } from 'playwright-core';
 import { tokenScan } from './token-scan.mjs';
+
+/** Where pages' authlane clients report (see token-scan-hooks.mjs). */
+const binding = (where, text) => tokenScan.saw(`Chromium ${where}`, text);
 
 function watch(page) {
   page.on('console', (message) => tokenScan.saw('Chromium console', message.text()));
@@ -21,9 +25,11 @@ export async function launch() {
   });
   const newPage = browser.newPage.bind(browser);
   const newContext = browser.newContext.bind(browser);
+  // Playwright's newPage makes its context through browser.newContext: the wrapped one below.
   browser.newPage = async (...args) => watch(await newPage(...args));
   browser.newContext = async (...args) => {
     const context = await newContext(...args);
+    await context.exposeFunction('__authlaneTokenScan', binding);
     context.on('page', watch);
     return context;
   };

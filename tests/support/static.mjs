@@ -1,8 +1,9 @@
 // A static file server on 127.0.0.1 (random port) for browser tests: serves the installed
-// package under /authlane/ and the given pages.
+// package under /authlane/ (its client instrumented for the token scan) and the given pages.
 import { createServer } from 'node:http';
 import { readFile } from 'node:fs/promises';
 import { extname, join, normalize } from 'node:path';
+import { instrument } from './token-scan-hooks.mjs';
 
 const types = { '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm', '.html': 'text/html', '.json': 'application/json' };
 const pkgDir = new URL('../node_modules/authlane/', import.meta.url).pathname;
@@ -19,7 +20,9 @@ export async function serveStatic(pages = {}) {
       const file = normalize(join(pkgDir, path.slice('/authlane/'.length)));
       if (file.startsWith(pkgDir)) {
         try {
-          const body = await readFile(file);
+          let body = await readFile(file);
+          // The client module reports its actions and rejections to the token scan.
+          if (path === '/authlane/esm/client.js') body = instrument(body.toString('utf8'), 'page');
           res.writeHead(200, { 'content-type': types[extname(file)] || 'application/octet-stream' });
           return res.end(body);
         } catch {}

@@ -1,38 +1,54 @@
-// Module hooks for the token scan (registered by token-scan.mjs): every client any Node test
-// creates through the installed package's ESM build, directly or through a helper, hands the scan
-// its lifecycle actions and the rejections of its methods, so no suite can leak a token unseen.
-// Only observation is added: the client itself is the package's, unchanged.
+// Instruments authlane's createAuthClient for the token scan: every client a test creates hands
+// the scan its lifecycle actions and the rejections of its methods, so no suite can leak a token
+// unseen. Only observation is added; the client itself is the package's, unchanged.
+// - Node: token-scan.mjs registers this file's `load` hook for the installed package's ESM build.
+// - Chromium: static.mjs serves client.js through `instrument(source, 'page')`, and browser.mjs
+//   exposes `__authlaneTokenScan` to every page (workers have none and are not scanned this way).
 const CLIENT = /\/node_modules\/authlane\/esm\/client\.js$/;
 const DECLARATION = 'export async function createAuthClient(options) {';
 
-const WRAPPER = `
+/** How the wrapper reports: straight to the scan in Node, as text through the page binding. */
+const REPORT = {
+  node: `const report = (where, value) => globalThis[Symbol.for('authlane.tests.tokenScan')].saw(where, value);`,
+  page: `const text = (v, depth = 0) => {
+    if (v instanceof Error || (v && typeof v.message === 'string' && typeof v.name === 'string')) {
+      const cause = depth < 3 && v.cause !== undefined ? ' cause: ' + text(v.cause, depth + 1) : '';
+      return v.name + ' ' + (v.code ?? '') + ': ' + v.message + '\\n' + (v.stack ?? '') + cause;
+    }
+    try { return JSON.stringify(v); } catch { return String(v); }
+  };
+  const report = (where, value) => globalThis.__authlaneTokenScan?.(where, text(value));`,
+};
+
+/** client.js's source with createAuthClient wrapped; throws if the package changed shape (a
+ *  scan that silently stopped scanning is worse than none). */
+export function instrument(source, flavour) {
+  if (!source.includes(DECLARATION)) throw new Error('token-scan: authlane/esm/client.js no longer declares createAuthClient as expected');
+  return source.replace(DECLARATION, 'async function createAuthClientUnscanned(options) {') + `
 export async function createAuthClient(options) {
-  const scan = globalThis[Symbol.for('authlane.tests.tokenScan')];
+  ${REPORT[flavour]}
   let client;
   try {
     client = await createAuthClientUnscanned(options);
   } catch (error) {
-    scan.saw('createAuthClient rejection', error);
+    report('createAuthClient rejection', error);
     throw error;
   }
-  client.subscribe((action) => scan.saw('lifecycle action', action));
+  client.subscribe((action) => report('lifecycle action', action));
   for (const name of ['fetch', 'login', 'logout', 'getAccessToken', 'refresh']) {
     const method = client[name];
     client[name] = (...args) => method(...args).catch((error) => {
-      scan.saw('rejection of client.' + name, error);
+      report('rejection of client.' + name, error);
       throw error;
     });
   }
   return client;
 }
 `;
+}
 
 export async function load(url, context, nextLoad) {
   const loaded = await nextLoad(url, context);
   if (!CLIENT.test(new URL(url).pathname)) return loaded;
-  const source = String(loaded.source);
-  // Fail loudly if the package changed shape: a scan that silently stopped scanning is worse
-  // than none.
-  if (!source.includes(DECLARATION)) throw new Error(`token-scan: ${url} no longer declares createAuthClient as expected`);
-  return { ...loaded, source: source.replace(DECLARATION, 'async function createAuthClientUnscanned(options) {') + WRAPPER };
+  return { ...loaded, source: instrument(String(loaded.source), 'node') };
 }
