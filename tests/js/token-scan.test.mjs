@@ -1,8 +1,8 @@
 // The token scan (tests/support/token-scan.mjs) really fails a process: a child Node process that
-// loads it the way scripts/test.sh does, gets tokens from the real test server and then leaks
-// one into a log line, an action or an error (by hand, or through a real client in Node or in a
-// Chromium page) exits 1 with a message that does not repeat the
-// token; the same child without the leak exits 0.
+// loads it the way scripts/test.sh does, gets tokens from the real test server and then leaks one
+// into a log line, an action or an error (by hand, or through a real client in Node or in a
+// Chromium page) exits 1 with a message that does not repeat the token; the same child without
+// the leak exits 0.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
