@@ -1,0 +1,170 @@
+//! The fake world the native tests run the core in: a server that knows which tokens are valid,
+//! storage, a clock, the record of what was sent, written and dispatched, and a seeded delay that
+//! makes every network call and sleep take a random number of polls.
+
+use std::cell::RefCell;
+use std::collections::{HashMap, VecDeque};
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::task::{Context, Poll};
+
+use authlane::error::Error;
+use authlane::shared::Shared;
+
+/// What the refresh endpoint does next.
+#[derive(Clone, Debug)]
+pub enum RefreshPlan {
+    Rotate,
+    Definitive,
+    Transient,
+    Garbage,
+    /// No answer until the refresh timeout: a transient TIMEOUT after a long wait.
+    Hang,
+}
+
+pub struct Sent {
+    pub request: usize,
+    pub authorization: Option<String>,
+    pub attempt: u8,
+    pub url: String,
+}
+
+pub struct World {
+    pub rng: u64,
+    pub local_ms: f64,
+    /// server time = local + skew
+    pub skew_ms: f64,
+    pub ttl_ms: f64,
+    pub next_token: u64,
+    pub valid: HashMap<String, (f64, f64)>, // access -> (iat, exp), server ms, as the server judges
+    pub issued: HashMap<String, (f64, f64)>, // what the token itself says
+    /// While set, refresh calls wait for it: lets a test act while a refresh is in flight.
+    pub gate: Option<Rc<Shared<()>>>,
+    /// The newest access token the client knows (the simulation's model of it).
+    pub known: Option<String>,
+    /// Bumped by the simulation's logins and logouts: a refresh from an older one is discarded.
+    pub epoch: u64,
+    /// Between a logout and the next login nothing may be written.
+    pub logged_out: bool,
+    /// Tokens may be removed only after a definitive failure or a logout.
+    pub removal_allowed: bool,
+    /// Invariants broken, as they happened.
+    pub violations: Vec<String>,
+    pub refresh_valid: Vec<String>,
+    pub plans: VecDeque<RefreshPlan>,
+    pub refresh_calls: usize,
+    /// How often the client cancelled a refresh call in flight.
+    pub refresh_cancels: usize,
+    pub sent: Vec<Sent>,
+    pub storage: HashMap<&'static str, String>,
+    pub storage_fails: bool,
+    pub writes_after: Vec<&'static str>,
+    pub actions: Vec<String>,
+    pub aborts: HashMap<usize, Rc<Shared<Error>>>,
+    /// Refresh calls in flight, by the session (epoch) that made them: a logout or login
+    /// abandons the call in flight, and the next session may start its own.
+    pub inflight_refresh: HashMap<u64, usize>,
+    pub max_inflight_refresh: usize,
+}
+
+pub type W = Rc<RefCell<World>>;
+
+pub fn world(seed: u64) -> W {
+    Rc::new(RefCell::new(World {
+        rng: seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1,
+        local_ms: 1_700_000_000_000.0,
+        skew_ms: 0.0,
+        ttl_ms: 900_000.0,
+        next_token: 0,
+        valid: HashMap::new(),
+        issued: HashMap::new(),
+        gate: None,
+        known: None,
+        epoch: 0,
+        logged_out: false,
+        removal_allowed: false,
+        violations: Vec::new(),
+        refresh_valid: Vec::new(),
+        plans: VecDeque::new(),
+        refresh_calls: 0,
+        refresh_cancels: 0,
+        sent: Vec::new(),
+        storage: HashMap::new(),
+        storage_fails: false,
+        writes_after: Vec::new(),
+        actions: Vec::new(),
+        aborts: HashMap::new(),
+        inflight_refresh: HashMap::new(),
+        max_inflight_refresh: 0,
+    }))
+}
+
+impl World {
+    pub fn rand(&mut self, n: u64) -> u64 {
+        self.rng ^= self.rng << 13;
+        self.rng ^= self.rng >> 7;
+        self.rng ^= self.rng << 17;
+        self.rng % n.max(1)
+    }
+    pub fn server_now(&self) -> f64 {
+        self.local_ms + self.skew_ms
+    }
+    /// Issues an access token living `ttl_ms` from server time now (negative: already expired).
+    pub fn issue_access(&mut self, ttl_ms: f64) -> String {
+        self.next_token += 1;
+        let t = format!("acc{}", self.next_token);
+        let now = self.server_now();
+        self.valid.insert(t.clone(), (now, now + ttl_ms));
+        self.issued.insert(t.clone(), (now, now + ttl_ms));
+        t
+    }
+    pub fn issue_refresh(&mut self) -> String {
+        self.next_token += 1;
+        let t = format!("ref{}", self.next_token);
+        self.refresh_valid.push(t.clone());
+        t
+    }
+    pub fn revoke_all_access(&mut self) {
+        self.valid.values_mut().for_each(|v| v.1 = f64::MIN);
+    }
+    /// Holds every refresh call until the returned gate is completed.
+    pub fn close_gate(&mut self) -> Rc<Shared<()>> {
+        let gate = Shared::new();
+        self.gate = Some(gate.clone());
+        gate
+    }
+    pub fn refresh_count(&self) -> usize {
+        self.refresh_calls
+    }
+    pub fn has_action(&self, a: &str) -> usize {
+        self.actions.iter().filter(|x| x.starts_with(a)).count()
+    }
+}
+
+/// Pending for a seeded number of polls; advances the fake clock a little each time.
+pub(crate) struct Delay {
+    world: W,
+    left: u64,
+}
+
+impl Future for Delay {
+    type Output = ();
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.left == 0 {
+            return Poll::Ready(());
+        }
+        self.left -= 1;
+        self.world.borrow_mut().local_ms += 1.0;
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    }
+}
+
+pub(crate) fn delay(world: &W, max_polls: u64) -> Delay {
+    let left = world.borrow_mut().rand(max_polls + 1);
+    Delay {
+        world: world.clone(),
+        left,
+    }
+}
