@@ -26,10 +26,9 @@ export async function loggedIn(server, { ttl = 300, storage = memoryStorage(), .
     refresh: { url: '/refresh' },
     storage,
     refreshRetry: { attempts: 3, baseDelayMs: 5, maxDelayMs: 20 },
-    dispatch: (a) => { actions.push(a); tokenScan.saw('lifecycle action', a); },
+    dispatch: (a) => actions.push(a), // the token scan sees every action (token-scan-hooks.mjs)
     ...options,
   });
-  if (options.dispatch) client.subscribe((a) => tokenScan.saw('lifecycle action', a));
   const tokens = await server.issueTokens({ ttl });
   await client.login(tokens);
   return { client, tokens, actions, storage };

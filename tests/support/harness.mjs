@@ -72,11 +72,10 @@ export async function clientFor(t, server, options = {}) {
     refreshRetry: { attempts: 3, baseDelayMs: 5, maxDelayMs: 20 },
     refreshTimeoutMs: 2000,
     timeoutMs: 4000,
-    dispatch: (a) => { actions.push(a); tokenScan.saw('lifecycle action', a); },
+    dispatch: (a) => actions.push(a), // the token scan sees every action (token-scan-hooks.mjs)
     ...options,
     storage,
   });
-  if (options.dispatch) client.subscribe((a) => tokenScan.saw('lifecycle action', a));
   t.after(() => client.dispose());
   return { client, actions, storage };
 }

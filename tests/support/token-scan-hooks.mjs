@@ -4,20 +4,17 @@
 // - Node: token-scan.mjs registers this file's `load` hook for the installed package's ESM build.
 // - Chromium: static.mjs serves client.js through `instrument(source, 'page')`, and browser.mjs
 //   exposes `__authlaneTokenScan` to every page (workers have none and are not scanned this way).
+import { describe } from './describe.mjs';
+
 const CLIENT = /\/node_modules\/authlane\/esm\/client\.js$/;
 const DECLARATION = 'export async function createAuthClient(options) {';
 
-/** How the wrapper reports: straight to the scan in Node, as text through the page binding. */
+/** How the wrapper reports: straight to the scan in Node; in a page, as the scan's own text of
+ *  the value (describe.mjs, shipped along) through the page binding. */
 const REPORT = {
   node: `const report = (where, value) => globalThis[Symbol.for('authlane.tests.tokenScan')].saw(where, value);`,
-  page: `const text = (v, depth = 0) => {
-    if (v instanceof Error || (v && typeof v.message === 'string' && typeof v.name === 'string')) {
-      const cause = depth < 3 && v.cause !== undefined ? ' cause: ' + text(v.cause, depth + 1) : '';
-      return v.name + ' ' + (v.code ?? '') + ': ' + v.message + '\\n' + (v.stack ?? '') + cause;
-    }
-    try { return JSON.stringify(v); } catch { return String(v); }
-  };
-  const report = (where, value) => globalThis.__authlaneTokenScan?.(where, text(value));`,
+  page: `const describe = ${describe.toString()};
+  const report = (where, value) => globalThis.__authlaneTokenScan?.(where, describe(value));`,
 };
 
 /** client.js's source with createAuthClient wrapped; throws if the package changed shape (a

@@ -10,6 +10,7 @@
 import { format } from 'node:util';
 import { createHash } from 'node:crypto';
 import { register } from 'node:module';
+import { describe } from './describe.mjs';
 
 const KEY = Symbol.for('authlane.tests.tokenScan');
 const MIN_TOKEN_LENGTH = 16; // shorter strings would match by chance
@@ -58,7 +59,7 @@ function install() {
     saw(where, value) {
       let text;
       try {
-        text = describe(value);
+        text = describe(value, 0, (v) => format('%o', v));
       } catch {
         text = '[a value that cannot be printed]';
       }
@@ -66,21 +67,6 @@ function install() {
     },
     leaks,
   };
-}
-
-/** Text of a value as a user could see it: JSON for data, message/code/stack/cause for errors. */
-export function describe(value, depth = 0) {
-  if (value === null || value === undefined || typeof value === 'symbol') return String(value);
-  if (typeof value !== 'object') return String(value);
-  if (value instanceof Error || (typeof value.message === 'string' && typeof value.name === 'string')) {
-    const cause = depth < 3 && 'cause' in value ? ` cause: ${describe(value.cause, depth + 1)}` : '';
-    return `${value.name} ${value.code ?? ''}: ${value.message}\n${value.stack ?? ''}${cause}`;
-  }
-  try {
-    return JSON.stringify(value);
-  } catch {
-    return format('%o', value);
-  }
 }
 
 /** The process's recorder (one per process, however often this module is loaded). */
