@@ -1,6 +1,7 @@
 //! The exported client core. The JS shell (`js/client.js`) wraps it as `AuthClient`: it prepares
 //! requests and provides the host; every decision happens here and in the modules it drives.
 
+use std::future::Future;
 use std::rc::Rc;
 
 use js_sys::{Object, Promise, Reflect};
@@ -26,12 +27,14 @@ pub struct ClientCore {
     base_url: Option<String>,
 }
 
-/// Every exported async method goes through this one (non-generic) function, so the wasm holds a
-/// single copy of `future_to_promise`'s machinery instead of one per method.
-fn promise(future: Fut<Result<JsValue, Error>>) -> Promise {
-    future_to_promise(Box::pin(
-        async move { future.await.map_err(Error::into_js) },
-    ))
+/// Boxes each exported method's future, so that `settle` (and with it `future_to_promise`'s
+/// machinery) exists once in the wasm instead of once per method.
+fn promise(future: impl Future<Output = Result<JsValue, Error>> + 'static) -> Promise {
+    settle(Box::pin(future))
+}
+
+fn settle(future: Fut<Result<JsValue, Error>>) -> Promise {
+    future_to_promise(async move { future.await.map_err(Error::into_js) })
 }
 
 #[wasm_bindgen]
@@ -54,9 +57,7 @@ impl ClientCore {
     /// Reads storage; dispatches `restored`.
     pub fn start(&self) -> Promise {
         let core = Rc::clone(&self.core);
-        promise(Box::pin(async move {
-            core.start().await.map(|_| JsValue::UNDEFINED)
-        }))
+        promise(async move { core.start().await.map(|_| JsValue::UNDEFINED) })
     }
 
     /// `input` resolved against `baseUrl` (or the page), or `undefined` when it cannot be.
@@ -73,7 +74,7 @@ impl ClientCore {
     /// Sends a prepared request through the pipeline; resolves with the final `Response`.
     pub fn fetch(&self, prepared: JsValue, auth: bool) -> Promise {
         let core = Rc::clone(&self.core);
-        promise(Box::pin(async move { core.fetch(prepared, auth).await }))
+        promise(async move { core.fetch(prepared, auth).await })
     }
 
     /// `login({ accessToken, refreshToken? })`.
@@ -89,42 +90,40 @@ impl ClientCore {
             refresh: field("refreshToken"),
             expires_in: crate::js_env::number(&tokens, "expiresIn").filter(|s| *s > 0.0),
         });
-        promise(Box::pin(async move {
+        promise(async move {
             let set = set.ok_or_else(|| {
                 Error::new(Code::InvalidToken, "login: accessToken must be a string")
             })?;
             core.login(set).await.map(|_| JsValue::UNDEFINED)
-        }))
+        })
     }
 
     /// `logout()`.
     pub fn logout(&self) -> Promise {
         let core = Rc::clone(&self.core);
-        promise(Box::pin(async move {
-            core.logout().await.map(|_| JsValue::UNDEFINED)
-        }))
+        promise(async move { core.logout().await.map(|_| JsValue::UNDEFINED) })
     }
 
     /// `getAccessToken()`.
     #[wasm_bindgen(js_name = getAccessToken)]
     pub fn get_access_token(&self) -> Promise {
         let core = Rc::clone(&self.core);
-        promise(Box::pin(async move {
+        promise(async move {
             Ok(core
                 .access_token()
                 .await?
                 .map(JsValue::from)
                 .unwrap_or(JsValue::NULL))
-        }))
+        })
     }
 
     /// `refresh()`: resolves with the session after the refresh.
     pub fn refresh(&self) -> Promise {
         let core = Rc::clone(&self.core);
-        promise(Box::pin(async move {
+        promise(async move {
             core.force_refresh().await?;
             Ok(session_to_js(&core))
-        }))
+        })
     }
 
     /// `session()`: `{ authenticated, claims, expiresAt }`, never the tokens.
@@ -148,12 +147,12 @@ impl ClientCore {
     pub fn on_broadcast(&self, message: &str) -> Promise {
         let core = Rc::clone(&self.core);
         let message = crate::env::Broadcast::parse(message);
-        promise(Box::pin(async move {
+        promise(async move {
             if let Some(m) = message {
                 core.on_broadcast(m).await;
             }
             Ok(JsValue::UNDEFINED)
-        }))
+        })
     }
 
     /// Rejects held requests with LOGGED_OUT and stops the client; tokens are kept.
