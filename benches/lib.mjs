@@ -37,3 +37,15 @@ export function table(samples, { unit, baseline, lowerIsBetter = true }) {
   });
   return [`| contender | median (${unit}) | min | max | ratio to ${baseline} (${lowerIsBetter ? 'lower is better' : 'higher is better'}) |`, '| --- | ---: | ---: | ---: | ---: |', ...rows].join('\n');
 }
+
+/** fetch with only what a per-request timeout that really cancels needs (ky and authlane do
+ *  this): an AbortController's signal and a 60 s timer; resolves with the body's text. */
+export async function fetchWithTimeoutSignal(url, init) {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), 60_000);
+  try {
+    return await (await fetch(url, { ...init, signal: controller.signal })).text();
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -3,7 +3,7 @@ import { jwtDecode } from 'jwt-decode';
 import { createAuthClient, decodeJwt } from '../pkg/esm/index.js';
 import { wasmMemoryBytes } from '../pkg/esm/wasm.js';
 import { contenders } from './contenders.mjs';
-import { interleave, now, stats, table } from './lib.mjs';
+import { fetchWithTimeoutSignal, interleave, now, stats, table } from './lib.mjs';
 import { jwt, startBenchServer } from './server.mjs';
 
 async function pool(total, concurrency, fn) {
@@ -73,17 +73,8 @@ export async function storm(server, { size, rounds }) {
     const t0 = now();
     const fresh = await (await fetch(`${server.url}/refresh`, { method: 'POST', body: '{}' })).json();
     const headers = { authorization: `Bearer ${fresh.accessToken}` };
-    const send = name === names[1]
-      ? () => fetch(`${server.url}/api/storm`, { headers }).then((r) => r.text())
-      : async () => {
-        const controller = new AbortController();
-        const timer = setTimeout(() => controller.abort(), 60_000);
-        try {
-          return await (await fetch(`${server.url}/api/storm`, { headers, signal: controller.signal })).text();
-        } finally {
-          clearTimeout(timer);
-        }
-      };
+    const url = `${server.url}/api/storm`;
+    const send = name === names[1] ? () => fetch(url, { headers }).then((r) => r.text()) : () => fetchWithTimeoutSignal(url, { headers });
     await Promise.all(Array.from({ length: size }, send));
     return now() - t0;
   });
