@@ -2,6 +2,7 @@
 // wraps the core as the AuthClient of API.md.
 import { core as wasm } from './wasm.js';
 import { AuthlaneError } from './errors.js';
+import { ACTION } from './actions.js';
 import { memoryStorage } from './storage.js';
 import { aborted, callRefresh, discard, prepare, send } from './transport.js';
 
@@ -101,6 +102,7 @@ function createHost(options, listeners, timers, shell) {
     lock: (timeoutMs) => takeLock(`${prefix}.refresh`, timeoutMs),
     broadcast: (message) => shell.channel && shell.channel.postMessage(message),
     dispatch(action) {
+      shell.onAction(action);
       for (const listener of [options.dispatch, ...listeners]) {
         if (typeof listener !== 'function') continue;
         try {
@@ -128,7 +130,8 @@ export async function createAuthClient(options) {
   const opts = options && typeof options === 'object' ? options : {};
   const listeners = new Set();
   const timers = timerSet();
-  const shell = { channel: null, allows: () => false }; // what the host uses of the core and the page, set below
+  // What the host uses of the core and the page, set below.
+  const shell = { channel: null, allows: () => false, onAction: () => {} };
   const documentUrl = globalThis.location && typeof globalThis.location.href === 'string' ? globalThis.location.href : undefined;
   const core = new wasm.ClientCore(options, createHost(opts, listeners, timers, shell), documentUrl);
   shell.allows = (url) => core.allows(url);
@@ -152,6 +155,13 @@ export async function createAuthClient(options) {
   const schedule = () => {
     auto = setTimeout(schedule, core.tick());
     if (auto && auto.unref) auto.unref();
+  };
+  // New tokens: the next auto-refresh check counts from them (tick() answers 30 s while a
+  // refresh runs, so a short-lived token would otherwise expire before the next check).
+  shell.onAction = (action) => {
+    if (auto === null || (action.type !== ACTION.refreshSucceeded && action.type !== ACTION.loggedIn)) return;
+    clearTimeout(auto);
+    schedule();
   };
 
   return {

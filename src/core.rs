@@ -15,6 +15,18 @@ use crate::error::{Code, Error};
 use crate::policy::{usable_token, Lifetime};
 use crate::refresh::Flight;
 
+/// Where an access token comes from: what it may tell the clock, and whether it is fresh.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Arrival {
+    /// Read from storage, taken from another tab or given to `login()`: it may have been issued
+    /// long ago (an app that restarts, a device that slept before `login()` ran), so its `iat`
+    /// says nothing about the server's clock now.
+    Given,
+    /// Fresh from the refresh call that just returned, with the response's `Date` (ms) when it
+    /// had one: the only token whose `iat` is known to be about now.
+    Refresh(Option<f64>),
+}
+
 /// The client core, shared by every request and the refresh task.
 pub struct Core<E: Env> {
     pub(crate) env: E,
@@ -30,11 +42,6 @@ pub(crate) struct State<C> {
     pub generation: u64,
     pub epoch: u64,
     pub flight: Option<Flight>,
-    /// A token that arrived already inside its leeway is not refreshed before sending while it
-    /// is valid: `(generation, expired_on_arrival)`. One that arrived valid is refreshed once it
-    /// expires (sending it would only be rejected); one that looked expired on arrival (a server
-    /// clock just behind ours) is sent as it is, so a short-lived token never refreshes in a loop.
-    pub no_proactive_for: Option<(u64, bool)>,
     pub clock: Clock,
     /// The session ended by expiry (tokens removed) and no login came since.
     pub expired: bool,
@@ -74,7 +81,6 @@ impl<E: Env> Core<E> {
                 generation: 0,
                 epoch: 0,
                 flight: None,
-                no_proactive_for: None,
                 clock: Clock::default(),
                 expired: false,
                 expired_sent: false,
@@ -103,7 +109,7 @@ impl<E: Env> Core<E> {
         let access = self.load_usable(Slot::Access).await?;
         let refresh = self.load_usable(Slot::Refresh).await?;
         if let Some(access) = &access {
-            self.adopt_access(access, None, None, false);
+            self.adopt_access(access, None, Arrival::Given);
         }
         self.state_mut().refresh = refresh;
         let s = self.session();
@@ -126,39 +132,29 @@ impl<E: Env> Core<E> {
         }
     }
 
-    /// Sets the access token in memory: decodes it, updates the clock from its `iat` (or the
-    /// server's `Date`), bumps the generation. A token fresh from a refresh that already looks
-    /// expiring (a clock no evidence could correct) is not refreshed again before sending: the
-    /// server judges it, so a wrong clock cannot cause a refresh loop.
-    pub(crate) fn adopt_access(
-        &self,
-        access: &str,
-        expires_in: Option<f64>,
-        server_date: Option<f64>,
-        from_refresh: bool,
-    ) {
+    /// Sets the access token in memory: decodes it, updates the clock when the token is fresh
+    /// from a refresh (from its `iat`, or the response's `Date`), bumps the generation. Any other
+    /// token tells the clock nothing: its `iat` may be long past, and taking it as "now" would
+    /// make an expired token look fresh.
+    pub(crate) fn adopt_access(&self, access: &str, expires_in: Option<f64>, arrival: Arrival) {
         let info = self.env.inspect(access);
         let local = self.env.now_ms();
         let mut st = self.state_mut();
-        match (info.issued_at, server_date) {
-            (Some(iat), _) => st.clock.observe_issued_at(iat, local),
-            (None, Some(date)) => st.clock.observe_date(date, local),
-            (None, None) => {}
+        match (arrival, info.issued_at) {
+            (Arrival::Refresh(_), Some(iat)) => st.clock.observe_issued_at(iat, local),
+            (Arrival::Refresh(Some(date)), None) => st.clock.observe_date(date, local),
+            (Arrival::Given | Arrival::Refresh(None), _) => {}
         }
         let now = st.clock.now(local);
         let expires_at = info.expires_at.or(expires_in.map(|s| now + s * 1_000.0));
         st.lifetime = Lifetime {
             expires_at,
             issued_at: info.issued_at.or(expires_in.map(|_| now)),
+            arrived_at: matches!(arrival, Arrival::Refresh(_)).then_some(now),
         };
         st.info = TokenInfo { expires_at, ..info };
         st.access = Some(access.to_string());
         st.generation += 1;
-        let gen = st.generation;
-        st.no_proactive_for = None;
-        if from_refresh && st.lifetime.expiring(now, self.config.leeway_ms) {
-            st.no_proactive_for = Some((gen, st.lifetime.expired(now)));
-        }
         st.expired = false;
     }
 
@@ -203,7 +199,7 @@ impl<E: Env> Core<E> {
             ));
         }
         self.new_epoch(Ok(()));
-        self.adopt_access(&tokens.access, tokens.expires_in, None, false);
+        self.adopt_access(&tokens.access, tokens.expires_in, Arrival::Given);
         {
             let mut st = self.state_mut();
             st.refresh = tokens.refresh.clone();

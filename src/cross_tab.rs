@@ -5,7 +5,7 @@
 
 use std::rc::Rc;
 
-use crate::core::Core;
+use crate::core::{Arrival, Core};
 use crate::env::{Action, Broadcast, Env, Slot, Stored, TokenSet};
 use crate::error::{Code, Error};
 use crate::policy::{usable_token, Lifetime};
@@ -24,7 +24,8 @@ impl<E: Env> Core<E> {
         let access = read(self.env.load(Slot::Access).await);
         let refresh = read(self.env.load(Slot::Refresh).await);
         let mut st = self.state_mut();
-        if st.epoch != epoch {
+        // Tokens that storage refused are newer than what it holds.
+        if st.epoch != epoch || st.unsaved {
             return None;
         }
         if refresh.is_some() && refresh != st.refresh {
@@ -36,6 +37,7 @@ impl<E: Env> Core<E> {
         let lifetime = Lifetime {
             expires_at: info.expires_at,
             issued_at: info.issued_at,
+            arrived_at: None,
         };
         if lifetime.expiring(self.server_now(), self.config.leeway_ms) {
             return None;
@@ -52,7 +54,7 @@ impl<E: Env> Core<E> {
         let had_session = self.session().authenticated;
         let rotated = tokens.refresh.is_some() && tokens.refresh != self.state().refresh;
         let refresh = tokens.refresh.or_else(|| self.state().refresh.clone());
-        self.adopt_access(&tokens.access, None, None, true);
+        self.adopt_access(&tokens.access, None, Arrival::Given);
         self.state_mut().refresh = refresh;
         let s = self.session();
         self.env.dispatch(if had_session {
@@ -76,14 +78,22 @@ impl<E: Env> Core<E> {
         }
         match message {
             Broadcast::Tokens => {
-                if self.flight().is_some() {
-                    return; // that refresh reads storage once it holds the lock
-                }
                 let epoch = self.state().epoch;
-                if let Some(tokens) = self.stored_by_another_tab(epoch).await {
-                    if self.state().epoch == epoch && self.flight().is_none() {
-                        self.adopt_from_other_tab(tokens);
-                    }
+                let Some(tokens) = self.stored_by_another_tab(epoch).await else {
+                    return;
+                };
+                if self.state().epoch != epoch {
+                    return;
+                }
+                // A refresh of ours in flight is settled with these tokens: it would present a
+                // refresh token that the other tab's rotation burnt.
+                let flight = self.state_mut().flight.take();
+                if flight.is_some() {
+                    self.env.cancel_refresh();
+                }
+                self.adopt_from_other_tab(tokens);
+                if let Some(f) = flight {
+                    f.outcome.complete(Ok(()));
                 }
             }
             Broadcast::LoggedOut => {

@@ -59,14 +59,20 @@ impl<E: Env> Core<E> {
     }
 
     /// Steps 2 and 3: wait for a refresh in flight; refresh first when the token is expiring
-    /// or only a refresh token is stored.
+    /// or only a refresh token is stored. Checked again after each wait: a login or another tab
+    /// may have replaced the refresh's token meanwhile, or the device slept. This ends: a
+    /// refresh's own token never looks due on arrival (`Lifetime::refresh_at`), and a failed one
+    /// rejects the request; only a new login or a sleep can make another round.
     async fn ready_to_send(self: &Rc<Self>, request: &E::Request) -> Result<(), Error> {
-        if let Some(outcome) = self.flight() {
-            self.wait(&outcome, request).await?;
-        }
-        if self.needs_refresh_first() {
-            let outcome = self.join_or_start(Reason::Expiring);
-            self.wait(&outcome, request).await?;
+        loop {
+            if let Some(outcome) = self.flight() {
+                self.wait(&outcome, request).await?;
+            } else if self.needs_refresh_first() {
+                let outcome = self.join_or_start(Reason::Expiring);
+                self.wait(&outcome, request).await?;
+            } else {
+                break;
+            }
         }
         Ok(())
     }

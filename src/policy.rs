@@ -16,6 +16,10 @@ pub fn usable_token(token: &str) -> bool {
     !token.is_empty() && token.bytes().all(|b| b.is_ascii_graphic())
 }
 
+/// A token that arrived inside its leeway with less than this left is not refreshed before it
+/// expires: refreshing it early could only buy a shorter-lived token, in a loop.
+pub const MIN_LEFT_ON_ARRIVAL_MS: f64 = 1_000.0;
+
 /// What we know of an access token's lifetime, in server ms.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Lifetime {
@@ -23,6 +27,9 @@ pub struct Lifetime {
     pub expires_at: Option<f64>,
     /// `iat`, server time.
     pub issued_at: Option<f64>,
+    /// When a token fresh from a refresh arrived, server time; `None` for tokens read from
+    /// storage, taken from another tab or given to `login()`.
+    pub arrived_at: Option<f64>,
 }
 
 impl Lifetime {
@@ -41,19 +48,53 @@ impl Lifetime {
         self.expires_at.is_some_and(|exp| server_now >= exp)
     }
 
-    /// True when the token expires within the (effective) leeway of `server_now`.
+    /// When the token should be refreshed before it is used again, server time; `None` for
+    /// opaque tokens without `expiresIn` and for a fresh token that arrived already expired
+    /// (the server judges it, so a clock no evidence could correct never causes a refresh loop).
+    ///
+    /// Normally `exp` minus the effective leeway. A fresh token that arrived past that point
+    /// (a short life, a whole-second `iat`, a server clock a little behind) is refreshed halfway
+    /// through what it had left on arrival, or at `exp` when that was under
+    /// [`MIN_LEFT_ON_ARRIVAL_MS`]: at most once per token, never in a loop.
     ///
     /// ```
     /// use authlane::policy::Lifetime;
-    /// let t = Lifetime { expires_at: Some(100_000.0), issued_at: Some(0.0) };
+    /// let stored = Lifetime { expires_at: Some(3_000.0), issued_at: Some(0.0), arrived_at: None };
+    /// assert_eq!(stored.refresh_at(60_000.0), Some(1_500.0));
+    /// let late = Lifetime { arrived_at: Some(2_000.0), ..stored };
+    /// assert_eq!(late.refresh_at(60_000.0), Some(2_500.0));
+    /// let dead = Lifetime { arrived_at: Some(3_000.0), ..stored };
+    /// assert_eq!(dead.refresh_at(60_000.0), None);
+    /// ```
+    pub fn refresh_at(&self, leeway_ms: f64) -> Option<f64> {
+        let exp = self.expires_at?;
+        let planned = exp - self.effective_leeway(leeway_ms);
+        match self.arrived_at {
+            Some(arrived) if planned < arrived => {
+                let left = exp - arrived;
+                if left >= MIN_LEFT_ON_ARRIVAL_MS {
+                    Some(arrived + left / 2.0)
+                } else if left > 0.0 {
+                    Some(exp)
+                } else {
+                    None
+                }
+            }
+            _ => Some(planned),
+        }
+    }
+
+    /// True when the token is due for a refresh at `server_now` (see [`Lifetime::refresh_at`]).
+    ///
+    /// ```
+    /// use authlane::policy::Lifetime;
+    /// let t = Lifetime { expires_at: Some(100_000.0), issued_at: Some(0.0), arrived_at: None };
     /// assert!(!t.expiring(10_000.0, 60_000.0));
     /// assert!(t.expiring(50_000.0, 60_000.0)); // leeway capped at half the life: 50 s
     /// ```
     pub fn expiring(&self, server_now: f64, leeway_ms: f64) -> bool {
-        match self.expires_at {
-            Some(exp) => server_now >= exp - self.effective_leeway(leeway_ms),
-            None => false,
-        }
+        self.refresh_at(leeway_ms)
+            .is_some_and(|at| server_now >= at)
     }
 }
 
@@ -126,6 +167,37 @@ mod tests {
     #[test]
     fn opaque_tokens_never_look_expiring() {
         assert!(!Lifetime::default().expiring(f64::MAX, 60_000.0));
+    }
+
+    #[test]
+    fn a_fresh_token_inside_its_leeway_is_refreshed_once_halfway() {
+        // 3 s tokens: the normal point is 1.5 s; this one arrived 1.6 s into its life.
+        let t = Lifetime {
+            expires_at: Some(3_000.0),
+            issued_at: Some(0.0),
+            arrived_at: Some(1_600.0),
+        };
+        assert_eq!(t.refresh_at(60_000.0), Some(2_300.0));
+        assert!(!t.expiring(2_299.0, 60_000.0));
+        assert!(t.expiring(2_300.0, 60_000.0));
+        // Under a second left on arrival: sent until it expires, then refreshed.
+        let short = Lifetime {
+            arrived_at: Some(2_200.0),
+            ..t
+        };
+        assert_eq!(short.refresh_at(60_000.0), Some(3_000.0));
+        // Arrived expired (a server clock behind ours): never refreshed before sending.
+        let dead = Lifetime {
+            arrived_at: Some(3_500.0),
+            ..t
+        };
+        assert!(!dead.expiring(f64::MAX, 60_000.0));
+        // The same token read from storage: due from its normal point on.
+        let stored = Lifetime {
+            arrived_at: None,
+            ..t
+        };
+        assert!(stored.expiring(1_500.0, 60_000.0));
     }
 
     #[test]

@@ -4,7 +4,7 @@
 
 use std::rc::Rc;
 
-use crate::core::Core;
+use crate::core::{Arrival, Core};
 use crate::env::{Action, Attempt, Broadcast, Env, Reason};
 use crate::error::{Code, Error};
 use crate::policy::backoff_ms;
@@ -47,10 +47,7 @@ impl<E: Env> Core<E> {
             } else {
                 None
             };
-            let attempt = match core.stored_by_another_tab(epoch).await {
-                Some(tokens) => Some(Attempt::Adopted(tokens)),
-                None => core.attempts(epoch).await,
-            };
+            let attempt = core.attempts(epoch, &done).await;
             core.finish(epoch, &done, attempt).await;
             drop(lock);
         }));
@@ -63,12 +60,7 @@ impl<E: Env> Core<E> {
         let st = self.state();
         match (&st.access, &st.refresh) {
             (None, Some(_)) => true,
-            (Some(_), Some(_)) => match st.no_proactive_for {
-                Some((gen, expired_on_arrival)) if gen == st.generation => {
-                    !expired_on_arrival && st.lifetime.expired(now)
-                }
-                _ => st.lifetime.expiring(now, self.config.leeway_ms),
-            },
+            (Some(_), Some(_)) => st.lifetime.expiring(now, self.config.leeway_ms),
             // Nothing to refresh with: a token inside its leeway is still sent, but one that has
             // expired would only be rejected; the refresh ends the session without a call
             // ("no refresh token stored").
@@ -77,16 +69,34 @@ impl<E: Env> Core<E> {
         }
     }
 
+    /// True while `outcome` is the flight in flight of session `epoch`: a login, logout or
+    /// dispose, or another tab's tokens settling it, ends a flight's say.
+    fn owns(&self, epoch: u64, outcome: &Rc<Shared<Outcome>>) -> bool {
+        let st = self.state();
+        st.epoch == epoch
+            && st
+                .flight
+                .as_ref()
+                .is_some_and(|f| Rc::ptr_eq(&f.outcome, outcome))
+    }
+
     /// Calls the refresh endpoint, retrying transient failures with backoff. `None` when the
-    /// epoch changed meanwhile (the result would be discarded anyway).
-    async fn attempts(&self, epoch: u64) -> Option<Attempt> {
+    /// flight lost its say meanwhile (its result would be discarded anyway).
+    ///
+    /// With `crossTab`, storage is read again before every call and before a refusal ends the
+    /// session: the lock can time out (a frozen tab), so another tab may have refreshed while
+    /// this one waited or retried. Its tokens are taken as they are; a refresh token it rotated
+    /// replaces ours, so a token that storage no longer holds is never presented again.
+    async fn attempts(&self, epoch: u64, outcome: &Rc<Shared<Outcome>>) -> Option<Attempt> {
         let retry = self.config.retry;
         let mut n = 0;
         loop {
-            n += 1;
+            if let Some(tokens) = self.stored_by_another_tab(epoch).await {
+                return Some(Attempt::Adopted(tokens));
+            }
             let token = {
                 let st = self.state();
-                if st.epoch != epoch {
+                if !self.owns(epoch, outcome) {
                     return None;
                 }
                 st.refresh.clone()
@@ -97,7 +107,12 @@ impl<E: Env> Core<E> {
                     "no refresh token is stored; log in again",
                 )));
             };
-            match self.env.call_refresh(token).await {
+            n += 1;
+            let attempt = self.env.call_refresh(token.clone()).await;
+            if !self.owns(epoch, outcome) {
+                return None;
+            }
+            match attempt {
                 Attempt::Transient(e, retry_after) if n < retry.attempts => {
                     let delay = backoff_ms(
                         n,
@@ -108,6 +123,15 @@ impl<E: Env> Core<E> {
                     );
                     self.env.sleep(delay).await;
                     drop(e);
+                }
+                Attempt::Definitive(e) if self.config.cross_tab => {
+                    // Refused: ours was burnt if another tab rotated it meanwhile.
+                    if let Some(tokens) = self.stored_by_another_tab(epoch).await {
+                        return Some(Attempt::Adopted(tokens));
+                    }
+                    if self.state().refresh.as_deref() == Some(token.as_str()) {
+                        return Some(Attempt::Definitive(e));
+                    }
                 }
                 other => return Some(other),
             }
@@ -126,7 +150,7 @@ impl<E: Env> Core<E> {
                 let old_refresh = self.state().refresh.clone();
                 let rotated = tokens.refresh.is_some() && tokens.refresh != old_refresh;
                 let refresh = tokens.refresh.clone().or(old_refresh);
-                self.adopt_access(&tokens.access, tokens.expires_in, date, true);
+                self.adopt_access(&tokens.access, tokens.expires_in, Arrival::Refresh(date));
                 self.state_mut().refresh = refresh.clone();
                 let written = self
                     .write_tokens(&tokens.access, refresh.as_deref(), false)
@@ -216,11 +240,14 @@ impl<E: Env> Core<E> {
         self.join_or_start(Reason::Manual).wait().await
     }
 
-    /// One auto-refresh check: starts a refresh when the token is expiring. Returns the ms until
-    /// the next check is due (at most 30 s; timestamps decide, so a device that slept refreshes
-    /// on its first tick after waking).
+    /// One auto-refresh check: starts a refresh when the token is due. Returns the ms until the
+    /// next check (at most 30 s; timestamps decide, so a device that slept refreshes on its
+    /// first tick after waking). While a refresh runs it returns the longest wait: the host asks
+    /// again when new tokens arrive (`refreshSucceeded`, `loggedIn`), and the answer then counts
+    /// from the new token.
     pub fn tick(self: &Rc<Self>) -> f64 {
         const MAX_MS: f64 = 30_000.0;
+        const MIN_MS: f64 = 10.0;
         if self.state().disposed {
             return MAX_MS;
         }
@@ -230,11 +257,8 @@ impl<E: Env> Core<E> {
         }
         let now = self.server_now();
         let st = self.state();
-        match st.lifetime.expires_at {
-            Some(exp) if st.refresh.is_some() => {
-                let due = exp - st.lifetime.effective_leeway(self.config.leeway_ms) - now;
-                due.clamp(1_000.0, MAX_MS)
-            }
+        match st.lifetime.refresh_at(self.config.leeway_ms) {
+            Some(at) if st.refresh.is_some() && at > now => (at - now).clamp(MIN_MS, MAX_MS),
             _ => MAX_MS,
         }
     }

@@ -15,7 +15,7 @@ mod fake;
 mod harness;
 
 use authlane::env::TokenSet;
-use harness::{harness, API};
+use harness::{harness, harness_stored, API};
 
 #[test]
 fn a_device_clock_ten_minutes_off_causes_no_refresh_loop() {
@@ -96,5 +96,75 @@ fn a_token_that_looks_expired_on_arrival_is_sent_not_refreshed_before_every_requ
             round + 1,
             "one refresh a request"
         );
+    }
+}
+
+#[test]
+fn a_restored_token_that_expired_or_expires_within_the_leeway_is_refreshed_before_sending() {
+    // (age, life): expired 100 s ago; 30 s left of 15 minutes (inside the 60 s leeway); and, for
+    // contrast, a valid one. Issued in the past, as what an app finds in storage when it starts.
+    for (age, ttl, refreshes) in [
+        (115_000.0, 15_000.0, 1),
+        (870_000.0, 900_000.0, 1),
+        (10_000.0, 900_000.0, 0),
+    ] {
+        for seed in 0..50 {
+            let mut h = harness_stored(seed, age, ttl);
+            let results = h.burst(5, &format!("{API}/x"));
+            assert!(results.iter().all(|(_, r)| r.as_ref().ok() == Some(&200)));
+            let w = h.w.borrow();
+            assert_eq!(w.expired_seen, 0, "age {age}: an expired token went out");
+            assert_eq!(w.refresh_count(), refreshes, "age {age} seed {seed}");
+            assert_eq!(w.sent.len(), 5, "each request sent once");
+        }
+    }
+}
+
+#[test]
+fn auto_refresh_keeps_a_token_of_two_or_three_seconds_from_ever_expiring() {
+    for ttl in [2_000.0, 3_000.0] {
+        for seed in 0..20 {
+            let mut h = harness_stored(seed, 0.0, ttl);
+            h.w.borrow_mut().whole_second_iat = true;
+            h.w.borrow_mut().ttl_ms = ttl;
+            let start = h.w.borrow().local_ms;
+            // The host's timer: a check when tick() says, and again when new tokens arrive
+            // (js/client.js reschedules on refreshSucceeded and loggedIn).
+            let mut next = start;
+            let mut seen_actions = 0;
+            while h.w.borrow().local_ms - start < 20_000.0 {
+                h.w.borrow_mut().local_ms += 100.0;
+                let now = h.w.borrow().local_ms;
+                if now >= next {
+                    next = now + h.core.tick();
+                }
+                h.pool.run_until_stalled();
+                let succeeded = {
+                    let w = h.w.borrow();
+                    let new = w.actions[seen_actions..]
+                        .iter()
+                        .any(|a| a.starts_with("RefreshSucceeded"));
+                    seen_actions = w.actions.len();
+                    new
+                };
+                if succeeded {
+                    next = h.w.borrow().local_ms + h.core.tick();
+                }
+                let expires_at = h.core.session().expires_at.unwrap();
+                let server_now = h.w.borrow().server_now();
+                assert!(
+                    server_now < expires_at,
+                    "ttl {ttl} seed {seed}: expired at {} ms",
+                    server_now - start
+                );
+            }
+            let refreshes = h.w.borrow().refresh_count() as f64;
+            // A refresh at half of each token's life (whole-second iat makes it at most a second
+            // shorter): about 20 s / (ttl / 2), and never more than one per 500 ms.
+            assert!(
+                refreshes >= 20_000.0 / ttl && refreshes <= 20_000.0 / (ttl / 2.0 - 500.0) + 1.0,
+                "ttl {ttl} seed {seed}: {refreshes} refreshes"
+            );
+        }
     }
 }

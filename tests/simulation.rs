@@ -1,7 +1,8 @@
 //! Deterministic simulation of the coordinator and pipeline: for each seed, a random script of
 //! requests (to the API and to a foreign origin), aborts, server-side revocation, refresh outcomes
 //! (rotation, definitive, transient, garbage, hang), logout, login, clock jumps and skew, under a
-//! seeded scheduler. Invariants are checked at every send, write and removal, and at the end. A
+//! seeded scheduler; half the runs start from stored tokens of every age (expired, inside the
+//! leeway, valid), as an app that starts again does. Invariants are checked at every send, write and removal, and at the end. A
 //! failing seed prints itself: `SIM_SEED=<n> cargo test --test simulation` replays it.
 #![allow(
     clippy::unwrap_used,
@@ -41,10 +42,7 @@ fn simulate(seed: u64) -> Vec<String> {
         world.skew_ms = [0.0, 600_000.0, -600_000.0][world.rand(3) as usize];
     }
     let core = Core::new(
-        FakeEnv {
-            world: w.clone(),
-            spawner: pool.spawner(),
-        },
+        FakeEnv::new(&w, pool.spawner()),
         Config {
             allowed_origins: vec![API.into()],
             ..Config::default()
@@ -79,12 +77,44 @@ fn simulate(seed: u64) -> Vec<String> {
             })
             .unwrap();
     };
-    login(
-        &pool,
-        &w,
-        &core,
-        if rand(2) == 0 { -1_000.0 } else { 900_000.0 },
-    );
+    {
+        let weak = Rc::downgrade(&core);
+        w.borrow_mut().corrected_now = Some(Rc::new(move || {
+            weak.upgrade().map_or(f64::NAN, |core| core.server_now())
+        }));
+    }
+    if rand(2) == 0 {
+        login(
+            &pool,
+            &w,
+            &core,
+            if rand(2) == 0 { -1_000.0 } else { 900_000.0 },
+        );
+    } else {
+        // The app starts again and finds tokens in storage, issued in the past: expired long
+        // ago, expired an hour ago, inside the leeway, or valid.
+        let (access, refresh) = {
+            let mut world = w.borrow_mut();
+            let ttl = world.ttl_ms;
+            let age = [ttl + 100_000.0, ttl + 3_600_000.0, ttl - 30_000.0, 1_000.0]
+                [world.rand(4) as usize];
+            (
+                world.issue_access_aged(age.max(0.0), ttl),
+                world.issue_refresh(),
+            )
+        };
+        let mut world = w.borrow_mut();
+        world.known = Some(access.clone());
+        world.storage.insert("authlane.accessToken", access);
+        world.storage.insert("authlane.refreshToken", refresh);
+        drop(world);
+        let core = core.clone();
+        pool.spawner()
+            .spawn_local(async move {
+                let _ = core.start().await;
+            })
+            .unwrap();
+    }
     pool.run_until_stalled();
 
     for _ in 0..30 {
@@ -162,6 +192,15 @@ fn simulate(seed: u64) -> Vec<String> {
     pool.run_until_stalled();
 
     let mut broken = w.borrow().violations.clone();
+    if std::env::var("SIM_TRACE").is_ok() && !broken.is_empty() {
+        let world = w.borrow();
+        for a in &world.actions {
+            eprintln!("action {a}");
+        }
+        for x in &world.sent {
+            eprintln!("sent {} {:?} {}", x.request, x.authorization, x.attempt);
+        }
+    }
     let world = w.borrow();
     if results.borrow().len() != spawned {
         broken.push(format!(

@@ -7,6 +7,10 @@
 mod world;
 pub use world::*;
 
+use std::cell::Cell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
 use authlane::env::{Action, Attempt, Env, Fut, Slot, Stored, TokenInfo, TokenSet};
 use authlane::error::{Code, Error};
 use authlane::shared::Shared;
@@ -16,6 +20,18 @@ use futures::task::LocalSpawnExt;
 pub struct FakeEnv {
     pub world: W,
     pub spawner: LocalSpawner,
+    /// Bumped by `cancel_refresh`: a call in flight then never reaches the server.
+    pub cancels: Rc<Cell<u64>>,
+}
+
+impl FakeEnv {
+    pub fn new(world: &W, spawner: LocalSpawner) -> Self {
+        FakeEnv {
+            world: world.clone(),
+            spawner,
+            cancels: Rc::default(),
+        }
+    }
 }
 
 pub struct Req {
@@ -74,8 +90,28 @@ impl Env for FakeEnv {
         attempt: u8,
     ) -> Fut<Result<Resp, Error>> {
         let w = self.world.clone();
+        let corrected = w.borrow().corrected_now.clone().map(|now| now());
         {
             let mut world = w.borrow_mut();
+            let token = authorization
+                .as_deref()
+                .and_then(|a| a.strip_prefix("Bearer "));
+            let exp = token.and_then(|t| world.issued.get(t)).map(|v| v.1);
+            let refresh_stored = world.storage.contains_key("authlane.refreshToken");
+            // By the client's corrected clock; and, when the device clock is right, by the
+            // server's (a clock corrected from a stale token's `iat` would hide it).
+            let truth = (world.skew_ms == 0.0).then(|| world.server_now());
+            for (now, which) in [(corrected, "corrected"), (truth, "server's")] {
+                if let (Some(exp), Some(now), true) = (exp, now, refresh_stored) {
+                    if now >= exp {
+                        world.violations.push(format!(
+                            "request {} carried a token expired {} ms ago by the {which} clock, with a refresh token stored",
+                            r.id,
+                            now - exp
+                        ));
+                    }
+                }
+            }
             let expected = world.known.as_ref().map(|t| format!("Bearer {t}"));
             let foreign = !r.url.starts_with("https://api.example");
             if foreign && authorization.is_some() {
@@ -98,11 +134,19 @@ impl Env for FakeEnv {
         }
         Box::pin(async move {
             delay(&w, 6).await;
-            let world = w.borrow();
-            let ok = authorization
-                .and_then(|a| a.strip_prefix("Bearer ").map(str::to_string))
-                .and_then(|t| world.valid.get(&t).copied())
-                .is_some_and(|(_, exp)| world.server_now() < exp);
+            let mut world = w.borrow_mut();
+            let token = authorization.and_then(|a| a.strip_prefix("Bearer ").map(str::to_string));
+            let now = world.server_now();
+            let lives = |map: &HashMap<String, (f64, f64)>| {
+                token
+                    .as_ref()
+                    .and_then(|t| map.get(t))
+                    .map(|&(_, exp)| now < exp)
+            };
+            let ok = lives(&world.valid) == Some(true);
+            if lives(&world.issued) == Some(false) {
+                world.expired_seen += 1;
+            }
             Ok(Resp {
                 status: if ok { 200 } else { 401 },
             })
@@ -129,9 +173,12 @@ impl Env for FakeEnv {
     }
     fn cancel_refresh(&self) {
         self.world.borrow_mut().refresh_cancels += 1;
+        self.cancels.set(self.cancels.get() + 1);
     }
     fn call_refresh(&self, refresh_token: String) -> Fut<Attempt> {
         let w = self.world.clone();
+        let cancels = self.cancels.clone();
+        let started = cancels.get();
         Box::pin(async move {
             let epoch = {
                 let mut world = w.borrow_mut();
@@ -159,8 +206,17 @@ impl Env for FakeEnv {
             delay(&w, 8).await;
             let mut world = w.borrow_mut();
             *world.inflight_refresh.entry(epoch).or_insert(1) -= 1;
+            // A call that hung or was cancelled never reached the server.
+            if matches!(plan, RefreshPlan::Hang) || cancels.get() != started {
+                return Attempt::Transient(Error::new(Code::Timeout, "no answer"), None);
+            }
             let current = world.epoch == epoch;
             let known = world.refresh_valid.contains(&refresh_token);
+            if world.spent_refresh.contains(&refresh_token) {
+                // Reuse detection, as Auth0, Supabase and most OAuth 2.0 servers do it.
+                world.reuses += 1;
+                world.refresh_valid.clear();
+            }
             let definitive = !known || matches!(plan, RefreshPlan::Definitive);
             if definitive && current {
                 world.known = None;
@@ -171,9 +227,7 @@ impl Env for FakeEnv {
                 RefreshPlan::Definitive => {
                     Attempt::Definitive(Error::new(Code::SessionExpired, "HTTP 401"))
                 }
-                RefreshPlan::Hang => {
-                    Attempt::Transient(Error::new(Code::Timeout, "no answer"), None)
-                }
+                RefreshPlan::Hang => unreachable!("answered above"),
                 RefreshPlan::Transient => {
                     Attempt::Transient(Error::new(Code::NetworkError, "HTTP 503"), None)
                 }
@@ -182,6 +236,7 @@ impl Env for FakeEnv {
                 }
                 RefreshPlan::Rotate => {
                     world.refresh_valid.retain(|t| t != &refresh_token);
+                    world.spent_refresh.push(refresh_token);
                     let ttl = world.ttl_ms;
                     let access = world.issue_access(ttl);
                     let refresh = world.issue_refresh();

@@ -21,11 +21,20 @@ pub struct Harness {
 
 /// A client logged in with an access token living `ttl_ms` (negative: expired) and a refresh token.
 pub fn harness(seed: u64, ttl_ms: f64) -> Harness {
+    harness_stored(seed, 0.0, ttl_ms)
+}
+
+/// A client that starts with tokens in storage: an access token issued `age_ms` ago that lived
+/// `ttl_ms` from then, and a refresh token.
+pub fn harness_stored(seed: u64, age_ms: f64, ttl_ms: f64) -> Harness {
     let pool = LocalPool::new();
     let w = world(seed);
     let (access, refresh) = {
         let mut world = w.borrow_mut();
-        (world.issue_access(ttl_ms), world.issue_refresh())
+        (
+            world.issue_access_aged(age_ms, ttl_ms),
+            world.issue_refresh(),
+        )
     };
     {
         let mut world = w.borrow_mut();
@@ -36,13 +45,7 @@ pub fn harness(seed: u64, ttl_ms: f64) -> Harness {
         allowed_origins: vec![API.into()],
         ..Config::default()
     };
-    let core = Core::new(
-        FakeEnv {
-            world: w.clone(),
-            spawner: pool.spawner(),
-        },
-        config,
-    );
+    let core = Core::new(FakeEnv::new(&w, pool.spawner()), config);
     let mut h = Harness { pool, core, w };
     let c = h.core.clone();
     h.pool.run_until(async move { c.start().await }).unwrap();

@@ -66,6 +66,17 @@ pub struct World {
     /// abandons the call in flight, and the next session may start its own.
     pub inflight_refresh: HashMap<u64, usize>,
     pub max_inflight_refresh: usize,
+    /// Tokens carry `iat` and `exp` in whole seconds, as real JWTs do.
+    pub whole_second_iat: bool,
+    /// Refresh tokens that rotation replaced: presenting one again revokes the whole family.
+    pub spent_refresh: Vec<String>,
+    /// How often a spent refresh token came back (each revoked the family).
+    pub reuses: usize,
+    /// Requests the server refused because their token had expired by its clock.
+    pub expired_seen: usize,
+    /// The client's corrected clock (server time as it believes it), when a test checks sends
+    /// against it.
+    pub corrected_now: Option<Rc<dyn Fn() -> f64>>,
 }
 
 pub type W = Rc<RefCell<World>>;
@@ -97,6 +108,11 @@ pub fn world(seed: u64) -> W {
         aborts: HashMap::new(),
         inflight_refresh: HashMap::new(),
         max_inflight_refresh: 0,
+        whole_second_iat: false,
+        spent_refresh: Vec::new(),
+        reuses: 0,
+        expired_seen: 0,
+        corrected_now: None,
     }))
 }
 
@@ -112,11 +128,19 @@ impl World {
     }
     /// Issues an access token living `ttl_ms` from server time now (negative: already expired).
     pub fn issue_access(&mut self, ttl_ms: f64) -> String {
+        self.issue_access_aged(0.0, ttl_ms)
+    }
+    /// Issues an access token that was issued `age_ms` ago (server time) and lives `ttl_ms`
+    /// from then: what an app finds in storage when it starts again.
+    pub fn issue_access_aged(&mut self, age_ms: f64, ttl_ms: f64) -> String {
         self.next_token += 1;
         let t = format!("acc{}", self.next_token);
-        let now = self.server_now();
-        self.valid.insert(t.clone(), (now, now + ttl_ms));
-        self.issued.insert(t.clone(), (now, now + ttl_ms));
+        let mut iat = self.server_now() - age_ms;
+        if self.whole_second_iat {
+            iat = (iat / 1_000.0).floor() * 1_000.0;
+        }
+        self.valid.insert(t.clone(), (iat, iat + ttl_ms));
+        self.issued.insert(t.clone(), (iat, iat + ttl_ms));
         t
     }
     pub fn issue_refresh(&mut self) -> String {

@@ -1,0 +1,147 @@
+//! Two tabs sharing storage, natively: a server that rotates refresh tokens and revokes the whole
+//! family when a spent one comes back, and a cross-tab lock that no longer excludes (it timed out
+//! while a frozen tab held it). The replay of a parked tab waking up after another tab refreshed.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+#[path = "native/fake.rs"]
+#[allow(dead_code)] // shared with the other native tests
+mod fake;
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use authlane::config::Config;
+use authlane::core::Core;
+use authlane::env::Broadcast;
+use authlane::error::Error;
+use fake::{world, FakeEnv, RefreshPlan, Req, W};
+use futures::executor::LocalPool;
+use futures::task::LocalSpawnExt;
+
+const API: &str = "https://api.example";
+type Tab = Rc<Core<FakeEnv>>;
+type Result1 = Rc<RefCell<Option<Result<u16, Error>>>>;
+
+/// A world whose storage holds an expired access token and the refresh token R0.
+fn shared_storage(seed: u64) -> W {
+    let w = world(seed);
+    {
+        let mut world = w.borrow_mut();
+        let access = world.issue_access(-1_000.0);
+        let refresh = world.issue_refresh();
+        world.storage.insert("authlane.accessToken", access);
+        world.storage.insert("authlane.refreshToken", refresh);
+    }
+    w
+}
+
+fn open_tab(pool: &mut LocalPool, w: &W) -> Tab {
+    let config = Config {
+        allowed_origins: vec![API.into()],
+        cross_tab: true,
+        ..Config::default()
+    };
+    let tab = Core::new(FakeEnv::new(w, pool.spawner()), config);
+    let t = tab.clone();
+    pool.run_until(async move { t.start().await }).unwrap();
+    tab
+}
+
+fn request(pool: &LocalPool, tab: &Tab, id: usize) -> Result1 {
+    let result: Result1 = Rc::default();
+    let (tab, out) = (tab.clone(), result.clone());
+    pool.spawner()
+        .spawn_local(async move {
+            let r = tab
+                .fetch(
+                    Req {
+                        id,
+                        url: format!("{API}/x"),
+                    },
+                    true,
+                )
+                .await;
+            *out.borrow_mut() = Some(r.map(|r| r.status));
+        })
+        .unwrap();
+    result
+}
+
+fn ok(r: &Result1) -> bool {
+    matches!(*r.borrow(), Some(Ok(200)))
+}
+
+#[test]
+fn a_tab_that_wakes_after_another_refreshed_takes_its_tokens_instead_of_reusing_its_own() {
+    for seed in 0..200 {
+        let mut pool = LocalPool::new();
+        let w = shared_storage(seed);
+        let (a, b) = (open_tab(&mut pool, &w), open_tab(&mut pool, &w));
+        // A refreshes with R0; the call hangs at the server (A is frozen).
+        let gate = w.borrow_mut().close_gate();
+        let ra = request(&pool, &a, 0);
+        pool.run_until_stalled();
+        w.borrow_mut().gate = None;
+        // B's lock wait timed out: it refreshes with R0 itself and gets R1.
+        let rb = request(&pool, &b, 1);
+        pool.run_until_stalled();
+        assert!(ok(&rb), "seed {seed}: B's request");
+        // A thaws: its call times out, and it must not retry with R0.
+        w.borrow_mut().plans.push_back(RefreshPlan::Hang);
+        gate.complete(());
+        pool.run_until_stalled();
+        let world = w.borrow();
+        assert_eq!(world.reuses, 0, "seed {seed}: R0 presented again");
+        assert!(ok(&ra), "seed {seed}: A's request: {:?}", ra.borrow());
+        assert_eq!(world.has_action("SessionExpired"), 0, "seed {seed}");
+        assert_eq!(
+            world.refresh_count(),
+            2,
+            "seed {seed}: A's hung call and B's"
+        );
+        assert!(
+            world.violations.is_empty(),
+            "seed {seed}: {:?}",
+            world.violations
+        );
+    }
+}
+
+#[test]
+fn another_tabs_new_tokens_settle_a_refresh_in_flight() {
+    for seed in 0..200 {
+        let mut pool = LocalPool::new();
+        let w = shared_storage(seed);
+        let (a, b) = (open_tab(&mut pool, &w), open_tab(&mut pool, &w));
+        let gate = w.borrow_mut().close_gate();
+        let ra = request(&pool, &a, 0);
+        pool.run_until_stalled();
+        w.borrow_mut().gate = None;
+        let rb = request(&pool, &b, 1);
+        pool.run_until_stalled();
+        assert!(ok(&rb));
+        // B's broadcast reaches A while A's call still hangs.
+        let a2 = a.clone();
+        pool.spawner()
+            .spawn_local(async move { a2.on_broadcast(Broadcast::Tokens).await })
+            .unwrap();
+        pool.run_until_stalled();
+        assert!(ok(&ra), "seed {seed}: A's request went out with B's token");
+        assert_eq!(w.borrow().refresh_cancels, 1, "A's hung call was cancelled");
+        gate.complete(());
+        pool.run_until_stalled();
+        let world = w.borrow();
+        assert_eq!(world.reuses, 0, "seed {seed}");
+        assert_eq!(
+            world.refresh_count(),
+            2,
+            "seed {seed}: no call after the broadcast"
+        );
+        assert_eq!(world.has_action("SessionExpired"), 0);
+    }
+}
