@@ -65,8 +65,9 @@ export async function startAuthServer(options = {}) {
   /** Server time in seconds, shifted by the simulated offset. */
   const serverNow = () => Date.now() / 1000 + st.clockOffset;
 
-  async function mint({ ttl = st.accessTtl, sub = 'user-1', family } = {}) {
-    const iat = Math.floor(serverNow());
+  /** `age`: seconds since issue, for tokens an app finds in storage when it starts again. */
+  async function mint({ ttl = st.accessTtl, sub = 'user-1', family, age = 0 } = {}) {
+    const iat = Math.floor(serverNow()) - age;
     const jti = randomBytes(8).toString('hex');
     st.issuedJti.add(jti);
     const accessToken = await new SignJWT({ sub, name: 'Zoë' }) // a UTF-8 claim
@@ -217,7 +218,7 @@ export async function startAuthServer(options = {}) {
       st.failLeft = count;
     },
     /** Mints a pair directly; a negative ttl gives an already expired access token. */
-    issueTokens({ ttl, sub } = {}) { return mint({ ttl, sub }); },
+    issueTokens({ ttl, sub, age } = {}) { return mint({ ttl, sub, age }); },
     /** The server now rejects every access token issued so far (a server-side revocation). */
     expireAllAccessTokens() { for (const jti of st.issuedJti) st.revokedJti.add(jti); },
     /** Whether the server would still accept this refresh token. */
