@@ -34,6 +34,14 @@ fn bad(message: impl Into<String>) -> Error {
     )
 }
 
+#[wasm_bindgen]
+extern "C" {
+    /// `globalThis` itself. `js_sys::global()` looks at `window` first, and jsdom-like test
+    /// setups and SSR shims define a `window` without `fetch`.
+    #[wasm_bindgen(thread_local_v2, js_name = globalThis)]
+    static GLOBAL_THIS: JsValue;
+}
+
 fn get(obj: &JsValue, key: &str) -> JsValue {
     Reflect::get(obj, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
 }
@@ -237,14 +245,18 @@ pub fn parse(
         }
     }
     if !present(&get(options, "fetch"))
-        && !get(&js_sys::global(), "fetch").is_instance_of::<Function>()
+        && !GLOBAL_THIS
+            .with(|g| get(g, "fetch"))
+            .is_instance_of::<Function>()
     {
         return Err(bad(
             "fetch: there is no global fetch here; pass options.fetch",
         ));
     }
     let cross_tab = match get(options, "crossTab") {
-        v if !present(&v) => get(&get(&js_sys::global(), "navigator"), "locks").is_object(),
+        v if !present(&v) => GLOBAL_THIS
+            .with(|g| get(&get(g, "navigator"), "locks"))
+            .is_object(),
         v => v
             .as_bool()
             .ok_or_else(|| bad("crossTab must be a boolean"))?,
