@@ -13,6 +13,7 @@ rmSync(pkg, { recursive: true, force: true });
 for (const dir of ['esm', 'cjs/glue', 'rn', 'wasm', 'types']) mkdirSync(join(pkg, dir), { recursive: true });
 
 cpSync(at('pkg-template'), pkg, { recursive: true });
+cpSync(at('LICENSE'), join(pkg, 'LICENSE'));
 
 const modules = [
   ['core', 'authlane'],
@@ -37,9 +38,11 @@ for (const file of readdirSync(at('js'))) {
     }
   } else if (file.endsWith('.d.ts')) {
     writeFileSync(join(pkg, 'types', file), source);
+    writeFileSync(join(pkg, 'types', file.replace(/\.d\.ts$/, '.d.cts')), toCjsTypes(source));
   }
 }
 writeFileSync(join(pkg, 'cjs', 'package.json'), '{ "type": "commonjs" }\n');
+completeTypes(join(pkg, 'package.json'));
 await bundleReactNative(root, join(pkg, 'rn'));
 
 function toCjs(source, name) {
@@ -49,6 +52,35 @@ function toCjs(source, name) {
     sourcefile: name,
     logLevel: 'error',
   }).code;
+}
+
+// The package is "type": "module", so types/X.d.ts declares an ES module. A CommonJS consumer
+// (TypeScript's node16/nodenext resolution from a .cts file or a "type": "commonjs" project) must
+// get a declaration file that TypeScript reads as CommonJS, or every entry "masquerades as ESM":
+// types/X.d.cts, the same declarations with relative imports pointing at the .cjs siblings.
+function toCjsTypes(source) {
+  return source.replace(/(\b(?:from|import)\s*\(?\s*['"])(\.{1,2}\/[^'"]*)\.js(['"])/g, '$1$2.cjs$3');
+}
+
+// Makes every entry of "exports" serve both declaration flavours and resolve under node10 too, so
+// an entry added with a plain `"types": "./types/X.d.ts"` needs no more than that:
+// - a string `types` condition becomes { import: X.d.ts, require: X.d.cts };
+// - each subpath with types gets a typesVersions mapping (node10 ignores "exports").
+function completeTypes(file) {
+  const manifest = JSON.parse(readFileSync(file, 'utf8'));
+  const versions = ((manifest.typesVersions ??= {})['*'] ??= {});
+  for (const [subpath, target] of Object.entries(manifest.exports)) {
+    if (target === null || typeof target !== 'object' || !('types' in target)) continue;
+    if (typeof target.types === 'string') {
+      const { types: esm, ...runtime } = target;
+      if (!esm.endsWith('.d.ts')) throw new Error(`exports["${subpath}"].types should name a .d.ts file`);
+      // `types` stays the first condition, as TypeScript requires.
+      manifest.exports[subpath] = { types: { import: esm, require: esm.replace(/\.d\.ts$/, '.d.cts') }, ...runtime };
+    }
+    const name = subpath.replace(/^\.\/?/, '');
+    if (name !== '' && !(name in versions)) versions[name] = [manifest.exports[subpath].types.import];
+  }
+  writeFileSync(file, JSON.stringify(manifest, null, 2) + '\n');
 }
 
 const kb = (n) => (n / 1024).toFixed(1) + ' KB';

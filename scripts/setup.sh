@@ -62,3 +62,14 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$sha" ]; then
   npm ci --no-audit --no-fund --loglevel=error
   echo "$sha" > "$stamp"
 fi
+
+# The linters of the packed package (tests/package-lint: publint, @arethetypeswrong/cli), pinned in
+# their own lock so that they never share versions with the build's packages.
+lint=tests/package-lint
+stamp=$lint/node_modules/.authlane-lock-sha
+sha=$(sha256sum "$lint/package-lock.json" | cut -d' ' -f1)
+if [ "$(cat "$stamp" 2>/dev/null)" != "$sha" ]; then
+  say "installing the package linters (publint, @arethetypeswrong/cli)"
+  (cd "$lint" && npm ci --no-audit --no-fund --loglevel=error)
+  echo "$sha" > "$stamp"
+fi
