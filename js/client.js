@@ -1,6 +1,7 @@
 // createAuthClient: builds the host the Rust core drives (fetch, storage, timers, dispatch) and
 // wraps the core as the AuthClient of API.md.
 import { core as wasm } from './wasm.js';
+import { ACTION } from './actions.js';
 import { AuthlaneError } from './errors.js';
 import { memoryStorage } from './storage.js';
 import { aborted, callRefresh, discard, prepare, send } from './transport.js';
@@ -127,6 +128,18 @@ function createHost(options, listeners, timers, shell) {
 export async function createAuthClient(options) {
   const opts = options && typeof options === 'object' ? options : {};
   const listeners = new Set();
+  let auto = null; // the auto-refresh timer while it runs
+  // A new token moves the time the timer is due (the core's tick answered for the old one, or for
+  // none): ask it again once the core's call that dispatched the action is over.
+  listeners.add((action) => {
+    if (action.type === ACTION.loggedIn || action.type === ACTION.refreshSucceeded) {
+      Promise.resolve().then(() => {
+        if (auto === null) return;
+        clearTimeout(auto);
+        schedule();
+      });
+    }
+  });
   const timers = timerSet();
   const shell = { channel: null, allows: () => false }; // what the host uses of the core and the page, set below
   const documentUrl = globalThis.location && typeof globalThis.location.href === 'string' ? globalThis.location.href : undefined;
@@ -140,7 +153,6 @@ export async function createAuthClient(options) {
   }
 
   let disposed = false;
-  let auto = null;
   if (core.crossTab() && typeof BroadcastChannel === 'function') {
     shell.channel = new BroadcastChannel(opts.storageKey || 'authlane');
     shell.channel.onmessage = (event) => {
