@@ -7,9 +7,8 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { JSDOM } from 'jsdom';
 import { startAuthServer } from '../support/server.mjs';
-import { unpackInto, waitFor } from './support.mjs';
+import { installPage, unpackInto, waitFor } from './support.mjs';
 
 const VERSIONS = ['18', '19'];
 const apps = {};
@@ -18,6 +17,7 @@ let dom;
 const clients = [];
 
 before(async () => {
+  dom = installPage(); // first, as a test setup file does
   server = await startAuthServer();
   for (const v of VERSIONS) {
     unpackInto(fileURLToPath(new URL(`./react${v}/`, import.meta.url)));
@@ -26,17 +26,12 @@ before(async () => {
 });
 after(async () => {
   for (const client of clients) client.dispose();
-  dom?.window.close();
+  dom.window.close();
   await server.close();
 });
 
-/** React's usual test setup: a jsdom page's window and document as globals (as global-jsdom does). */
+/** A fresh container on the jsdom page. */
 function page() {
-  if (!dom) {
-    dom = new JSDOM('<!doctype html><body></body>', { url: 'http://localhost/' });
-    globalThis.window = dom.window;
-    globalThis.document = dom.window.document;
-  }
   const container = document.createElement('div');
   document.body.append(container);
   return container;

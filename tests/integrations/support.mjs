@@ -4,6 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { JSDOM } from 'jsdom';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -35,3 +36,13 @@ export async function waitFor(what, check, ms = 5000) {
 }
 
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A jsdom page installed as React's usual test setups do (global-jsdom): every page global Node
+ *  lacks (window, self, document, location, navigator) is the page's. Returns the JSDOM. */
+export function installPage() {
+  const dom = new JSDOM('<!doctype html><body></body>', { url: 'http://localhost/' });
+  for (const key of ['window', 'self', 'document', 'location', 'navigator']) {
+    if (!(key in globalThis)) Object.defineProperty(globalThis, key, { value: dom.window[key], configurable: true, writable: true });
+  }
+  return dom;
+}

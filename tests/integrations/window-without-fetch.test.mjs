@@ -30,11 +30,8 @@ const useClient = `
 
 /** What global-jsdom does: every global of the page that Node lacks, the window itself included. */
 const globalJsdom = `
-  import { JSDOM } from 'jsdom';
-  const { window } = new JSDOM('<!doctype html><p>page</p>', { url: 'http://localhost/' });
-  for (const key of ['window', 'self', 'document', 'location', 'navigator']) {
-    if (!(key in globalThis)) Object.defineProperty(globalThis, key, { value: window[key], configurable: true, writable: true });
-  }`;
+  const { installPage } = await import(${JSON.stringify(new URL('./support.mjs', import.meta.url).href)});
+  installPage();`;
 
 const cases = [
   ['`globalThis.window = {}` before the import (ESM, the issue\'s reproduction)', 'mjs',
