@@ -158,10 +158,14 @@ export async function createAuthClient(options) {
   };
   // New tokens: the next auto-refresh check counts from them (tick() answers 30 s while a
   // refresh runs, so a short-lived token would otherwise expire before the next check).
+  // Asked once the core's call that dispatched the action is over, so it is never re-entered.
   shell.onAction = (action) => {
-    if (auto === null || (action.type !== ACTION.refreshSucceeded && action.type !== ACTION.loggedIn)) return;
-    clearTimeout(auto);
-    schedule();
+    if (action.type !== ACTION.refreshSucceeded && action.type !== ACTION.loggedIn) return;
+    Promise.resolve().then(() => {
+      if (auto === null || disposed) return;
+      clearTimeout(auto);
+      schedule();
+    });
   };
 
   return {

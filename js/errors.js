@@ -32,6 +32,24 @@ export function isAuthlaneError(error) {
   );
 }
 
+const SESSION_ENDED = ['SESSION_EXPIRED', 'LOGGED_OUT'];
+const CAUSE_DEPTH = 5; // wrappers seen in practice: axios, TanStack Query, an app's own error
+
+/**
+ * True when the error says the session is over (SESSION_EXPIRED or LOGGED_OUT), also when that
+ * AuthlaneError is the `cause` of another error (axios's, an app's), a few levels deep: sending
+ * the request again cannot succeed until the user logs in. Works across realms.
+ * @example new QueryClient({ defaultOptions: { queries: { retry: (n, e) => !isSessionError(e) && n < 3 } } })
+ */
+export function isSessionError(error) {
+  let e = error;
+  for (let depth = 0; depth < CAUSE_DEPTH && e !== null && typeof e === 'object'; depth++) {
+    if (isAuthlaneError(e) && SESSION_ENDED.includes(e.code)) return true;
+    e = e.cause;
+  }
+  return false;
+}
+
 /** The factory the wasm module calls for every error that crosses the boundary. */
 export function makeError(code, message, cause) {
   return new AuthlaneError(code, message, cause === undefined ? undefined : { cause });

@@ -27,6 +27,11 @@ export const AuthlaneError: {
   readonly prototype: AuthlaneError;
 };
 export function isAuthlaneError(error: unknown): error is AuthlaneError;
+/**
+ * True for an ended session (SESSION_EXPIRED or LOGGED_OUT), also wrapped as the `cause` of another
+ * error (axios's); for TanStack Query's `retry: (n, e) => !isSessionError(e) && n < 3`.
+ */
+export function isSessionError(error: unknown): boolean;
 
 export type MaybePromise<T> = T | Promise<T>;
 

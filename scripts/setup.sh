@@ -73,3 +73,13 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$sha" ]; then
   (cd "$lint" && npm ci --no-audit --no-fund --loglevel=error)
   echo "$sha" > "$stamp"
 fi
+
+# The libraries the integration tests use with the packed package (tests/integrations/: axios,
+# TanStack Query, jsdom, React 18 and 19 in one app folder each), pinned by their own lock file.
+stamp=tests/integrations/node_modules/.authlane-lock-sha
+sha=$(sha256sum tests/integrations/package-lock.json | cut -d' ' -f1)
+if [ "$(cat "$stamp" 2>/dev/null)" != "$sha" ]; then
+  say "installing the integration tests' npm packages"
+  (cd tests/integrations && npm ci --no-audit --no-fund --loglevel=error)
+  echo "$sha" > "$stamp"
+fi

@@ -25,6 +25,7 @@ part "wasm tests (Node)" wasm-pack test --node . --test node
 if part "build pkg/" bash scripts/build.sh && part "install pkg tarball" bash scripts/install-pkg.sh; then
   part "package tests (Node)" node --test --test-timeout=60000 --import ./tests/support/token-scan.mjs tests/js/
   part "package lint (publint, @arethetypeswrong/cli)" node --test --test-timeout=60000 tests/package-lint/
+  part "integrations (axios, React 18/19, TanStack Query, AppState)" node --test --test-timeout=60000 --import ./tests/support/token-scan.mjs tests/integrations/
   part "package tests (headless Chromium)" node --test --test-timeout=60000 --import ./tests/support/token-scan.mjs tests/browser/
   part "benchmarks still run (smoke, numbers not kept)" node benches/run.mjs --smoke
 fi
