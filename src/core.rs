@@ -18,12 +18,13 @@ use crate::refresh::Flight;
 /// Where an access token comes from: what it may tell the clock, and whether it is fresh.
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum Arrival {
-    /// Read from storage, taken from another tab or given to `login()`: it may have been issued
-    /// long ago (an app that restarts, a device that slept before `login()` ran), so its `iat`
-    /// says nothing about the server's clock now.
-    Given,
+    /// Read from storage or taken from another tab: it may have been issued long ago (an app
+    /// that starts again), so its `iat` says nothing about the server's clock now.
+    Stored,
+    /// Given to `login()`: a new token, as the server just issued it (API.md, "Clock").
+    Login,
     /// Fresh from the refresh call that just returned, with the response's `Date` (ms) when it
-    /// had one: the only token whose `iat` is known to be about now.
+    /// had one.
     Refresh(Option<f64>),
 }
 
@@ -109,7 +110,7 @@ impl<E: Env> Core<E> {
         let access = self.load_usable(Slot::Access).await?;
         let refresh = self.load_usable(Slot::Refresh).await?;
         if let Some(access) = &access {
-            self.adopt_access(access, None, Arrival::Given);
+            self.adopt_access(access, None, Arrival::Stored);
         }
         self.state_mut().refresh = refresh;
         let s = self.session();
@@ -132,18 +133,20 @@ impl<E: Env> Core<E> {
         }
     }
 
-    /// Sets the access token in memory: decodes it, updates the clock when the token is fresh
-    /// from a refresh (from its `iat`, or the response's `Date`), bumps the generation. Any other
-    /// token tells the clock nothing: its `iat` may be long past, and taking it as "now" would
-    /// make an expired token look fresh.
+    /// Sets the access token in memory: decodes it, updates the clock when the token is new
+    /// (from its `iat`, or a refresh response's `Date`), bumps the generation. A stored token
+    /// tells the clock nothing: its `iat` may be long past, and taking it as "now" would make an
+    /// expired token look fresh.
     pub(crate) fn adopt_access(&self, access: &str, expires_in: Option<f64>, arrival: Arrival) {
         let info = self.env.inspect(access);
         let local = self.env.now_ms();
         let mut st = self.state_mut();
         match (arrival, info.issued_at) {
-            (Arrival::Refresh(_), Some(iat)) => st.clock.observe_issued_at(iat, local),
+            (Arrival::Login | Arrival::Refresh(_), Some(iat)) => {
+                st.clock.observe_issued_at(iat, local)
+            }
             (Arrival::Refresh(Some(date)), None) => st.clock.observe_date(date, local),
-            (Arrival::Given | Arrival::Refresh(None), _) => {}
+            (Arrival::Stored, _) | (Arrival::Login | Arrival::Refresh(None), None) => {}
         }
         let now = st.clock.now(local);
         let expires_at = info.expires_at.or(expires_in.map(|s| now + s * 1_000.0));
@@ -199,7 +202,7 @@ impl<E: Env> Core<E> {
             ));
         }
         self.new_epoch(Ok(()));
-        self.adopt_access(&tokens.access, tokens.expires_in, Arrival::Given);
+        self.adopt_access(&tokens.access, tokens.expires_in, Arrival::Login);
         {
             let mut st = self.state_mut();
             st.refresh = tokens.refresh.clone();

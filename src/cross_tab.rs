@@ -54,7 +54,7 @@ impl<E: Env> Core<E> {
         let had_session = self.session().authenticated;
         let rotated = tokens.refresh.is_some() && tokens.refresh != self.state().refresh;
         let refresh = tokens.refresh.or_else(|| self.state().refresh.clone());
-        self.adopt_access(&tokens.access, None, Arrival::Given);
+        self.adopt_access(&tokens.access, None, Arrival::Stored);
         self.state_mut().refresh = refresh;
         let s = self.session();
         self.env.dispatch(if had_session {

@@ -52,13 +52,15 @@ fn simulate(seed: u64) -> Vec<String> {
     let mut spawned = 0usize;
 
     let login = |pool: &LocalPool, w: &W, core: &Rc<Core<FakeEnv>>, ttl: f64| {
-        let (access, refresh) = {
-            let mut world = w.borrow_mut();
-            (world.issue_access(ttl), world.issue_refresh())
-        };
         let (w, core) = (w.clone(), core.clone());
         pool.spawner()
             .spawn_local(async move {
+                // The server issues the tokens as login() takes them (API.md: a login token
+                // tells the clock the server's time).
+                let (access, refresh) = {
+                    let mut world = w.borrow_mut();
+                    (world.issue_access(ttl), world.issue_refresh())
+                };
                 {
                     // The model changes in the same poll as the client's own state.
                     let mut world = w.borrow_mut();
