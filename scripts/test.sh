@@ -25,6 +25,7 @@ part "wasm tests (Node)" wasm-pack test --node . --test node
 if part "build pkg/" bash scripts/build.sh && part "install pkg tarball" bash scripts/install-pkg.sh; then
   part "package tests (Node)" node --test --test-timeout=60000 --import ./tests/support/token-scan.mjs tests/js/
   part "package tests (headless Chromium)" node --test --test-timeout=60000 --import ./tests/support/token-scan.mjs tests/browser/
+  part "bundler apps (Vite 7/8, webpack, Parcel, esbuild, Rollup in Chromium; Metro)" node --test --test-timeout=180000 --import ./tests/support/token-scan.mjs tests/bundlers/bundlers.test.mjs
   part "benchmarks still run (smoke, numbers not kept)" node benches/run.mjs --smoke
 fi
 
