@@ -108,6 +108,36 @@ function limit(n) {
 }
 
 const secret = 'bundlers-' + randomBytes(8).toString('hex'); // the auth server's HS256 key
+/** Bundles entry.js of dir with Metro from tests/bundlers (the project root: its metro.config.js
+ * and node_modules, as in an app); resolves with the bundle's path. */
+async function metroBuild(dir, ...args) {
+  const bundle = join(dir, 'bundle.js');
+  try {
+    await run(process.execPath, [join(modules, 'metro/src/cli.js'), 'build', join(dir, 'entry.js'), '--out', bundle, ...args],
+      { cwd: shared, env: { ...process.env, NO_COLOR: '1' }, maxBuffer: 1 << 24 });
+  } catch (e) {
+    throw new Error(`Metro build failed:\n${e.stdout}\n${e.stderr}`);
+  }
+  return bundle;
+}
+
+/** The Metro apps: the app of app/react-native.js (release build), and tests/hermes's scenarios
+ * as app code importing 'authlane' (development build). */
+function metroApps() {
+  const app = join(work, 'metro');
+  mkdirSync(app, { recursive: true });
+  cpSync(join(shared, 'app', 'react-native.js'), join(app, 'entry.js'));
+  const hermes = join(work, 'hermes');
+  mkdirSync(hermes, { recursive: true });
+  for (const f of ['entry', 'scenarios', 'fakes']) {
+    const source = readFileSync(here(`../hermes/${f}.mjs`), 'utf8')
+      .replace(/\.\/(fakes|scenarios)\.mjs/g, './$1.js')
+      .replace(/'authlane\/react-native'/g, "'authlane'");
+    writeFileSync(join(hermes, `${f}.js`), source);
+  }
+  return { metro: app, hermes };
+}
+
 let browser, auth;
 const builds = new Map(); // "bundler|shape" -> Promise<dist>
 const sizes = [];
@@ -123,12 +153,18 @@ before(async () => {
   spawnSync('tar', ['-xzf', join(build, tarball), '-C', join(modules, 'authlane'), '--strip-components=1'], { stdio: 'inherit' });
   // Two builds at a time (the machine has two cores); the pages run while later apps build.
   const oneOf = limit(2);
+  const metro = metroApps();
   for (const b of Object.keys(bundlers)) {
     for (const s of Object.keys(shapes)) {
       const dist = oneOf(() => buildApp(b, s));
       dist.catch(() => {}); // reported by its test
       builds.set(`${b}|${s}`, dist);
     }
+  }
+  for (const [key, args] of [['metro', ['--platform', 'android']], ['hermes', ['--platform', 'ios', '--dev', 'true']]]) {
+    const bundle = oneOf(() => metroBuild(metro[key], ...args));
+    bundle.catch(() => {});
+    builds.set(key, bundle);
   }
   [browser, auth] = await Promise.all([launch(), startAuthServer({ secret })]);
 });
@@ -199,3 +235,36 @@ for (const bundler of Object.keys(bundlers)) {
     });
   }
 }
+
+test('Metro (the React Native template config) resolves the react-native entry; the bundle runs: decodeJwt, 5 requests through an expired token, 1 refresh', async () => {
+  const bundle = await builds.get('metro');
+  const dir = join(work, 'metro');
+  const code = readFileSync(bundle, 'utf8');
+  assert.match(code, /verifyJwt is not in the React Native build/, 'the bundle holds rn/index.js');
+  assert.doesNotMatch(code, /["'`]node:[a-z]|new URL\(["'][^"']*\.wasm["']/, 'nothing of the web or Node entries');
+
+  auth.reset();
+  const tokens = await auth.issueTokens({ ttl: -60 });
+  writeFileSync(join(dir, 'input.json'), JSON.stringify({ base: auth.url, tokens, n: 5 }));
+  const script = `
+    globalThis.appInput = JSON.parse(require('fs').readFileSync(${JSON.stringify(join(dir, 'input.json'))}, 'utf8'));
+    globalThis.appOutput = (out) => console.log(JSON.stringify(out));
+    require(${JSON.stringify(bundle)});`;
+  const { stdout } = await run(process.execPath, ['-e', script], { timeout: 30000 });
+  assert.deepEqual(JSON.parse(stdout.trim().split('\n').at(-1)), {
+    decoded: 'José', statuses: [200, 200, 200, 200, 200], verify: 'INVALID_CONFIG',
+  });
+  assert.equal(auth.refreshCalls, 1);
+});
+
+test('Metro, development build: the React Native scenarios of tests/hermes run in Hermes through `authlane`', async () => {
+  const bundle = await builds.get('hermes');
+  const dir = join(work, 'hermes');
+  const bin = here('../../node_modules/hermes-engine-cli/linux64-bin/');
+  await run(join(bin, 'hermesc'), ['-O', '-w', '-emit-binary', '-out', join(dir, 'bundle.hbc'), bundle]);
+  const r = spawnSync(join(bin, 'hermes'), ['-Xmicrotask-queue', join(dir, 'bundle.hbc')], { encoding: 'utf8', timeout: 60000 });
+  const out = r.stdout + r.stderr;
+  const count = readFileSync(here('../hermes/scenarios.mjs'), 'utf8').match(/^  '[^']+': async/gm).length;
+  assert.equal(r.status, 0, out);
+  assert.match(out, new RegExp(`^hermes: ${count} passed, 0 failed$`, 'm'), out);
+});
