@@ -1,34 +1,31 @@
-// Loads the wasm modules for the ESM build. The core loads at import time (top-level await), so
-// decodeJwt is synchronous right after import; the verification module loads on first use.
-// The CommonJS build replaces this file with wasm.cjs.
-import * as core from '../wasm/authlane.js';
+// Loads the wasm modules in browsers and web workers (the package's `import` and `module` entry,
+// and what Vite, webpack, Parcel and Rollup pick). The core loads at import time (top-level await),
+// so decodeJwt is synchronous right after import; the verification module loads on first use.
+// Each .wasm is named by a literal `new URL('…', import.meta.url)`: the pattern bundlers turn
+// into an emitted asset. Nothing here imports a Node module. Node gets wasm.node.js, the
+// `authlane-inline` condition wasm.inline.js, CommonJS wasm.cjs, React Native wasm.rn.js.
+import * as glue from '../wasm/authlane.js';
 import { makeError } from './errors.js';
 
-async function bytesOrUrl(name) {
-  const url = new URL('../wasm/' + name, import.meta.url);
-  if (url.protocol !== 'file:') return url;
-  const fs = await import(/* webpackIgnore: true */ /* @vite-ignore */ 'node:fs/promises');
-  return fs.readFile(url);
-}
+const instance = await glue.default({ module_or_path: new URL('../wasm/authlane_bg.wasm', import.meta.url) });
+glue.setErrorFactory(makeError);
 
-async function init(glue, name) {
-  const source = await bytesOrUrl(name);
-  const instance = source instanceof URL ? await glue.default({ module_or_path: source }) : glue.initSync({ module: source });
-  glue.setErrorFactory(makeError);
-  return { glue, instance };
-}
-
-const loaded = await init(core, 'authlane_bg.wasm');
-export { core };
+/** The core's exports, ready. A value set by this module (not a re-export of the glue), so a
+ * bundler cannot reach the glue without running the load above. */
+export const core = glue;
 
 /** The core module's linear memory in bytes (for benchmarks and leak checks; not public API). */
 export function wasmMemoryBytes() {
-  return loaded.instance.memory.buffer.byteLength;
+  return instance.memory.buffer.byteLength;
 }
 
 let verifier;
 /** The verification module, loaded once on the first verifyJwt call. */
 export function loadVerifier() {
-  verifier ??= import('../wasm/verify.js').then((glue) => init(glue, 'verify_bg.wasm')).then((v) => v.glue);
+  verifier ??= import('../wasm/verify.js').then(async (v) => {
+    await v.default({ module_or_path: new URL('../wasm/verify_bg.wasm', import.meta.url) });
+    v.setErrorFactory(makeError);
+    return v;
+  });
   return verifier;
 }

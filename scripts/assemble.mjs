@@ -1,4 +1,8 @@
 // Assembles pkg/ from wasm-pack's output (build/), js/ and pkg-template/, and prints sizes.
+// The JS shell goes out in four copies that differ only in their wasm loader (js/wasm*.js):
+// esm/ (browsers and bundlers: fetches the .wasm files by `new URL`), node/ (Node, Deno, Bun:
+// reads them with fs), inline/ (the `authlane-inline` condition: the bytes inlined as base64),
+// cjs/ (require). rn/ is one bundle (bundle-rn.mjs).
 import { cpSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
@@ -10,7 +14,7 @@ const at = (...p) => join(root, ...p);
 const pkg = at('pkg');
 
 rmSync(pkg, { recursive: true, force: true });
-for (const dir of ['esm', 'cjs/glue', 'rn', 'wasm', 'types']) mkdirSync(join(pkg, dir), { recursive: true });
+for (const dir of ['esm', 'node', 'inline', 'cjs/glue', 'rn', 'wasm', 'types']) mkdirSync(join(pkg, dir), { recursive: true });
 
 cpSync(at('pkg-template'), pkg, { recursive: true });
 cpSync(at('LICENSE'), join(pkg, 'LICENSE'));
@@ -24,15 +28,23 @@ for (const [dir, name] of modules) {
   const glue = readFileSync(at('build', dir, `${name}.js`), 'utf8');
   writeFileSync(join(pkg, 'wasm', `${name}.js`), glue);
   writeFileSync(join(pkg, 'cjs', 'glue', `${name}.js`), toCjs(glue, `${name}.js`));
+  writeFileSync(join(pkg, 'inline', `${name}_glue.js`), withoutUrlFallback(glue, `${name}_bg.wasm`));
+  const base64 = readFileSync(at('build', dir, `${name}_bg.wasm`)).toString('base64');
+  writeFileSync(join(pkg, 'inline', `${name}_bg.wasm.js`), `// ${name}_bg.wasm, base64 (see wasm.js)\nexport default '${base64}';\n`);
 }
+
+// Loaders for one copy each; every other .js file goes to all three ESM copies.
+const loaders = { 'wasm.js': 'esm', 'wasm.node.js': 'node', 'wasm.inline.js': 'inline' };
 
 for (const file of readdirSync(at('js'))) {
   const source = readFileSync(at('js', file), 'utf8');
   if (file.endsWith('.rn.js')) continue; // only in the React Native bundle
-  if (file.endsWith('.cjs')) {
+  if (loaders[file]) {
+    writeFileSync(join(pkg, loaders[file], 'wasm.js'), source);
+  } else if (file.endsWith('.cjs')) {
     writeFileSync(join(pkg, 'cjs', file.replace(/\.cjs$/, '.js')), source);
   } else if (file.endsWith('.js')) {
-    writeFileSync(join(pkg, 'esm', file), source);
+    for (const copy of ['esm', 'node', 'inline']) writeFileSync(join(pkg, copy, file), source);
     if (!readdirSync(at('js')).includes(file.replace(/\.js$/, '.cjs'))) {
       writeFileSync(join(pkg, 'cjs', file), toCjs(source, file));
     }
@@ -44,6 +56,18 @@ for (const file of readdirSync(at('js'))) {
 writeFileSync(join(pkg, 'cjs', 'package.json'), '{ "type": "commonjs" }\n');
 completeTypes(join(pkg, 'package.json'));
 await bundleReactNative(root, join(pkg, 'rn'));
+
+/**
+ * The glue for inline/: its default init's `new URL('<name>', import.meta.url)` is never used there
+ * (wasm.inline.js passes bytes) and would make esbuild warn about import.meta in iife output.
+ */
+function withoutUrlFallback(glue, wasmName) {
+  const fallback = `new URL('${wasmName}', import.meta.url)`;
+  if (glue.split(fallback).length !== 2 || /import\.meta/.test(glue.replace(fallback, ''))) {
+    throw new Error(`assemble: the wasm-bindgen glue for ${wasmName} changed; re-check withoutUrlFallback`);
+  }
+  return glue.replace(fallback, `(() => { throw new Error('authlane: the inline build passes the module bytes'); })()`);
+}
 
 function toCjs(source, name) {
   return transformSync(source, {

@@ -83,3 +83,13 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$sha" ]; then
   (cd tests/integrations && npm ci --no-audit --no-fund --loglevel=error)
   echo "$sha" > "$stamp"
 fi
+
+# The bundlers of the bundler apps test (tests/bundlers/): their own folder and lock file, installed
+# once and shared by every app there.
+stamp=tests/bundlers/node_modules/.authlane-lock-sha
+sha=$(sha256sum tests/bundlers/package-lock.json | cut -d' ' -f1)
+if [ "$(cat "$stamp" 2>/dev/null)" != "$sha" ]; then
+  say "installing the bundlers for tests/bundlers (Vite, webpack, Parcel, esbuild, Rollup, Metro)"
+  (cd tests/bundlers && npm ci --no-audit --no-fund --loglevel=error)
+  echo "$sha" > "$stamp"
+fi

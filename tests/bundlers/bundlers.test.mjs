@@ -1,0 +1,270 @@
+// The packed package in real apps, built the way their users build them: Vite 7 and 8, webpack 5
+// and Parcel 2 at their defaults; esbuild and Rollup with the one option README names; Metro for
+// the React Native entry. Two shapes of the web app (everything imported; only createAuthClient),
+// each build opened in headless Chromium against the test auth server. The bundlers are pinned in
+// tests/bundlers/package.json (installed by scripts/setup.sh); the tarball from build/ is unpacked
+// into that folder's node_modules, as `npm install` would.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile, spawnSync } from 'node:child_process';
+import { createServer } from 'node:http';
+import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { extname, join, normalize } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { gzipSync } from 'node:zlib';
+import { randomBytes } from 'node:crypto';
+import { launch } from '../support/browser.mjs';
+import { startAuthServer } from '../support/server.mjs';
+
+const here = (p) => fileURLToPath(new URL(p, import.meta.url));
+const shared = here('./');
+const modules = join(shared, 'node_modules');
+const work = join(shared, '.work');
+const run = promisify(execFile);
+
+const html = (script, module = true) =>
+  `<!doctype html><meta charset="utf-8"><title>app</title><script ${module ? 'type="module" ' : ''}src="${script}"></script>\n`;
+
+/**
+ * How each bundler builds an app folder holding main.js (the app) and index.html (for those that
+ * start from HTML). `page`: an HTML page to add to dist/ for bundlers that emit only scripts.
+ * `lazyVerify`: the build keeps verifyJwt's module out of the page until its first call.
+ */
+const bundlers = {
+  'Vite 7': { cmd: [join(modules, 'vite7/bin/vite.js'), 'build'] },
+  'Vite 8': { cmd: [join(modules, 'vite/bin/vite.js'), 'build'] },
+  // webpack without a config: ./src/index.js to dist/main.js (the mode warning is its default).
+  'webpack 5': { cmd: [join(modules, 'webpack-cli/bin/cli.js')], src: 'src/index.js', page: html('main.js', false) },
+  'Parcel 2': { cmd: [join(modules, 'parcel/lib/bin.js'), 'build', 'index.html', '--no-cache'] },
+  // esbuild's default output (iife) cannot hold top-level await: the inline build has none.
+  esbuild: {
+    cmd: [join(modules, 'esbuild/bin/esbuild'), 'main.js', '--bundle', '--conditions=authlane-inline', '--outfile=dist/main.js', '--log-level=warning'],
+    page: html('main.js', false),
+    lazyVerify: false, // one file, no code splitting at esbuild's defaults (see README)
+  },
+  Rollup: { cmd: [join(modules, 'rollup/dist/bin/rollup'), '-c', '--silent'], config: 'rollup.config.mjs', page: html('main.js') },
+};
+const shapes = { all: 'all.js', 'createAuthClient only': 'client-only.js' };
+
+/** Serves dist/ on 127.0.0.1 with the MIME types a browser needs (application/wasm). */
+async function serveDir(dir) {
+  const types = { '.js': 'text/javascript', '.html': 'text/html', '.wasm': 'application/wasm', '.map': 'application/json' };
+  const server = createServer((req, res) => {
+    let path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
+    if (path.endsWith('/')) path += 'index.html';
+    const file = normalize(join(dir, path));
+    if (!file.startsWith(dir) || !existsSync(file) || !statSync(file).isFile()) return res.writeHead(404).end();
+    res.writeHead(200, { 'content-type': types[extname(file)] || 'application/octet-stream' });
+    res.end(readFileSync(file));
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${server.address().port}`, close: () => new Promise((r) => { server.closeAllConnections(); server.close(r); }) };
+}
+
+const filesUnder = (dir) => readdirSync(dir, { recursive: true }).map((f) => join(dir, f)).filter((f) => statSync(f).isFile());
+
+/** Builds one app; resolves with its dist/ folder. */
+async function buildApp(bundler, shape) {
+  const b = bundlers[bundler];
+  const dir = join(work, `${bundler}-${shape}`.replace(/\W+/g, '-'));
+  mkdirSync(dir, { recursive: true });
+  for (const f of ['requests.js', 'all.js', 'client-only.js']) cpSync(join(shared, 'app', f), join(dir, f));
+  const main = `import './${shapes[shape]}';\n`;
+  if (b.src) {
+    mkdirSync(join(dir, 'src'), { recursive: true });
+    writeFileSync(join(dir, b.src), main.replace('./', '../'));
+  } else {
+    writeFileSync(join(dir, 'main.js'), main);
+  }
+  writeFileSync(join(dir, 'index.html'), html('./main.js'));
+  // An app is a project of its own (Parcel takes the folder with the nearest lock file as its root).
+  writeFileSync(join(dir, 'package.json'), '{ "name": "app", "private": true }\n');
+  writeFileSync(join(dir, 'package-lock.json'), '{ "name": "app", "lockfileVersion": 3, "requires": true, "packages": { "": { "name": "app" } } }\n');
+  if (b.config) cpSync(join(shared, 'app', b.config), join(dir, b.config));
+  const [bin, ...args] = b.cmd;
+  const command = bin.endsWith('esbuild') ? [bin, args] : [process.execPath, [bin, ...args]];
+  try {
+    await run(command[0], command[1], { cwd: dir, env: { ...process.env, NODE_ENV: 'production', NO_COLOR: '1' }, maxBuffer: 1 << 24 });
+  } catch (e) {
+    throw new Error(`${bundler} (${shape}) build failed:\n${e.stdout}\n${e.stderr}`);
+  }
+  const dist = join(dir, 'dist');
+  if (b.page) writeFileSync(join(dist, 'index.html'), b.page);
+  return dist;
+}
+
+/** Runs at most n of the functions given at once. */
+function limit(n) {
+  let active = 0;
+  const queue = [];
+  const next = () => {
+    if (active >= n || queue.length === 0) return;
+    active++;
+    const [fn, resolve, reject] = queue.shift();
+    fn().then(resolve, reject).finally(() => { active--; next(); });
+  };
+  return (fn) => new Promise((resolve, reject) => { queue.push([fn, resolve, reject]); next(); });
+}
+
+const secret = 'bundlers-' + randomBytes(8).toString('hex'); // the auth server's HS256 key
+/** Bundles entry.js of dir with Metro from tests/bundlers (the project root: its metro.config.js
+ * and node_modules, as in an app); resolves with the bundle's path. */
+async function metroBuild(dir, ...args) {
+  const bundle = join(dir, 'bundle.js');
+  try {
+    await run(process.execPath, [join(modules, 'metro/src/cli.js'), 'build', join(dir, 'entry.js'), '--out', bundle, ...args],
+      { cwd: shared, env: { ...process.env, NO_COLOR: '1' }, maxBuffer: 1 << 24 });
+  } catch (e) {
+    throw new Error(`Metro build failed:\n${e.stdout}\n${e.stderr}`);
+  }
+  return bundle;
+}
+
+/** The Metro apps: the app of app/react-native.js (release build), and tests/hermes's scenarios
+ * as app code importing 'authlane' (development build). */
+function metroApps() {
+  const app = join(work, 'metro');
+  mkdirSync(app, { recursive: true });
+  cpSync(join(shared, 'app', 'react-native.js'), join(app, 'entry.js'));
+  const hermes = join(work, 'hermes');
+  mkdirSync(hermes, { recursive: true });
+  for (const f of ['entry', 'scenarios', 'fakes']) {
+    const source = readFileSync(here(`../hermes/${f}.mjs`), 'utf8')
+      .replace(/\.\/(fakes|scenarios)\.mjs/g, './$1.js')
+      .replace(/'authlane\/react-native'/g, "'authlane'");
+    writeFileSync(join(hermes, `${f}.js`), source);
+  }
+  return { metro: app, hermes };
+}
+
+let browser, auth;
+const builds = new Map(); // "bundler|shape" -> Promise<dist>
+const sizes = [];
+
+before(async () => {
+  const build = here('../../build/');
+  const tarball = readdirSync(build).find((f) => /^authlane-.*\.tgz$/.test(f));
+  assert.ok(tarball, 'build/authlane-*.tgz is missing: run scripts/install-pkg.sh');
+  assert.ok(existsSync(join(modules, 'vite')), 'tests/bundlers/node_modules is missing: run scripts/setup.sh');
+  rmSync(work, { recursive: true, force: true });
+  rmSync(join(modules, 'authlane'), { recursive: true, force: true });
+  mkdirSync(join(modules, 'authlane'), { recursive: true });
+  spawnSync('tar', ['-xzf', join(build, tarball), '-C', join(modules, 'authlane'), '--strip-components=1'], { stdio: 'inherit' });
+  // Two builds at a time (the machine has two cores); the pages run while later apps build.
+  const oneOf = limit(2);
+  const metro = metroApps();
+  for (const b of Object.keys(bundlers)) {
+    for (const s of Object.keys(shapes)) {
+      const dist = oneOf(() => buildApp(b, s));
+      dist.catch(() => {}); // reported by its test
+      builds.set(`${b}|${s}`, dist);
+    }
+  }
+  for (const [key, args] of [['metro', ['--platform', 'android']], ['hermes', ['--platform', 'ios', '--dev', 'true']]]) {
+    const bundle = oneOf(() => metroBuild(metro[key], ...args));
+    bundle.catch(() => {});
+    builds.set(key, bundle);
+  }
+  [browser, auth] = await Promise.all([launch(), startAuthServer({ secret })]);
+});
+
+after(async () => {
+  await Promise.allSettled([...builds.values()]);
+  await browser?.close();
+  await auth?.close();
+  if (sizes.length) console.log(sizes.join('\n'));
+  rmSync(work, { recursive: true, force: true });
+});
+
+for (const bundler of Object.keys(bundlers)) {
+  for (const shape of Object.keys(shapes)) {
+    test(`${bundler}, ${shape}: builds with no node:* module; 8 requests through an expired token make 1 refresh`, async (t) => {
+      const dist = await builds.get(`${bundler}|${shape}`);
+      const scripts = filesUnder(dist).filter((f) => f.endsWith('.js'));
+      assert.ok(scripts.length > 0);
+      for (const f of scripts) assert.doesNotMatch(readFileSync(f, 'utf8'), /["'`]node:[a-z]|require\(["'](fs|path)["']\)/, `${f} pulls in a Node module`);
+
+      const site = await serveDir(dist);
+      const page = await browser.newPage();
+      t.after(async () => { await page.close(); await site.close(); });
+      const errors = [];
+      page.on('pageerror', (e) => errors.push(String(e)));
+      const fetched = []; // paths of scripts and wasm the page got, in order
+      page.on('response', (r) => {
+        const path = new URL(r.url()).pathname;
+        if (r.url().startsWith(site.url) && /\.(js|wasm)$/.test(path)) fetched.push({ path, status: r.status() });
+      });
+      await page.goto(site.url + '/');
+      await page.waitForFunction(() => window.ready === true || undefined, null, { timeout: 15000 }).catch(() => {});
+      assert.deepEqual(errors, []);
+      assert.equal(await page.evaluate(() => window.ready), true, 'the app ran');
+      assert.deepEqual(fetched.filter((f) => f.status !== 200), [], 'every file the page asked for exists');
+      const wasmBefore = fetched.filter((f) => f.path.endsWith('.wasm')).length;
+      const inline = bundler === 'esbuild';
+      assert.equal(wasmBefore, inline ? 0 : 1, inline ? 'no wasm file (inline build)' : 'one wasm file (the core) at load, not verifyJwt\'s');
+
+      auth.reset();
+      const tokens = await auth.issueTokens({ ttl: -60 });
+      const statuses = await page.evaluate((a) => window.app.requests(a), { base: auth.url, tokens, n: 8 });
+      assert.deepEqual(statuses, Array(8).fill(200));
+      assert.equal(auth.refreshCalls, 1, 'one refresh for 8 expired requests');
+      assert.equal(auth.apiLog('/api/b/').filter((r) => r.tokenState === 'valid').length, 8);
+
+      if (shape === 'createAuthClient only') {
+        assert.equal(fetched.filter((f) => f.path.endsWith('.wasm')).length, wasmBefore, 'no other wasm fetched');
+        {
+          const bytes = (f) => gzipSync(readFileSync(join(dist, f.path))).length;
+          const js = fetched.filter((f) => f.path.endsWith('.js')).reduce((n, f) => n + bytes(f), 0);
+          const wasm = fetched.filter((f) => f.path.endsWith('.wasm')).reduce((n, f) => n + bytes(f), 0);
+          sizes.push(`size: a ${bundler} page importing only createAuthClient fetches ${((js + wasm) / 1024).toFixed(1)} KB gzip (JS ${(js / 1024).toFixed(1)} KB + wasm ${(wasm / 1024).toFixed(1)} KB, gzip -6)`);
+        }
+        return;
+      }
+
+      assert.equal(await page.evaluate(() => window.decodedAtImport), 'José', 'decodeJwt ran synchronously at import');
+      assert.equal(await page.evaluate((tk) => window.app.decode(tk).sub, tokens.accessToken), 'user-1');
+      const loadedBefore = fetched.length;
+      const fresh = await auth.issueTokens({ ttl: 300 });
+      assert.equal(await page.evaluate(([tk, s]) => window.app.verify(tk, s), [fresh.accessToken, secret]), 'user-1');
+      assert.equal(await page.evaluate(([tk]) => window.app.verify(tk, 'not the secret'), [fresh.accessToken]), 'SIGNATURE_INVALID');
+      const loadedByVerify = fetched.slice(loadedBefore);
+      if (bundlers[bundler].lazyVerify !== false) {
+        assert.ok(loadedByVerify.some((f) => f.path.endsWith('.wasm')), `verifyJwt's wasm is fetched on its first call, not before (${fetched.map((f) => f.path)})`);
+      }
+    });
+  }
+}
+
+test('Metro (the React Native template config) resolves the react-native entry; the bundle runs: decodeJwt, 5 requests through an expired token, 1 refresh', async () => {
+  const bundle = await builds.get('metro');
+  const dir = join(work, 'metro');
+  const code = readFileSync(bundle, 'utf8');
+  assert.match(code, /verifyJwt is not in the React Native build/, 'the bundle holds rn/index.js');
+  assert.doesNotMatch(code, /["'`]node:[a-z]|new URL\(["'][^"']*\.wasm["']/, 'nothing of the web or Node entries');
+
+  auth.reset();
+  const tokens = await auth.issueTokens({ ttl: -60 });
+  writeFileSync(join(dir, 'input.json'), JSON.stringify({ base: auth.url, tokens, n: 5 }));
+  const script = `
+    globalThis.appInput = JSON.parse(require('fs').readFileSync(${JSON.stringify(join(dir, 'input.json'))}, 'utf8'));
+    globalThis.appOutput = (out) => console.log(JSON.stringify(out));
+    require(${JSON.stringify(bundle)});`;
+  const { stdout } = await run(process.execPath, ['-e', script], { timeout: 30000 });
+  assert.deepEqual(JSON.parse(stdout.trim().split('\n').at(-1)), {
+    decoded: 'José', statuses: [200, 200, 200, 200, 200], verify: 'INVALID_CONFIG',
+  });
+  assert.equal(auth.refreshCalls, 1);
+});
+
+test('Metro, development build: the React Native scenarios of tests/hermes run in Hermes through `authlane`', async () => {
+  const bundle = await builds.get('hermes');
+  const dir = join(work, 'hermes');
+  const bin = here('../../node_modules/hermes-engine-cli/linux64-bin/');
+  await run(join(bin, 'hermesc'), ['-O', '-w', '-emit-binary', '-out', join(dir, 'bundle.hbc'), bundle]);
+  const r = spawnSync(join(bin, 'hermes'), ['-Xmicrotask-queue', join(dir, 'bundle.hbc')], { encoding: 'utf8', timeout: 60000 });
+  const out = r.stdout + r.stderr;
+  const count = readFileSync(here('../hermes/scenarios.mjs'), 'utf8').match(/^  '[^']+': async/gm).length;
+  assert.equal(r.status, 0, out);
+  assert.match(out, new RegExp(`^hermes: ${count} passed, 0 failed$`, 'm'), out);
+});
