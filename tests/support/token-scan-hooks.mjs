@@ -6,7 +6,8 @@
 //   exposes `__authlaneTokenScan` to every page (workers have none and are not scanned this way).
 import { describe } from './describe.mjs';
 
-const CLIENT = /\/node_modules\/authlane\/esm\/client\.js$/;
+// Node loads node/ (the package's `node` condition); pages load esm/.
+const CLIENT = /\/node_modules\/authlane\/(esm|node)\/client\.js$/;
 const DECLARATION = 'export async function createAuthClient(options) {';
 
 /** How the wrapper reports: straight to the scan in Node; in a page, as the scan's own text of
