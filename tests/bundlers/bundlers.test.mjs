@@ -235,6 +235,7 @@ async function checkApp(t, url, shape, { inline, lazyVerify = true }) {
 
   assert.equal(await page.evaluate(() => window.decodedAtImport), 'José', 'decodeJwt ran synchronously at import');
   assert.equal(await page.evaluate((tk) => window.app.decode(tk).sub, tokens.accessToken), 'user-1');
+  assert.equal(await page.evaluate(() => window.app.reducerState().authenticated), false, "'authlane/redux' resolved");
   const fresh = await auth.issueTokens({ ttl: 300 });
   assert.equal(await page.evaluate(([tk, s]) => window.app.verify(tk, s), [fresh.accessToken, secret]), 'user-1');
   assert.equal(await page.evaluate(([tk]) => window.app.verify(tk, 'not the secret'), [fresh.accessToken]), 'SIGNATURE_INVALID');
