@@ -1,7 +1,8 @@
 // The packed package in real apps, built the way their users build them: Vite 7 and 8, webpack 5
 // and Parcel 2 at their defaults; esbuild and Rollup with the one option README names; Metro for
 // the React Native entry. Two shapes of the web app (everything imported; only createAuthClient),
-// each build opened in headless Chromium against the test auth server. The bundlers are pinned in
+// each build opened in headless Chromium against the test auth server; also the Vite 7, Vite 8 and
+// Parcel dev servers, as `npm run dev` starts them. The bundlers are pinned in
 // tests/bundlers/package.json (installed by scripts/setup.sh); the tarball from build/ is unpacked
 // into that folder's node_modules, as `npm install` would.
 import { test, before, after } from 'node:test';
@@ -163,7 +164,8 @@ before(async () => {
   rmSync(work, { recursive: true, force: true });
   rmSync(join(modules, 'authlane'), { recursive: true, force: true });
   mkdirSync(join(modules, 'authlane'), { recursive: true });
-  spawnSync('tar', ['-xzf', join(build, tarball), '-C', join(modules, 'authlane'), '--strip-components=1'], { stdio: 'inherit' });
+  const untar = spawnSync('tar', ['-xzf', join(build, tarball), '-C', join(modules, 'authlane'), '--strip-components=1'], { stdio: 'inherit' });
+  assert.equal(untar.status, 0, 'unpacking the tarball');
   // Two builds at a time (the machine has two cores); the pages run while later apps build.
   const oneOf = limit(2);
   const metro = metroApps();
