@@ -7,7 +7,19 @@
 import * as glue from '../wasm/authlane.js';
 import { makeError } from './errors.js';
 
-const instance = await glue.default({ module_or_path: new URL('../wasm/authlane_bg.wasm', import.meta.url) });
+/**
+ * The response for a .wasm file. Vite 7's dev server runs this module from node_modules/.vite/deps/,
+ * where the relative URL no longer reaches the package (its server answers with index.html): there
+ * the file is asked for in the package's own folder.
+ */
+async function fetchWasm(url) {
+  const response = await fetch(url);
+  const moved = url.pathname.lastIndexOf('/.vite/');
+  if (moved < 0 || response.headers.get('content-type') === 'application/wasm') return response;
+  return fetch(new URL(url.pathname.slice(0, moved) + '/authlane/wasm/' + url.pathname.split('/').pop(), url));
+}
+
+const instance = await glue.default({ module_or_path: fetchWasm(new URL('../wasm/authlane_bg.wasm', import.meta.url)) });
 glue.setErrorFactory(makeError);
 
 /** The core's exports, ready. A value set by this module (not a re-export of the glue), so a
@@ -23,7 +35,7 @@ let verifier;
 /** The verification module, loaded once on the first verifyJwt call. */
 export function loadVerifier() {
   verifier ??= import('../wasm/verify.js').then(async (v) => {
-    await v.default({ module_or_path: new URL('../wasm/verify_bg.wasm', import.meta.url) });
+    await v.default({ module_or_path: fetchWasm(new URL('../wasm/verify_bg.wasm', import.meta.url)) });
     v.setErrorFactory(makeError);
     return v;
   });

@@ -56,6 +56,33 @@ for (const file of readdirSync(at('js'))) {
 writeFileSync(join(pkg, 'cjs', 'package.json'), '{ "type": "commonjs" }\n');
 completeTypes(join(pkg, 'package.json'));
 await bundleReactNative(root, join(pkg, 'rn'));
+writeSubpathFolders();
+
+/**
+ * A folder per subpath export (authlane/redux → redux/package.json) naming its files in the
+ * classic fields, for resolvers that do not read `exports`: Parcel at its defaults, older tools.
+ * `browser` is the inline build (no top-level await), as for the package's own `browser` field.
+ */
+function writeSubpathFolders() {
+  const manifest = JSON.parse(readFileSync(join(pkg, 'package.json'), 'utf8'));
+  const pick = (entry, ...path) => path.reduce((at, key) => (at && typeof at === 'object' ? at[key] : undefined), entry);
+  for (const [subpath, entry] of Object.entries(manifest.exports)) {
+    if (subpath === '.' || typeof entry !== 'object' || !/^\.\/[\w-]+$/.test(subpath)) continue;
+    const name = subpath.slice(2);
+    const up = (file) => file && '../' + file.replace(/^\.\//, '');
+    const fields = {
+      main: up(pick(entry, 'require') ?? pick(entry, 'default')),
+      module: up(pick(entry, 'import')),
+      browser: up(pick(entry, 'authlane-inline')),
+      'react-native': up(pick(entry, 'react-native')),
+      types: up(pick(entry, 'types')),
+    };
+    mkdirSync(join(pkg, name), { recursive: true });
+    writeFileSync(join(pkg, name, 'package.json'), JSON.stringify(fields, null, 2) + '\n');
+    if (!manifest.files.includes(name)) manifest.files.push(name);
+  }
+  writeFileSync(join(pkg, 'package.json'), JSON.stringify(manifest, null, 2) + '\n');
+}
 
 /**
  * The glue for inline/: its default init's `new URL('<name>', import.meta.url)` is never used there

@@ -7,16 +7,18 @@ use authlane::clock::Clock;
 use authlane::policy::{backoff_ms, refresh_status, Lifetime};
 use libfuzzer_sys::fuzz_target;
 
-fuzz_target!(|input: (u32, [f64; 6], u16, bool)| {
-    let (attempt, [a, b, c, d, e, f], status, with_iat) = input;
+fuzz_target!(|input: (u32, [f64; 7], u16, bool)| {
+    let (attempt, [a, b, c, d, e, f, g], status, with_iat) = input;
     let life = Lifetime {
         expires_at: Some(a),
         issued_at: with_iat.then_some(b),
+        arrived_at: (!with_iat || g > 0.0).then_some(g),
     };
     let _ = (
         life.expired(c),
         life.expiring(c, d),
         life.effective_leeway(d),
+        life.refresh_at(d),
     );
     let mut clock = Clock::default();
     clock.observe_date(e, f);

@@ -1,12 +1,13 @@
 // The packed package in real apps, built the way their users build them: Vite 7 and 8, webpack 5
 // and Parcel 2 at their defaults; esbuild and Rollup with the one option README names; Metro for
 // the React Native entry. Two shapes of the web app (everything imported; only createAuthClient),
-// each build opened in headless Chromium against the test auth server. The bundlers are pinned in
+// each build opened in headless Chromium against the test auth server; also the Vite 7, Vite 8 and
+// Parcel dev servers, as `npm run dev` starts them. The bundlers are pinned in
 // tests/bundlers/package.json (installed by scripts/setup.sh); the tarball from build/ is unpacked
 // into that folder's node_modules, as `npm install` would.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile, spawn, spawnSync } from 'node:child_process';
 import { createServer } from 'node:http';
 import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { extname, join, normalize } from 'node:path';
@@ -29,18 +30,22 @@ const html = (script, module = true) =>
 /**
  * How each bundler builds an app folder holding main.js (the app) and index.html (for those that
  * start from HTML). `page`: an HTML page to add to dist/ for bundlers that emit only scripts.
- * `lazyVerify`: the build keeps verifyJwt's module out of the page until its first call.
+ * `inline`: the build carries the wasm in its scripts (the inline build). `lazyVerify: false`: the
+ * build puts verifyJwt's module in the page's one script.
  */
 const bundlers = {
   'Vite 7': { cmd: [join(modules, 'vite7/bin/vite.js'), 'build'] },
   'Vite 8': { cmd: [join(modules, 'vite/bin/vite.js'), 'build'] },
   // webpack without a config: ./src/index.js to dist/main.js (the mode warning is its default).
   'webpack 5': { cmd: [join(modules, 'webpack-cli/bin/cli.js')], src: 'src/index.js', page: html('main.js', false) },
-  'Parcel 2': { cmd: [join(modules, 'parcel/lib/bin.js'), 'build', 'index.html', '--no-cache'] },
+  // Parcel reads the `browser` field (not `exports`, by default): the inline build, as Parcel allows
+  // no top-level await in its dev server.
+  'Parcel 2': { cmd: [join(modules, 'parcel/lib/bin.js'), 'build', 'index.html', '--no-cache'], inline: true },
   // esbuild's default output (iife) cannot hold top-level await: the inline build has none.
   esbuild: {
     cmd: [join(modules, 'esbuild/bin/esbuild'), 'main.js', '--bundle', '--conditions=authlane-inline', '--outfile=dist/main.js', '--log-level=warning'],
     page: html('main.js', false),
+    inline: true,
     lazyVerify: false, // one file, no code splitting at esbuild's defaults (see README)
   },
   Rollup: { cmd: [join(modules, 'rollup/dist/bin/rollup'), '-c', '--silent'], config: 'rollup.config.mjs', page: html('main.js') },
@@ -60,6 +65,15 @@ async function serveDir(dir) {
   });
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
   return { url: `http://127.0.0.1:${server.address().port}`, close: () => new Promise((r) => { server.closeAllConnections(); server.close(r); }) };
+}
+
+/** A port nobody listens on (for a dev server, which takes a number). */
+async function freePort() {
+  const probe = createServer();
+  await new Promise((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address();
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
 }
 
 const filesUnder = (dir) => readdirSync(dir, { recursive: true }).map((f) => join(dir, f)).filter((f) => statSync(f).isFile());
@@ -150,7 +164,8 @@ before(async () => {
   rmSync(work, { recursive: true, force: true });
   rmSync(join(modules, 'authlane'), { recursive: true, force: true });
   mkdirSync(join(modules, 'authlane'), { recursive: true });
-  spawnSync('tar', ['-xzf', join(build, tarball), '-C', join(modules, 'authlane'), '--strip-components=1'], { stdio: 'inherit' });
+  const untar = spawnSync('tar', ['-xzf', join(build, tarball), '-C', join(modules, 'authlane'), '--strip-components=1'], { stdio: 'inherit' });
+  assert.equal(untar.status, 0, 'unpacking the tarball');
   // Two builds at a time (the machine has two cores); the pages run while later apps build.
   const oneOf = limit(2);
   const metro = metroApps();
@@ -177,63 +192,118 @@ after(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
+const verifyBytes = () => statSync(join(modules, 'authlane/wasm/verify_bg.wasm')).size;
+
+/**
+ * Opens the app at url and checks what a user would: it runs without errors, every script and
+ * wasm file it asks for exists, 8 requests through an expired token make 1 refresh and all
+ * succeed; for the `all` shape also decodeJwt at import, verifyJwt, and that verifyJwt's module
+ * (its ~540 KB of wasm, as a file or inlined) arrives on its first call, not before. Resolves with
+ * the files fetched before any verifyJwt call: { path, bytes }.
+ */
+async function checkApp(t, url, shape, { inline, lazyVerify = true }) {
+  const page = await browser.newPage();
+  t.after(() => page.close());
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  const fetched = []; // scripts and wasm the page got, in order: { path, status, bytes: Promise }
+  page.on('response', (r) => {
+    const path = new URL(r.url()).pathname;
+    if (!r.url().startsWith(url) || !/\.(m?js|wasm)$/.test(path) || r.status() === 304) return;
+    fetched.push({ path, status: r.status(), type: r.headers()['content-type'], bytes: r.body().then((b) => b.length, () => 0) });
+  });
+  const settled = async (list) => Promise.all(list.map(async (f) => ({ path: f.path, status: f.status, type: f.type, bytes: await f.bytes })));
+
+  await page.goto(url + '/');
+  await page.waitForFunction(() => window.ready === true || undefined, null, { timeout: 20000 }).catch(() => {});
+  assert.deepEqual(errors, []);
+  assert.equal(await page.evaluate(() => window.ready), true, 'the app ran');
+  const atLoad = await settled(fetched);
+  assert.deepEqual(atLoad.filter((f) => f.status !== 200), [], 'every file the page asked for exists');
+  // (Vite 7's dev server first answers the moved URL with index.html: see esm/wasm.js.)
+  const wasm = atLoad.filter((f) => f.type === 'application/wasm');
+  assert.equal(wasm.length, inline ? 0 : 1, inline ? 'no wasm file (the bytes are inlined)' : 'one wasm file at load (the core)');
+
+  auth.reset();
+  const tokens = await auth.issueTokens({ ttl: -60 });
+  const statuses = await page.evaluate((a) => window.app.requests(a), { base: auth.url, tokens, n: 8 });
+  assert.deepEqual(statuses, Array(8).fill(200));
+  assert.equal(auth.refreshCalls, 1, 'one refresh for 8 expired requests');
+  assert.equal(auth.apiLog('/api/b/').filter((r) => r.tokenState === 'valid').length, 8);
+  const beforeVerify = await settled(fetched);
+  const loaded = (files) => files.reduce((n, f) => n + f.bytes, 0);
+  if (lazyVerify) assert.ok(loaded(beforeVerify) < verifyBytes(), `verifyJwt's module is not loaded before its first call (${loaded(beforeVerify)} bytes)`);
+  if (shape !== 'all') return beforeVerify;
+
+  assert.equal(await page.evaluate(() => window.decodedAtImport), 'José', 'decodeJwt ran synchronously at import');
+  assert.equal(await page.evaluate((tk) => window.app.decode(tk).sub, tokens.accessToken), 'user-1');
+  assert.equal(await page.evaluate(() => window.app.reducerState().authenticated), false, "'authlane/redux' resolved");
+  const fresh = await auth.issueTokens({ ttl: 300 });
+  assert.equal(await page.evaluate(([tk, s]) => window.app.verify(tk, s), [fresh.accessToken, secret]), 'user-1');
+  assert.equal(await page.evaluate(([tk]) => window.app.verify(tk, 'not the secret'), [fresh.accessToken]), 'SIGNATURE_INVALID');
+  if (lazyVerify) {
+    const byVerify = (await settled(fetched)).slice(beforeVerify.length);
+    assert.ok(loaded(byVerify) >= verifyBytes(), `verifyJwt's module arrives on its first call (${loaded(byVerify)} bytes)`);
+  }
+  return beforeVerify;
+}
+
 for (const bundler of Object.keys(bundlers)) {
   for (const shape of Object.keys(shapes)) {
-    test(`${bundler}, ${shape}: builds with no node:* module; 8 requests through an expired token make 1 refresh`, async (t) => {
+    test(`${bundler} build, ${shape}: no node:* module; 8 requests through an expired token make 1 refresh${shape === 'all' ? '; decodeJwt, lazy verifyJwt' : ''}`, async (t) => {
       const dist = await builds.get(`${bundler}|${shape}`);
       const scripts = filesUnder(dist).filter((f) => f.endsWith('.js'));
       assert.ok(scripts.length > 0);
       for (const f of scripts) assert.doesNotMatch(readFileSync(f, 'utf8'), /["'`]node:[a-z]|require\(["'](fs|path)["']\)/, `${f} pulls in a Node module`);
-
       const site = await serveDir(dist);
-      const page = await browser.newPage();
-      t.after(async () => { await page.close(); await site.close(); });
-      const errors = [];
-      page.on('pageerror', (e) => errors.push(String(e)));
-      const fetched = []; // paths of scripts and wasm the page got, in order
-      page.on('response', (r) => {
-        const path = new URL(r.url()).pathname;
-        if (r.url().startsWith(site.url) && /\.(js|wasm)$/.test(path)) fetched.push({ path, status: r.status() });
-      });
-      await page.goto(site.url + '/');
-      await page.waitForFunction(() => window.ready === true || undefined, null, { timeout: 15000 }).catch(() => {});
-      assert.deepEqual(errors, []);
-      assert.equal(await page.evaluate(() => window.ready), true, 'the app ran');
-      assert.deepEqual(fetched.filter((f) => f.status !== 200), [], 'every file the page asked for exists');
-      const wasmBefore = fetched.filter((f) => f.path.endsWith('.wasm')).length;
-      const inline = bundler === 'esbuild';
-      assert.equal(wasmBefore, inline ? 0 : 1, inline ? 'no wasm file (inline build)' : 'one wasm file (the core) at load, not verifyJwt\'s');
-
-      auth.reset();
-      const tokens = await auth.issueTokens({ ttl: -60 });
-      const statuses = await page.evaluate((a) => window.app.requests(a), { base: auth.url, tokens, n: 8 });
-      assert.deepEqual(statuses, Array(8).fill(200));
-      assert.equal(auth.refreshCalls, 1, 'one refresh for 8 expired requests');
-      assert.equal(auth.apiLog('/api/b/').filter((r) => r.tokenState === 'valid').length, 8);
-
-      if (shape === 'createAuthClient only') {
-        assert.equal(fetched.filter((f) => f.path.endsWith('.wasm')).length, wasmBefore, 'no other wasm fetched');
-        {
-          const bytes = (f) => gzipSync(readFileSync(join(dist, f.path))).length;
-          const js = fetched.filter((f) => f.path.endsWith('.js')).reduce((n, f) => n + bytes(f), 0);
-          const wasm = fetched.filter((f) => f.path.endsWith('.wasm')).reduce((n, f) => n + bytes(f), 0);
-          sizes.push(`size: a ${bundler} page importing only createAuthClient fetches ${((js + wasm) / 1024).toFixed(1)} KB gzip (JS ${(js / 1024).toFixed(1)} KB + wasm ${(wasm / 1024).toFixed(1)} KB, gzip -6)`);
-        }
-        return;
-      }
-
-      assert.equal(await page.evaluate(() => window.decodedAtImport), 'José', 'decodeJwt ran synchronously at import');
-      assert.equal(await page.evaluate((tk) => window.app.decode(tk).sub, tokens.accessToken), 'user-1');
-      const loadedBefore = fetched.length;
-      const fresh = await auth.issueTokens({ ttl: 300 });
-      assert.equal(await page.evaluate(([tk, s]) => window.app.verify(tk, s), [fresh.accessToken, secret]), 'user-1');
-      assert.equal(await page.evaluate(([tk]) => window.app.verify(tk, 'not the secret'), [fresh.accessToken]), 'SIGNATURE_INVALID');
-      const loadedByVerify = fetched.slice(loadedBefore);
-      if (bundlers[bundler].lazyVerify !== false) {
-        assert.ok(loadedByVerify.some((f) => f.path.endsWith('.wasm')), `verifyJwt's wasm is fetched on its first call, not before (${fetched.map((f) => f.path)})`);
+      t.after(() => site.close());
+      const b = bundlers[bundler];
+      const files = await checkApp(t, site.url, shape, { inline: !!b.inline, lazyVerify: b.lazyVerify !== false });
+      if (shape !== 'all') {
+        const gzip = (ext) => files.filter((f) => f.path.endsWith(ext)).reduce((n, f) => n + gzipSync(readFileSync(join(dist, f.path))).length, 0);
+        const [js, wasm] = [gzip('.js'), gzip('.wasm')];
+        const kb = (n) => (n / 1024).toFixed(1) + ' KB';
+        sizes.push(`size: ${bundler}, a page importing only createAuthClient fetches ${kb(js + wasm)} gzip (JS ${kb(js)} + wasm ${kb(wasm)}; zlib level 6)`);
       }
     });
   }
+}
+
+/** Dev servers, as `npm run dev` starts them: the app has the package in its own node_modules. */
+const devServers = {
+  'Vite 7': (port) => [join(modules, 'vite7/bin/vite.js'), '--port', port, '--strictPort', '--host', '127.0.0.1'],
+  'Vite 8': (port) => [join(modules, 'vite/bin/vite.js'), '--port', port, '--strictPort', '--host', '127.0.0.1'],
+  'Parcel 2': (port) => [join(modules, 'parcel/lib/bin.js'), 'serve', 'index.html', '--port', port, '--no-cache', '--no-hmr'],
+};
+
+for (const [name, args] of Object.entries(devServers)) {
+  test(`${name} dev server, all: decodeJwt at import, 8 requests through an expired token make 1 refresh, lazy verifyJwt`, async (t) => {
+    await Promise.allSettled([...builds.values()]); // the builds have the two cores first
+    const dir = join(work, `dev-${name.replace(/\W+/g, '-')}`);
+    mkdirSync(join(dir, 'node_modules'), { recursive: true });
+    for (const f of ['requests.js', 'all.js']) cpSync(join(shared, 'app', f), join(dir, f));
+    writeFileSync(join(dir, 'main.js'), "import './all.js';\n");
+    writeFileSync(join(dir, 'index.html'), html('./main.js'));
+    writeFileSync(join(dir, 'package.json'), '{ "name": "app", "private": true }\n');
+    writeFileSync(join(dir, 'package-lock.json'), '{ "name": "app", "lockfileVersion": 3, "requires": true, "packages": { "": { "name": "app" } } }\n');
+    cpSync(join(modules, 'authlane'), join(dir, 'node_modules', 'authlane'), { recursive: true });
+    const port = String(await freePort());
+    const server = spawn(process.execPath, args(port), { cwd: dir, env: { ...process.env, NO_COLOR: '1', BROWSER: 'none' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    t.after(() => server.kill());
+    let log = '';
+    await new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`${name} dev server did not start:\n${log}`)), 30000);
+      const seen = (chunk) => {
+        log += chunk;
+        if (/ready in|Server running at|Local:/.test(log)) { clearTimeout(timer); resolve(); }
+      };
+      server.stdout.on('data', seen);
+      server.stderr.on('data', seen);
+      server.on('exit', () => reject(new Error(`${name} dev server exited:\n${log}`)));
+    });
+    const inline = name.startsWith('Parcel');
+    await checkApp(t, `http://127.0.0.1:${port}`, 'all', { inline });
+  });
 }
 
 test('Metro (the React Native template config) resolves the react-native entry; the bundle runs: decodeJwt, 5 requests through an expired token, 1 refresh', async () => {

@@ -1,12 +1,12 @@
 // Instruments authlane's createAuthClient for the token scan: every client a test creates hands
 // the scan its lifecycle actions and the rejections of its methods, so no suite can leak a token
 // unseen. Only observation is added; the client itself is the package's, unchanged.
-// - Node: token-scan.mjs registers this file's `load` hook for the installed package's ESM build.
+// - Node: token-scan.mjs registers this file's `load` hook for the installed package's ESM builds
+//   (node/, which Node resolves, and esm/, which a test may import by path).
 // - Chromium: static.mjs serves client.js through `instrument(source, 'page')`, and browser.mjs
 //   exposes `__authlaneTokenScan` to every page (workers have none and are not scanned this way).
 import { describe } from './describe.mjs';
 
-// Node loads node/ (the package's `node` condition); pages load esm/.
 const CLIENT = /\/node_modules\/authlane\/(esm|node)\/client\.js$/;
 const DECLARATION = 'export async function createAuthClient(options) {';
 
@@ -21,7 +21,7 @@ const REPORT = {
 /** client.js's source with createAuthClient wrapped; throws if the package changed shape (a
  *  scan that silently stopped scanning is worse than none). */
 export function instrument(source, flavour) {
-  if (!source.includes(DECLARATION)) throw new Error('token-scan: authlane/esm/client.js no longer declares createAuthClient as expected');
+  if (!source.includes(DECLARATION)) throw new Error('token-scan: authlane\'s client.js no longer declares createAuthClient as expected');
   return source.replace(DECLARATION, 'async function createAuthClientUnscanned(options) {') + `
 export async function createAuthClient(options) {
   ${REPORT[flavour]}
