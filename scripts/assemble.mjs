@@ -75,7 +75,7 @@ function writeSubpathFolders() {
       module: up(pick(entry, 'import')),
       browser: up(pick(entry, 'authlane-inline')),
       'react-native': up(pick(entry, 'react-native')),
-      types: up(pick(entry, 'types')),
+      types: up(typeof entry.types === 'object' ? pick(entry, 'types', 'import') : pick(entry, 'types')),
     };
     mkdirSync(join(pkg, name), { recursive: true });
     writeFileSync(join(pkg, name, 'package.json'), JSON.stringify(fields, null, 2) + '\n');
