@@ -4,7 +4,7 @@ import { core as wasm } from './wasm.js';
 import { AuthlaneError } from './errors.js';
 import { ACTION } from './actions.js';
 import { memoryStorage } from './storage.js';
-import { aborted, callRefresh, discard, prepare, send } from './transport.js';
+import { aborted, callRefresh, discard, prepare, revoke, send } from './transport.js';
 
 function splitStorage(storage) {
   if (storage == null) {
@@ -96,6 +96,7 @@ function createHost(options, listeners, timers, shell) {
       return call;
     },
     cancelRefresh: () => refreshCancel && refreshCancel.abort(),
+    revoke: (token, hint, url, timeoutMs) => revoke(fetchFn, timers, options, token, hint, url, timeoutMs),
     load: (slot) => storages[slot].getItem(key(slot)),
     store: (slot, value) => storages[slot].setItem(key(slot), value),
     remove: (slot) => storages[slot].removeItem(key(slot)),

@@ -164,6 +164,60 @@ export function discard(response) {
   } catch {}
 }
 
+/** Base64 of a UTF-8 string, without btoa (React Native before 0.74 has none). */
+function base64(text) {
+  const bytes = new TextEncoder().encode(text);
+  const abc = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+  let out = '';
+  for (let i = 0; i < bytes.length; i += 3) {
+    const n = (bytes[i] << 16) | ((bytes[i + 1] ?? 0) << 8) | (bytes[i + 2] ?? 0);
+    out += abc[n >> 18] + abc[(n >> 12) & 63] + (i + 1 < bytes.length ? abc[(n >> 6) & 63] : '=') + (i + 2 < bytes.length ? abc[n & 63] : '=');
+  }
+  return out;
+}
+
+/**
+ * An OAuth 2.0 form request (RFC 6749 section 6, RFC 7009): `fields` plus the client's
+ * authentication (section 2.3.1: `client_secret_basic` form-encodes id and secret into Basic).
+ */
+function oauthForm(refresh, fields, headers) {
+  const form = new URLSearchParams();
+  const auth = refresh.clientAuth || (refresh.clientSecret ? 'client_secret_basic' : 'none');
+  for (const [k, v] of Object.entries(fields)) if (v != null) form.set(k, v);
+  if (auth === 'client_secret_basic' && refresh.clientSecret != null) {
+    const enc = (v) => encodeURIComponent(v).replace(/%20/g, '+');
+    headers.set('authorization', 'Basic ' + base64(`${enc(refresh.clientId || '')}:${enc(refresh.clientSecret)}`));
+  } else if (refresh.clientId != null) {
+    form.set('client_id', refresh.clientId);
+    if (auth === 'client_secret_post' && refresh.clientSecret != null) form.set('client_secret', refresh.clientSecret);
+  }
+  headers.set('content-type', 'application/x-www-form-urlencoded');
+  if (!headers.has('accept')) headers.set('accept', 'application/json');
+  return form.toString();
+}
+
+/** The request body and headers of one refresh call (the token is null in cookie mode). */
+function refreshRequest(refresh, refreshToken) {
+  const headers = new Headers(refresh.headers || {});
+  if (refresh.grant === 'oauth2') {
+    const fields = { grant_type: 'refresh_token', refresh_token: refreshToken, scope: refresh.scope, ...(refresh.params || {}) };
+    return { headers, body: oauthForm(refresh, fields, headers) };
+  }
+  if (!headers.has('content-type')) headers.set('content-type', 'application/json');
+  const payload = refresh.body ? refresh.body(refreshToken) : refreshToken == null ? {} : { refreshToken };
+  return { headers, body: JSON.stringify(payload) };
+}
+
+/** An error response's OAuth 2.0 `error` (RFC 6749 section 5.2), if it has one. */
+async function oauthError(response) {
+  try {
+    const body = JSON.parse(await response.text());
+    return body && typeof body.error === 'string' ? body.error : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * One call of the refresh endpoint or function; Rust classifies the result. `cancel` aborts it
  * when a login, logout or dispose has discarded its result.
@@ -175,24 +229,27 @@ export function callRefresh(fetchFn, timers, refresh, refreshToken, url, timeout
       const value = await Promise.race([refresh({ refreshToken, signal }), stop]);
       return { kind: 'fn', value };
     }
-    const headers = new Headers(refresh.headers || {});
-    if (!headers.has('content-type')) headers.set('content-type', 'application/json');
-    const payload = refresh.body ? refresh.body(refreshToken) : { refreshToken };
+    const { headers, body: requestBody } = refreshRequest(refresh, refreshToken);
+    const init = { method: refresh.method || 'POST', headers, body: requestBody, signal };
+    if (refresh.cookie) init.credentials = 'include';
     let response;
     try {
-      response = await fetchFn(url, { method: refresh.method || 'POST', headers, body: JSON.stringify(payload), signal });
+      response = await fetchFn(url, init);
     } catch (error) {
       throw networkError(error);
     }
     let body;
+    let error;
     if (response.ok) {
       try {
         body = JSON.parse(await response.text());
         if (refresh.parse) body = refresh.parse(body);
-      } catch (error) {
-        if (timedOut()) throw error;
+      } catch (e) {
+        if (timedOut()) throw e;
         body = undefined;
       }
+    } else if (response.status >= 400 && response.status < 500) {
+      error = await oauthError(response);
     } else {
       discard(response);
     }
@@ -200,8 +257,35 @@ export function callRefresh(fetchFn, timers, refresh, refreshToken, url, timeout
       kind: 'http',
       status: response.status,
       body,
+      oauthError: error,
       date: Date.parse(response.headers.get('date') || ''),
       retryAfterMs: retryAfterMs(response.headers.get('retry-after')),
     };
   });
+}
+
+/**
+ * Revokes `token` at `url` (RFC 7009): a form for `grant: "oauth2"`, JSON `{ refreshToken }`
+ * otherwise, an empty POST with credentials in cookie mode. Resolves with whether the endpoint
+ * accepted it; never rejects.
+ */
+export async function revoke(fetchFn, timers, options, token, hint, url, timeoutMs) {
+  const refresh = typeof options.refresh === 'object' && options.refresh ? options.refresh : {};
+  const headers = new Headers((options.revoke && options.revoke.headers) || {});
+  const init = { method: 'POST', headers };
+  if (refresh.cookie) {
+    init.credentials = 'include';
+  } else if (refresh.grant === 'oauth2') {
+    init.body = oauthForm(refresh, { token, token_type_hint: hint }, headers);
+  } else {
+    if (!headers.has('content-type')) headers.set('content-type', 'application/json');
+    init.body = JSON.stringify({ refreshToken: token });
+  }
+  try {
+    const response = await withTimeout(timeoutMs, null, timers, (signal) => fetchFn(url, { ...init, signal }));
+    discard(response);
+    return response.ok;
+  } catch {
+    return false;
+  }
 }

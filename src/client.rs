@@ -9,9 +9,10 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
 use crate::core::Core;
-use crate::env::{Fut, TokenSet};
+use crate::env::Fut;
 use crate::error::{Code, Error};
 use crate::js_env::JsEnv;
+use crate::js_refresh::read_token_set;
 use crate::options;
 
 /// One client's core: its state, refresh queue and pipeline.
@@ -77,31 +78,28 @@ impl ClientCore {
         promise(async move { core.fetch(prepared, auth).await })
     }
 
-    /// `login({ accessToken, refreshToken? })`.
+    /// `login(tokens)`: `{ accessToken, refreshToken?, expiresIn? }` or a token response as a
+    /// server sends it (`access_token`, `refresh_token`, `expires_in`, ...).
     pub fn login(&self, tokens: JsValue) -> Promise {
         let core = Rc::clone(&self.core);
-        let field = |k: &str| {
-            Reflect::get(&tokens, &JsValue::from_str(k))
-                .ok()
-                .and_then(|v| v.as_string())
-        };
-        let set = field("accessToken").map(|access| TokenSet {
-            access,
-            refresh: field("refreshToken"),
-            expires_in: crate::js_env::number(&tokens, "expiresIn").filter(|s| *s > 0.0),
-        });
+        let set = read_token_set(&tokens);
         promise(async move {
-            let set = set.ok_or_else(|| {
-                Error::new(Code::InvalidToken, "login: accessToken must be a string")
+            let set = set.map_err(|why| {
+                Error::new(Code::InvalidToken, format!("login: the tokens given {why}"))
             })?;
             core.login(set).await.map(|_| JsValue::UNDEFINED)
         })
     }
 
-    /// `logout()`.
+    /// `logout()`: resolves with `{ revoked }`.
     pub fn logout(&self) -> Promise {
         let core = Rc::clone(&self.core);
-        promise(async move { core.logout().await.map(|_| JsValue::UNDEFINED) })
+        promise(async move {
+            let revoked = core.logout().await?;
+            let out = Object::new();
+            let _ = Reflect::set(&out, &"revoked".into(), &JsValue::from_bool(revoked));
+            Ok(out.into())
+        })
     }
 
     /// `getAccessToken()`.

@@ -36,6 +36,15 @@ pub struct Config {
     pub scheme: String,
     /// One refresh across tabs that share storage (Web Locks + BroadcastChannel).
     pub cross_tab: bool,
+    /// The refresh endpoint is an OAuth 2.0 token endpoint (`grant: "oauth2"`).
+    pub oauth2: bool,
+    /// The refresh token lives in an HttpOnly cookie (`refresh.cookie`).
+    pub cookie: bool,
+    /// `logout()` revokes the refresh token (`revoke`).
+    pub revoke: bool,
+    /// How long rejections of a token fresh from a refresh that was rejected again start no
+    /// refresh, ms (`refreshCooldownMs`).
+    pub refresh_cooldown_ms: f64,
 }
 
 impl Default for Config {
@@ -47,6 +56,10 @@ impl Default for Config {
             retry: Retry::default(),
             scheme: "Bearer".into(),
             cross_tab: false,
+            oauth2: false,
+            cookie: false,
+            revoke: false,
+            refresh_cooldown_ms: 10_000.0,
         }
     }
 }

@@ -10,7 +10,7 @@ use std::rc::Rc;
 
 use crate::clock::Clock;
 use crate::config::Config;
-use crate::env::{Action, Broadcast, Env, Slot, Stored, TokenInfo, TokenSet};
+use crate::env::{Action, Broadcast, EndReason, Env, Slot, Stored, TokenInfo, TokenSet};
 use crate::error::{Code, Error};
 use crate::policy::{usable_token, Lifetime};
 use crate::refresh::Flight;
@@ -44,6 +44,9 @@ pub(crate) struct State<C> {
     pub epoch: u64,
     pub flight: Option<Flight>,
     pub clock: Clock,
+    /// `(generation, until)`: rejections of that token start no refresh until device time
+    /// `until` (API.md, "No refresh storms").
+    pub cooldown: Option<(u64, f64)>,
     /// The session ended by expiry (tokens removed) and no login came since.
     pub expired: bool,
     /// `sessionExpired` went out for this session.
@@ -83,6 +86,7 @@ impl<E: Env> Core<E> {
                 epoch: 0,
                 flight: None,
                 clock: Clock::default(),
+                cooldown: None,
                 expired: false,
                 expired_sent: false,
                 unsaved: false,
@@ -108,7 +112,11 @@ impl<E: Env> Core<E> {
     /// Reads the stored tokens, removes unusable ones, dispatches `restored`.
     pub async fn start(self: &Rc<Self>) -> Result<(), Error> {
         let access = self.load_usable(Slot::Access).await?;
-        let refresh = self.load_usable(Slot::Refresh).await?;
+        // In cookie mode the refresh token's key is never read or written.
+        let refresh = match self.config.cookie {
+            true => None,
+            false => self.load_usable(Slot::Refresh).await?,
+        };
         if let Some(access) = &access {
             self.adopt_access(access, None, Arrival::Stored);
         }
@@ -232,7 +240,7 @@ impl<E: Env> Core<E> {
         if self.state().epoch != epoch {
             return Ok(());
         }
-        if result.is_ok() {
+        if result.is_ok() && !self.config.cookie {
             result = match refresh {
                 Some(r) => self.env.store(Slot::Refresh, r.to_string()).await,
                 None if remove_missing => self.env.remove(Slot::Refresh).await,
@@ -260,39 +268,66 @@ impl<E: Env> Core<E> {
     }
 
     /// `logout()`: held requests reject with LOGGED_OUT, the refresh in flight is discarded.
-    pub async fn logout(self: &Rc<Self>) -> Result<(), Error> {
+    /// With `revoke`, then revokes the refresh token (or, without one, the access token; in
+    /// cookie mode, the cookie's) and resolves with whether the endpoint accepted it; a failed
+    /// revocation never fails the logout.
+    pub async fn logout(self: &Rc<Self>) -> Result<bool, Error> {
         self.check_alive()?;
         self.new_epoch(Err(Error::new(
             Code::LoggedOut,
             "logout() ran while this request was waiting for a token refresh",
         )));
+        let (token, hint) = {
+            let st = self.state();
+            match (&st.refresh, &st.access) {
+                (Some(r), _) => (Some(r.clone()), "refresh_token"),
+                (None, a) => (a.clone(), "access_token"),
+            }
+        };
+        let had_session = token.is_some();
         self.forget_tokens();
         {
             let mut st = self.state_mut();
             st.expired = false;
             st.expired_sent = false;
         }
-        let a = self.env.remove(Slot::Access).await;
-        let r = self.env.remove(Slot::Refresh).await;
+        let removed = self.remove_tokens().await;
         self.env.broadcast(Broadcast::LoggedOut);
         self.env.dispatch(Action::LoggedOut);
+        let revoked = match (self.config.revoke, self.config.cookie) {
+            (true, true) => self.env.revoke(None, hint).await,
+            (true, false) if had_session => self.env.revoke(token, hint).await,
+            _ => false,
+        };
+        removed.map(|_| revoked)
+    }
+
+    /// Removes the stored tokens (in cookie mode only the access token: the refresh token's
+    /// key is never touched).
+    async fn remove_tokens(&self) -> Result<(), Error> {
+        let a = self.env.remove(Slot::Access).await;
+        if self.config.cookie {
+            return a;
+        }
+        let r = self.env.remove(Slot::Refresh).await;
         a.and(r)
     }
 
-    /// Ends the session after a definitive failure: tokens removed, `sessionExpired` once.
-    pub(crate) async fn expire_session(&self) {
+    /// Ends the session after a definitive failure: tokens removed, `sessionExpired` once, and
+    /// only when there was a session (in cookie mode, asking the cookie may find none).
+    pub(crate) async fn expire_session(&self, reason: EndReason) {
+        let had_session = self.session().authenticated;
         self.forget_tokens();
         let first = {
             let mut st = self.state_mut();
             st.expired = true;
-            !std::mem::replace(&mut st.expired_sent, true)
+            had_session && !std::mem::replace(&mut st.expired_sent, true)
         };
         // Removal failures leave nothing usable in memory; the next start cleans up or reuses.
-        let _ = self.env.remove(Slot::Access).await;
-        let _ = self.env.remove(Slot::Refresh).await;
+        let _ = self.remove_tokens().await;
         if first {
             self.env.broadcast(Broadcast::SessionExpired);
-            self.env.dispatch(Action::SessionExpired);
+            self.env.dispatch(Action::SessionExpired(reason));
         }
     }
 

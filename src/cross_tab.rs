@@ -6,7 +6,7 @@
 use std::rc::Rc;
 
 use crate::core::{Arrival, Core};
-use crate::env::{Action, Broadcast, Env, Slot, Stored, TokenSet};
+use crate::env::{Action, Broadcast, EndReason, Env, Slot, Stored, TokenSet};
 use crate::error::{Code, Error};
 use crate::policy::{usable_token, Lifetime};
 
@@ -22,7 +22,10 @@ impl<E: Env> Core<E> {
             _ => None,
         };
         let access = read(self.env.load(Slot::Access).await);
-        let refresh = read(self.env.load(Slot::Refresh).await);
+        let refresh = match self.config.cookie {
+            true => None,
+            false => read(self.env.load(Slot::Refresh).await),
+        };
         let mut st = self.state_mut();
         // Tokens that storage refused are newer than what it holds.
         if st.epoch != epoch || st.unsaved {
@@ -117,7 +120,8 @@ impl<E: Env> Core<E> {
                     !std::mem::replace(&mut st.expired_sent, true)
                 };
                 if first {
-                    self.env.dispatch(Action::SessionExpired);
+                    self.env
+                        .dispatch(Action::SessionExpired(EndReason::OtherTab));
                 }
             }
         }

@@ -41,17 +41,30 @@ pub struct TokenSet {
     pub expires_in: Option<f64>,
 }
 
+/// What the refresh endpoint answered, for `refreshFailed`'s payload.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Answer {
+    /// The HTTP status; `None` when there was no HTTP answer (a function, a network error).
+    pub status: Option<u16>,
+    /// The OAuth 2.0 `error` of the response body (RFC 6749 section 5.2).
+    pub oauth_error: Option<String>,
+}
+
 /// One refresh attempt's result, already classified.
 #[derive(Clone, Debug)]
 pub enum Attempt {
     /// New tokens, with the server's `Date` (ms) when the response had one.
     Tokens(TokenSet, Option<f64>),
-    /// The refresh token was refused (400/401/403, `null` from the function).
-    Definitive(Error),
+    /// The refresh token was refused (400/401/403, with OAuth 2.0 `invalid_grant` only; `null`
+    /// from the function).
+    Definitive(Error, Answer),
+    /// OAuth 2.0: any other `error` in a 4xx (`invalid_client`, ...): a configuration mistake.
+    /// The tokens are kept and it is not retried.
+    Misconfigured(Error, Answer),
     /// Network error, timeout, 5xx, 429; with `Retry-After` in ms when given.
-    Transient(Error, Option<f64>),
+    Transient(Error, Option<f64>, Answer),
     /// A 2xx without a usable access token.
-    Unusable(Error),
+    Unusable(Error, Answer),
     /// Another tab already refreshed: its tokens, read from the shared storage.
     Adopted(TokenSet),
 }
@@ -88,6 +101,35 @@ impl Reason {
             Reason::Rejected => "rejected",
             Reason::Manual => "manual",
             Reason::Timer => "timer",
+        }
+    }
+}
+
+/// Why a session ended (`sessionExpired`'s `reason`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EndReason {
+    /// The refresh endpoint or function refused the refresh token.
+    RefreshRejected,
+    /// As `RefreshRejected`, but an earlier attempt of the same refresh may have reached the
+    /// server and rotated the token before its answer was lost.
+    LostRotation,
+    /// A refresh was needed and no refresh token was stored.
+    NoRefreshToken,
+    /// The access token was rejected and there is no way to refresh it.
+    AccessRejected,
+    /// Another tab or client sharing the storage ended the session.
+    OtherTab,
+}
+
+impl EndReason {
+    /// As the action payload names it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EndReason::RefreshRejected => "refresh_rejected",
+            EndReason::LostRotation => "lost_rotation",
+            EndReason::NoRefreshToken => "no_refresh_token",
+            EndReason::AccessRejected => "access_rejected",
+            EndReason::OtherTab => "other_tab",
         }
     }
 }
@@ -161,11 +203,13 @@ pub enum Action<C> {
         code: Code,
         /// The message.
         message: String,
-        /// Tokens were kept.
+        /// Tokens were kept and the next request tries again.
         transient: bool,
+        /// What the endpoint answered.
+        answer: Answer,
     },
-    /// The session is over.
-    SessionExpired,
+    /// The session is over, and why.
+    SessionExpired(EndReason),
     /// `logout()`.
     LoggedOut,
 }
@@ -213,8 +257,14 @@ pub trait Env: 'static {
     /// list).
     fn rejects(&self, response: &Self::Response) -> Option<Fut<bool>>;
 
-    /// One refresh attempt.
-    fn call_refresh(&self, refresh_token: String) -> Fut<Attempt>;
+    /// The response's `WWW-Authenticate` header.
+    fn www_authenticate(&self, response: &Self::Response) -> Option<String>;
+
+    /// One refresh attempt; `None` in cookie mode (the cookie carries the refresh token).
+    fn call_refresh(&self, refresh_token: Option<String>) -> Fut<Attempt>;
+    /// Revokes `token` (RFC 7009; `None` in cookie mode) with its `token_type_hint`; true when
+    /// the endpoint accepted it. Bounded by `refreshTimeoutMs`, never retried.
+    fn revoke(&self, token: Option<String>, hint: &'static str) -> Fut<bool>;
 
     /// Cancels the refresh call in flight: a login, logout or dispose discarded its result, so
     /// the network call (or the refresh function, through its `signal`) can stop.

@@ -116,6 +116,14 @@ impl Error {
         }
     }
 
+    /// The code of the error this one wraps, when it wraps one of ours.
+    pub fn cause_code(&self) -> Option<Code> {
+        match &self.cause {
+            Some(Cause::Inner(inner)) => Some(inner.code),
+            _ => None,
+        }
+    }
+
     /// This error, caused by `inner` (its JS value becomes `cause`).
     pub fn caused_by(mut self, inner: Error) -> Self {
         self.cause = Some(Cause::Inner(Box::new(inner)));

@@ -59,18 +59,27 @@ pub fn action_to_js(action: Action<JsValue>) -> JsValue {
             code,
             message,
             transient,
+            answer,
         } => {
             set(&payload, "code", &JsValue::from_str(code.as_str()));
             set(&payload, "message", &JsValue::from_str(&message));
             set(&payload, "transient", &JsValue::from_bool(transient));
+            set(&payload, "status", &opt_num(answer.status.map(f64::from)));
+            let oauth_error = answer.oauth_error.as_deref().map(JsValue::from_str);
+            set(
+                &payload,
+                "oauthError",
+                &oauth_error.unwrap_or(JsValue::NULL),
+            );
             "refreshFailed"
         }
-        Action::SessionExpired => {
+        Action::SessionExpired(reason) => {
             set(
                 &payload,
                 "code",
                 &JsValue::from_str(Code::SessionExpired.as_str()),
             );
+            set(&payload, "reason", &JsValue::from_str(reason.as_str()));
             "sessionExpired"
         }
         Action::LoggedOut => "loggedOut",

@@ -26,6 +26,7 @@ pub struct JsEnv {
     rejects: Option<Function>,
     call_refresh: Function,
     cancel_refresh: Function,
+    revoke: Function,
     load: Function,
     store: Function,
     remove: Function,
@@ -42,6 +43,10 @@ pub struct JsEnv {
     pub refresh_url: Option<String>,
     /// How long to wait for another tab's refresh lock: its refresh's longest legitimate run.
     pub lock_timeout_ms: f64,
+    /// The refresh endpoint is an OAuth 2.0 token endpoint: its error bodies are judged too.
+    pub oauth2: bool,
+    /// The revocation endpoint's resolved URL.
+    pub revoke_url: Option<String>,
 }
 
 pub(crate) fn get(obj: &JsValue, key: &str) -> JsValue {
@@ -81,6 +86,17 @@ fn storage_error(slot: Slot, what: &str, cause: JsValue) -> Error {
     )
 }
 
+/// A response header's value (`response.headers.get(name)`).
+fn header(response: &JsValue, name: &str) -> Option<String> {
+    let headers = get(response, "headers");
+    get(&headers, "get")
+        .dyn_into::<Function>()
+        .ok()?
+        .call1(&headers, &name.into())
+        .ok()?
+        .as_string()
+}
+
 /// A finite number at `key`, if any.
 pub fn number(obj: &JsValue, key: &str) -> Option<f64> {
     get(obj, key).as_f64().filter(|n| n.is_finite())
@@ -103,6 +119,7 @@ impl JsEnv {
             rejects: get(&host, "rejects").dyn_into::<Function>().ok(),
             call_refresh: func(&host, "callRefresh")?,
             cancel_refresh: func(&host, "cancelRefresh")?,
+            revoke: func(&host, "revoke")?,
             load: func(&host, "load")?,
             store: func(&host, "store")?,
             remove: func(&host, "remove")?,
@@ -115,6 +132,8 @@ impl JsEnv {
             refresh_timeout_ms: settings.refresh_timeout_ms,
             refresh_url: settings.refresh_url.clone(),
             lock_timeout_ms: settings.lock_timeout_ms,
+            oauth2: settings.oauth2,
+            revoke_url: settings.revoke_url.clone(),
         })
     }
 
@@ -235,14 +254,12 @@ impl Env for JsEnv {
     }
 
     fn server_date(&self, response: &JsValue) -> Option<f64> {
-        let headers = get(response, "headers");
-        let value = get(&headers, "get")
-            .dyn_into::<Function>()
-            .ok()?
-            .call1(&headers, &"date".into())
-            .ok()?;
-        let ms = js_sys::Date::parse(&value.as_string()?);
+        let ms = js_sys::Date::parse(&header(response, "date")?);
         ms.is_finite().then_some(ms)
+    }
+
+    fn www_authenticate(&self, response: &JsValue) -> Option<String> {
+        header(response, "www-authenticate")
     }
 
     fn rejects(&self, response: &JsValue) -> Option<Fut<bool>> {
@@ -259,9 +276,13 @@ impl Env for JsEnv {
         let _ = self.call(&self.cancel_refresh, &[]);
     }
 
-    fn call_refresh(&self, refresh_token: String) -> Fut<Attempt> {
+    fn call_refresh(&self, refresh_token: Option<String>) -> Fut<Attempt> {
+        let oauth2 = self.oauth2;
         let args = [
-            JsValue::from_str(&refresh_token),
+            refresh_token
+                .as_deref()
+                .map(JsValue::from_str)
+                .unwrap_or(JsValue::NULL),
             self.refresh_url
                 .as_deref()
                 .map(JsValue::from_str)
@@ -271,10 +292,25 @@ impl Env for JsEnv {
         let started = self.call(&self.call_refresh, &args);
         Box::pin(async move {
             match async { settle(started?).await }.await {
-                Ok(result) => classify_refresh(result),
+                Ok(result) => classify_refresh(result, oauth2),
                 Err(thrown) => classify_thrown(thrown),
             }
         })
+    }
+
+    fn revoke(&self, token: Option<String>, hint: &'static str) -> Fut<bool> {
+        let token = token.as_deref().map(JsValue::from_str);
+        let url = self.revoke_url.as_deref().map(JsValue::from_str);
+        let args = [
+            token.unwrap_or(JsValue::NULL),
+            JsValue::from_str(hint),
+            url.unwrap_or(JsValue::NULL),
+            JsValue::from_f64(self.refresh_timeout_ms),
+        ];
+        let started = self.call(&self.revoke, &args);
+        Box::pin(
+            async move { matches!(async { settle(started?).await }.await, Ok(v) if v.is_truthy()) },
+        )
     }
 
     fn inspect(&self, access_token: &str) -> TokenInfo<JsValue> {

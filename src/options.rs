@@ -25,6 +25,10 @@ pub struct HostSettings {
     /// run (every attempt with its timeout and backoff), and no longer, so a frozen tab cannot
     /// block this one.
     pub lock_timeout_ms: f64,
+    /// `refresh.grant === "oauth2"`.
+    pub oauth2: bool,
+    /// The revocation endpoint's URL, resolved (`revoke.url`).
+    pub revoke_url: Option<String>,
 }
 
 fn bad(message: impl Into<String>) -> Error {
@@ -102,15 +106,38 @@ pub fn parse(
             ("headers", "an object"),
             ("body", "a function"),
             ("parse", "a function"),
+            ("clientId", "a string"),
+            ("clientSecret", "a string"),
+            ("scope", "a string"),
+            ("params", "an object"),
+            ("cookie", "a boolean"),
         ] {
             let v = get(&refresh, key);
             let ok = match kind {
                 "a string" => v.is_string(),
                 "an object" => v.is_object(),
+                "a boolean" => v.as_bool().is_some(),
                 _ => v.is_function(),
             };
             if present(&v) && !ok {
                 return Err(bad(format!("refresh.{key} must be {kind}")));
+            }
+        }
+        match get(&refresh, "grant") {
+            v if !present(&v) => {}
+            v if v.as_string().as_deref() == Some("oauth2") => {}
+            _ => return Err(bad("refresh.grant must be \"oauth2\" (or left out)")),
+        }
+        match get(&refresh, "clientAuth") {
+            v if !present(&v) => {}
+            v if matches!(
+                v.as_string().as_deref(),
+                Some("none" | "client_secret_basic" | "client_secret_post")
+            ) => {}
+            _ => {
+                return Err(bad(
+                    "refresh.clientAuth must be \"none\", \"client_secret_basic\" or \"client_secret_post\"",
+                ))
             }
         }
         Some(resolved)
@@ -262,6 +289,26 @@ pub fn parse(
             .ok_or_else(|| bad("crossTab must be a boolean"))?,
     };
 
+    let flag = |key: &str| refresh.is_object() && get(&refresh, key).as_bool() == Some(true);
+    let oauth2 =
+        refresh.is_object() && get(&refresh, "grant").as_string().as_deref() == Some("oauth2");
+    let revoke = get(options, "revoke");
+    let revoke_url = if present(&revoke) {
+        let url = get(&revoke, "url").as_string();
+        let headers = get(&revoke, "headers");
+        if present(&headers) && !headers.is_object() {
+            return Err(bad("revoke.headers must be an object"));
+        }
+        Some(
+            url.and_then(|u| resolve(base.as_deref(), &u))
+                .filter(|u| origin(u).is_some())
+                .ok_or_else(|| {
+                    bad("revoke must be { url } of the revocation endpoint (relative URLs need baseUrl)")
+                })?,
+        )
+    } else {
+        None
+    };
     let config = Config {
         allowed_origins,
         refresh_on,
@@ -269,6 +316,15 @@ pub fn parse(
         retry,
         scheme,
         cross_tab,
+        oauth2,
+        cookie: flag("cookie"),
+        revoke: revoke_url.is_some(),
+        refresh_cooldown_ms: non_negative(
+            options,
+            "refreshCooldownMs",
+            "refreshCooldownMs",
+            10_000.0,
+        )?,
     };
     let refresh_timeout_ms =
         non_negative(options, "refreshTimeoutMs", "refreshTimeoutMs", 10_000.0)?;
@@ -287,6 +343,8 @@ pub fn parse(
         lock_timeout_ms: attempts * per_attempt
             + (attempts - 1.0) * config.retry.max_delay_ms
             + 1_000.0,
+        oauth2,
+        revoke_url,
     };
     Ok((config, settings))
 }

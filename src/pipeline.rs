@@ -5,8 +5,9 @@
 use std::rc::Rc;
 
 use crate::core::Core;
-use crate::env::{Env, Reason};
+use crate::env::{EndReason, Env, Reason};
 use crate::error::Error;
+use crate::policy::insufficient_scope;
 use crate::refresh::Outcome;
 use crate::shared::{select, Either, Shared};
 
@@ -35,15 +36,21 @@ impl<E: Env> Core<E> {
         if authorization.is_none() || !from_allowed || !self.is_rejection(&response).await {
             return Ok(response);
         }
+        // A refresh cannot grant a missing scope; and a token that a refresh just produced and
+        // the server refused again is refused for another reason: no refresh storms.
+        let challenge = self.env.www_authenticate(&response);
+        if challenge.is_some_and(|c| insufficient_scope(&c)) || self.cooling(generation) {
+            return Ok(response);
+        }
 
         // Rejected. A token older than the current one: another request refreshed meanwhile.
         let (has_refresh, current) = {
             let st = self.state();
-            (st.refresh.is_some(), st.generation)
+            (st.refresh.is_some() || self.config.cookie, st.generation)
         };
         if generation == current && self.flight().is_none() {
             if !has_refresh {
-                self.expire_session().await;
+                self.expire_session(EndReason::AccessRejected).await;
                 return Err(self.ended_error());
             }
             let outcome = self.join_or_start(Reason::Rejected);
@@ -52,10 +59,36 @@ impl<E: Env> Core<E> {
         // As before the first send: wait for a refresh in flight, and refresh first when the
         // current token is itself expiring (a straggler may come back long after it left).
         self.ready_to_send(&request).await?;
-        match self.authorization() {
-            (Some(authorization), _) => self.send(&request, Some(authorization), 1).await,
-            (None, _) => Err(self.ended_error()),
+        let (Some(authorization), generation) = self.authorization() else {
+            return Err(self.ended_error());
+        };
+        let response = self.send(&request, Some(authorization), 1).await?;
+        if self.fresh_from_refresh(generation) && self.is_rejection(&response).await {
+            self.cool_down(generation);
         }
+        Ok(response)
+    }
+
+    /// True while rejections of the token of `generation` start no refresh (API.md, "No
+    /// refresh storms").
+    fn cooling(&self, generation: u64) -> bool {
+        let now = self.env.now_ms();
+        self.state()
+            .cooldown
+            .is_some_and(|(g, until)| g == generation && now < until)
+    }
+
+    /// The token of `generation` is the current one and came from a refresh.
+    fn fresh_from_refresh(&self, generation: u64) -> bool {
+        let st = self.state();
+        st.generation == generation && st.lifetime.arrived_at.is_some()
+    }
+
+    /// The token of `generation`, fresh from a refresh, was rejected again: for
+    /// `refreshCooldownMs` its rejections are returned as they are.
+    fn cool_down(&self, generation: u64) {
+        let until = self.env.now_ms() + self.config.refresh_cooldown_ms;
+        self.state_mut().cooldown = Some((generation, until));
     }
 
     /// Steps 2 and 3: wait for a refresh in flight; refresh first when the token is expiring

@@ -122,25 +122,65 @@ pub fn backoff_ms(
     }
 }
 
-/// What a refresh endpoint's HTTP status means.
+/// What a refresh endpoint's answer means.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RefreshStatus {
     /// 2xx: look for tokens in the body.
     Success,
-    /// 400, 401, 403: the refresh token is refused; the session is over.
+    /// 400, 401, 403 (for an OAuth 2.0 endpoint: with `invalid_grant` only): the refresh token
+    /// is refused; the session is over.
     Definitive,
+    /// An OAuth 2.0 endpoint's 400, 401 or 403 with any other `error` (`invalid_client`,
+    /// `invalid_request`, ...), or none: the request is wrong, not the session. Tokens are kept
+    /// and the call is not retried.
+    Misconfigured,
     /// Anything else (5xx, 429, and statuses that say nothing about the session): keep the
     /// tokens, retry with backoff.
     Transient,
 }
 
-/// Classifies a refresh endpoint's status.
-pub fn refresh_status(status: u16) -> RefreshStatus {
+/// Classifies a refresh endpoint's answer: its status and, for `grant: "oauth2"`, the body's
+/// OAuth 2.0 `error` (RFC 6749 section 5.2).
+///
+/// ```
+/// use authlane::policy::{refresh_status, RefreshStatus};
+/// assert_eq!(refresh_status(401, None, false), RefreshStatus::Definitive);
+/// assert_eq!(refresh_status(400, Some("invalid_grant"), true), RefreshStatus::Definitive);
+/// assert_eq!(refresh_status(401, Some("invalid_client"), true), RefreshStatus::Misconfigured);
+/// assert_eq!(refresh_status(503, None, true), RefreshStatus::Transient);
+/// ```
+pub fn refresh_status(status: u16, oauth_error: Option<&str>, oauth2: bool) -> RefreshStatus {
     match status {
         200..=299 => RefreshStatus::Success,
-        400 | 401 | 403 => RefreshStatus::Definitive,
+        400 | 401 | 403 if !oauth2 || oauth_error == Some("invalid_grant") => {
+            RefreshStatus::Definitive
+        }
+        400 | 401 | 403 => RefreshStatus::Misconfigured,
         _ => RefreshStatus::Transient,
     }
+}
+
+/// True when a `WWW-Authenticate` challenge says the token lacks a scope (RFC 6750 section 3.1):
+/// a refresh cannot help, so it never starts one.
+///
+/// ```
+/// use authlane::policy::insufficient_scope;
+/// assert!(insufficient_scope(r#"Bearer realm="api", error="insufficient_scope", scope="write""#));
+/// assert!(!insufficient_scope(r#"Bearer error="invalid_token""#));
+/// ```
+pub fn insufficient_scope(challenge: &str) -> bool {
+    challenge.split(',').any(|part| {
+        let part = part.trim();
+        // The first parameter follows the scheme: "Bearer error=...".
+        let param = match (part.find(' '), part.find('=')) {
+            (Some(space), Some(eq)) if space < eq => part[space..].trim_start(),
+            _ => part,
+        };
+        param.split_once('=').is_some_and(|(key, value)| {
+            key.trim().eq_ignore_ascii_case("error")
+                && value.trim().trim_matches('"') == "insufficient_scope"
+        })
+    })
 }
 
 #[cfg(test)]
@@ -202,14 +242,51 @@ mod tests {
 
     #[test]
     fn refresh_status_table() {
-        assert_eq!(refresh_status(200), RefreshStatus::Success);
-        assert_eq!(refresh_status(204), RefreshStatus::Success);
+        for oauth2 in [false, true] {
+            assert_eq!(refresh_status(200, None, oauth2), RefreshStatus::Success);
+            assert_eq!(refresh_status(204, None, oauth2), RefreshStatus::Success);
+            for s in [429, 500, 502, 503, 504, 404, 302] {
+                assert_eq!(refresh_status(s, None, oauth2), RefreshStatus::Transient);
+            }
+        }
         for s in [400, 401, 403] {
-            assert_eq!(refresh_status(s), RefreshStatus::Definitive);
+            assert_eq!(refresh_status(s, None, false), RefreshStatus::Definitive);
+            assert_eq!(
+                refresh_status(s, Some("invalid_client"), false),
+                RefreshStatus::Definitive
+            );
+            assert_eq!(
+                refresh_status(s, Some("invalid_grant"), true),
+                RefreshStatus::Definitive
+            );
+            for e in [
+                "invalid_client",
+                "invalid_request",
+                "unauthorized_client",
+                "unsupported_grant_type",
+                "invalid_scope",
+            ] {
+                assert_eq!(
+                    refresh_status(s, Some(e), true),
+                    RefreshStatus::Misconfigured,
+                    "{s} {e}"
+                );
+            }
+            assert_eq!(refresh_status(s, None, true), RefreshStatus::Misconfigured);
         }
-        for s in [429, 500, 502, 503, 504, 404, 302] {
-            assert_eq!(refresh_status(s), RefreshStatus::Transient);
-        }
+    }
+
+    #[test]
+    fn only_insufficient_scope_challenges_count() {
+        assert!(insufficient_scope("Bearer error=\"insufficient_scope\""));
+        assert!(insufficient_scope(
+            "Bearer realm=\"x\",error=\"insufficient_scope\""
+        ));
+        assert!(insufficient_scope("Bearer error=insufficient_scope"));
+        assert!(!insufficient_scope(
+            "Bearer error=\"invalid_token\", error_description=\"insufficient_scope\""
+        ));
+        assert!(!insufficient_scope(""));
     }
 
     #[test]

@@ -5,7 +5,7 @@
 use std::rc::Rc;
 
 use crate::core::{Arrival, Core};
-use crate::env::{Action, Attempt, Broadcast, Env, Reason};
+use crate::env::{Action, Answer, Attempt, Broadcast, EndReason, Env, Reason};
 use crate::error::{Code, Error};
 use crate::policy::backoff_ms;
 use crate::shared::Shared;
@@ -59,6 +59,10 @@ impl<E: Env> Core<E> {
         let now = self.server_now();
         let st = self.state();
         match (&st.access, &st.refresh) {
+            // In cookie mode a session needs only the access token; with none, requests go
+            // out without the header.
+            (Some(_), _) if self.config.cookie => st.lifetime.expiring(now, self.config.leeway_ms),
+            (None, _) if self.config.cookie => false,
             (None, Some(_)) => true,
             (Some(_), Some(_)) => st.lifetime.expiring(now, self.config.leeway_ms),
             // Nothing to refresh with: a token inside its leeway is still sent, but one that has
@@ -87,12 +91,21 @@ impl<E: Env> Core<E> {
     /// session: the lock can time out (a frozen tab), so another tab may have refreshed while
     /// this one waited or retried. Its tokens are taken as they are; a refresh token it rotated
     /// replaces ours, so a token that storage no longer holds is never presented again.
-    async fn attempts(&self, epoch: u64, outcome: &Rc<Shared<Outcome>>) -> Option<Attempt> {
+    ///
+    /// Also says why the session would end on a refusal: `LostRotation` when an earlier attempt
+    /// of this refresh may have reached the server (it timed out or failed after sending) and
+    /// rotated the token before its answer was lost.
+    async fn attempts(
+        &self,
+        epoch: u64,
+        outcome: &Rc<Shared<Outcome>>,
+    ) -> Option<(Attempt, EndReason)> {
         let retry = self.config.retry;
         let mut n = 0;
+        let mut reason = EndReason::RefreshRejected;
         loop {
             if let Some(tokens) = self.stored_by_another_tab(epoch).await {
-                return Some(Attempt::Adopted(tokens));
+                return Some((Attempt::Adopted(tokens), reason));
             }
             let token = {
                 let st = self.state();
@@ -101,19 +114,32 @@ impl<E: Env> Core<E> {
                 }
                 st.refresh.clone()
             };
-            let Some(token) = token else {
-                return Some(Attempt::Definitive(Error::new(
+            if token.is_none() && !self.config.cookie {
+                let e = Error::new(
                     Code::SessionExpired,
                     "no refresh token is stored; log in again",
-                )));
-            };
+                );
+                return Some((
+                    Attempt::Definitive(e, Answer::default()),
+                    EndReason::NoRefreshToken,
+                ));
+            }
             n += 1;
-            let attempt = self.env.call_refresh(token.clone()).await;
+            let attempt = self
+                .env
+                .call_refresh(token.clone().filter(|_| !self.config.cookie))
+                .await;
             if !self.owns(epoch, outcome) {
                 return None;
             }
             match attempt {
-                Attempt::Transient(e, retry_after) if n < retry.attempts => {
+                Attempt::Transient(e, retry_after, _) if n < retry.attempts => {
+                    // A call that timed out or failed may have reached the server.
+                    if [Some(e.code()), e.cause_code()].contains(&Some(Code::Timeout))
+                        || [Some(e.code()), e.cause_code()].contains(&Some(Code::NetworkError))
+                    {
+                        reason = EndReason::LostRotation;
+                    }
                     let delay = backoff_ms(
                         n,
                         retry.base_delay_ms,
@@ -122,27 +148,31 @@ impl<E: Env> Core<E> {
                         retry_after,
                     );
                     self.env.sleep(delay).await;
-                    drop(e);
                 }
-                Attempt::Definitive(e) if self.config.cross_tab => {
+                Attempt::Definitive(e, answer) if self.config.cross_tab => {
                     // Refused: ours was burnt if another tab rotated it meanwhile.
                     if let Some(tokens) = self.stored_by_another_tab(epoch).await {
-                        return Some(Attempt::Adopted(tokens));
+                        return Some((Attempt::Adopted(tokens), reason));
                     }
-                    if self.state().refresh.as_deref() == Some(token.as_str()) {
-                        return Some(Attempt::Definitive(e));
+                    if self.state().refresh == token {
+                        return Some((Attempt::Definitive(e, answer), reason));
                     }
                 }
-                other => return Some(other),
+                other => return Some((other, reason)),
             }
         }
     }
 
     /// Applies a refresh's result and wakes its waiters, unless a login, logout or dispose
     /// discarded it.
-    async fn finish(&self, epoch: u64, outcome: &Rc<Shared<Outcome>>, attempt: Option<Attempt>) {
+    async fn finish(
+        &self,
+        epoch: u64,
+        outcome: &Rc<Shared<Outcome>>,
+        attempt: Option<(Attempt, EndReason)>,
+    ) {
         let current = |core: &Self| core.state().epoch == epoch;
-        let Some(attempt) = attempt.filter(|_| current(self)) else {
+        let Some((attempt, reason)) = attempt.filter(|_| current(self)) else {
             return;
         };
         let result = match attempt {
@@ -175,19 +205,23 @@ impl<E: Env> Core<E> {
                 self.adopt_from_other_tab(tokens);
                 Ok(())
             }
-            Attempt::Definitive(e) => {
+            Attempt::Definitive(e, answer) => {
                 let err = Error::new(
                     Code::SessionExpired,
                     format!("the session expired: {}", e.message()),
                 )
                 .caused_by(e);
                 self.clear_flight(outcome);
-                self.failed(&err, false);
-                self.expire_session().await;
+                self.failed(&err, false, answer);
+                self.expire_session(reason).await;
                 outcome.complete(Err(err));
                 return;
             }
-            Attempt::Transient(e, _) => {
+            Attempt::Misconfigured(e, answer) => {
+                self.failed(&e, false, answer);
+                Err(e)
+            }
+            Attempt::Transient(e, _, answer) => {
                 let err = Error::new(
                     Code::RefreshFailed,
                     format!(
@@ -196,11 +230,11 @@ impl<E: Env> Core<E> {
                     ),
                 )
                 .caused_by(e);
-                self.failed(&err, true);
+                self.failed(&err, true, answer);
                 Err(err)
             }
-            Attempt::Unusable(e) => {
-                self.failed(&e, true);
+            Attempt::Unusable(e, answer) => {
+                self.failed(&e, true, answer);
                 Err(e)
             }
         };
@@ -208,11 +242,12 @@ impl<E: Env> Core<E> {
         outcome.complete(result);
     }
 
-    fn failed(&self, err: &Error, transient: bool) {
+    fn failed(&self, err: &Error, transient: bool, answer: Answer) {
         self.env.dispatch(Action::RefreshFailed {
             code: err.code(),
             message: err.message().to_string(),
             transient,
+            answer,
         });
     }
 
@@ -234,7 +269,8 @@ impl<E: Env> Core<E> {
             let st = self.state();
             st.access.is_some() || st.refresh.is_some()
         };
-        if !logged_in && self.flight().is_none() {
+        // In cookie mode the cookie may hold a session that JS cannot see: ask it.
+        if !logged_in && !self.config.cookie && self.flight().is_none() {
             return Err(Error::new(Code::SessionExpired, "refresh(): not logged in"));
         }
         self.join_or_start(Reason::Manual).wait().await
@@ -258,7 +294,9 @@ impl<E: Env> Core<E> {
         let now = self.server_now();
         let st = self.state();
         match st.lifetime.refresh_at(self.config.leeway_ms) {
-            Some(at) if st.refresh.is_some() && at > now => (at - now).clamp(MIN_MS, MAX_MS),
+            Some(at) if (st.refresh.is_some() || self.config.cookie) && at > now => {
+                (at - now).clamp(MIN_MS, MAX_MS)
+            }
             _ => MAX_MS,
         }
     }

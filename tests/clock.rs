@@ -85,18 +85,22 @@ fn a_token_that_arrived_inside_its_leeway_is_refreshed_once_it_expires() {
 #[test]
 fn a_token_that_looks_expired_on_arrival_is_sent_not_refreshed_before_every_request() {
     let mut h = harness(18, -1_000.0);
-    h.w.borrow_mut().ttl_ms = -500.0; // the server's clock is behind ours: its tokens look expired
-                                      // The stored token expired: a refresh before the first send, then one on its rejection.
-    for round in 1..=5 {
+    // The server's clock is behind ours: its tokens look expired, and it rejects them too.
+    h.w.borrow_mut().ttl_ms = -500.0;
+    // The stored token expired: a refresh before the first send, then one on its rejection;
+    // the new token rejected again starts the cooldown (API.md, "No refresh storms").
+    for _ in 1..=5 {
         for (_, r) in h.burst(1, &format!("{API}/x")) {
             assert_eq!(r.as_ref().ok(), Some(&401), "the server rejects them too");
         }
-        assert_eq!(
-            h.w.borrow().refresh_count(),
-            round + 1,
-            "one refresh a request"
-        );
+        assert_eq!(h.w.borrow().refresh_count(), 2, "no refresh before sending it");
     }
+    // After refreshCooldownMs (10 s): one more refresh for its rejection, then quiet again.
+    h.w.borrow_mut().local_ms += 10_001.0;
+    for _ in 1..=3 {
+        h.burst(1, &format!("{API}/x"));
+    }
+    assert_eq!(h.w.borrow().refresh_count(), 3);
 }
 
 #[test]

@@ -195,7 +195,9 @@ fn logout_during_refresh_rejects_held_requests_and_nothing_is_written_after() {
         let core = h.core.clone();
         h.pool
             .spawner()
-            .spawn_local(async move { core.logout().await.unwrap() })
+            .spawn_local(async move {
+                core.logout().await.unwrap();
+            })
             .unwrap();
         h.pool.run_until_stalled();
         gate.complete(());

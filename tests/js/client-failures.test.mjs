@@ -23,7 +23,8 @@ for (const status of [400, 401, 403]) {
     assert.equal(server.refreshCalls, 1, 'a definitive answer is not retried');
     assert.deepEqual(await stored(storage), [null, null]);
     assert.deepEqual(types(actions).slice(-3), ['refreshStarted', 'refreshFailed', 'sessionExpired']);
-    assert.deepEqual(actions.at(-2).payload, { code: 'SESSION_EXPIRED', message: actions.at(-2).payload.message, transient: false });
+    assert.deepEqual(actions.at(-2).payload, { code: 'SESSION_EXPIRED', message: actions.at(-2).payload.message, transient: false, status, oauthError: null });
+    assert.deepEqual(actions.at(-1).payload, { code: 'SESSION_EXPIRED', reason: 'refresh_rejected' });
     assert.equal(client.session().authenticated, false);
     // Afterwards there is no session: requests go out bare and come back as they are.
     assert.equal((await client.fetch('/api/after')).status, 401);

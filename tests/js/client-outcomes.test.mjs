@@ -29,7 +29,7 @@ for (const status of [400, 401, 403]) {
       assert.equal(failed.payload.code, 'SESSION_EXPIRED');
       assert.equal(failed.payload.transient, false);
       assert.equal(typeof failed.payload.message, 'string');
-      assert.deepEqual(expired.payload, { code: 'SESSION_EXPIRED' });
+      assert.deepEqual(expired.payload, { code: 'SESSION_EXPIRED', reason: 'refresh_rejected' });
       assert.deepEqual(client.session(), { authenticated: false, claims: null, expiresAt: null });
       // No session any more: the next request goes out bare and comes back as it is.
       server.failRefresh(null);

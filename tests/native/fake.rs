@@ -11,7 +11,7 @@ use std::cell::Cell;
 use std::collections::HashMap;
 use std::rc::Rc;
 
-use authlane::env::{Action, Attempt, Env, Fut, Slot, Stored, TokenInfo, TokenSet};
+use authlane::env::{Action, Answer, Attempt, Env, Fut, Slot, Stored, TokenInfo, TokenSet};
 use authlane::error::{Code, Error};
 use authlane::shared::Shared;
 use futures::executor::LocalSpawner;
@@ -41,6 +41,8 @@ pub struct Req {
 
 pub struct Resp {
     pub status: u16,
+    /// `WWW-Authenticate`.
+    pub challenge: Option<String>,
 }
 
 fn key(slot: Slot) -> &'static str {
@@ -147,8 +149,10 @@ impl Env for FakeEnv {
             if lives(&world.issued) == Some(false) {
                 world.expired_seen += 1;
             }
+            let refuses = world.api_refuses.clone();
             Ok(Resp {
-                status: if ok { 200 } else { 401 },
+                status: if ok && refuses.is_none() { 200 } else { 401 },
+                challenge: refuses.flatten(),
             })
         })
     }
@@ -175,7 +179,22 @@ impl Env for FakeEnv {
         self.world.borrow_mut().refresh_cancels += 1;
         self.cancels.set(self.cancels.get() + 1);
     }
-    fn call_refresh(&self, refresh_token: String) -> Fut<Attempt> {
+    fn www_authenticate(&self, r: &Resp) -> Option<String> {
+        r.challenge.clone()
+    }
+    fn revoke(&self, token: Option<String>, _hint: &'static str) -> Fut<bool> {
+        let w = self.world.clone();
+        Box::pin(async move {
+            let mut world = w.borrow_mut();
+            world.revocations += 1;
+            if let Some(t) = token {
+                world.refresh_valid.retain(|r| r != &t);
+            }
+            true
+        })
+    }
+    fn call_refresh(&self, refresh_token: Option<String>) -> Fut<Attempt> {
+        let refresh_token = refresh_token.unwrap_or_default();
         let w = self.world.clone();
         let cancels = self.cancels.clone();
         let started = cancels.get();
@@ -208,7 +227,11 @@ impl Env for FakeEnv {
             *world.inflight_refresh.entry(epoch).or_insert(1) -= 1;
             // A call that hung or was cancelled never reached the server.
             if matches!(plan, RefreshPlan::Hang) || cancels.get() != started {
-                return Attempt::Transient(Error::new(Code::Timeout, "no answer"), None);
+                return Attempt::Transient(
+                    Error::new(Code::Timeout, "no answer"),
+                    None,
+                    Answer::default(),
+                );
             }
             let current = world.epoch == epoch;
             let known = world.refresh_valid.contains(&refresh_token);
@@ -223,17 +246,28 @@ impl Env for FakeEnv {
                 world.removal_allowed = true;
             }
             match plan {
-                _ if !known => Attempt::Definitive(Error::new(Code::SessionExpired, "HTTP 401")),
-                RefreshPlan::Definitive => {
-                    Attempt::Definitive(Error::new(Code::SessionExpired, "HTTP 401"))
-                }
+                _ if !known => Attempt::Definitive(
+                    Error::new(Code::SessionExpired, "HTTP 401"),
+                    Answer::default(),
+                ),
+                RefreshPlan::Definitive => Attempt::Definitive(
+                    Error::new(Code::SessionExpired, "HTTP 401"),
+                    Answer::default(),
+                ),
+                RefreshPlan::Misconfigured => Attempt::Misconfigured(
+                    Error::new(Code::RefreshFailed, "HTTP 401 invalid_client"),
+                    Answer::default(),
+                ),
                 RefreshPlan::Hang => unreachable!("answered above"),
-                RefreshPlan::Transient => {
-                    Attempt::Transient(Error::new(Code::NetworkError, "HTTP 503"), None)
-                }
-                RefreshPlan::Garbage => {
-                    Attempt::Unusable(Error::new(Code::BadRefreshResponse, "no token"))
-                }
+                RefreshPlan::Transient => Attempt::Transient(
+                    Error::new(Code::RefreshFailed, "HTTP 503"),
+                    None,
+                    Answer::default(),
+                ),
+                RefreshPlan::Garbage => Attempt::Unusable(
+                    Error::new(Code::BadRefreshResponse, "no token"),
+                    Answer::default(),
+                ),
                 RefreshPlan::Rotate => {
                     world.refresh_valid.retain(|t| t != &refresh_token);
                     world.spent_refresh.push(refresh_token);

@@ -21,6 +21,8 @@ pub enum RefreshPlan {
     Garbage,
     /// No answer until the refresh timeout: a transient TIMEOUT after a long wait.
     Hang,
+    /// OAuth 2.0 `invalid_client`: a configuration error.
+    Misconfigured,
 }
 
 pub struct Sent {
@@ -74,6 +76,10 @@ pub struct World {
     pub reuses: usize,
     /// Requests the server refused because their token had expired by its clock.
     pub expired_seen: usize,
+    /// Revocation calls.
+    pub revocations: usize,
+    /// The API refuses every token (a missing scope, a wrong audience), with this challenge.
+    pub api_refuses: Option<Option<String>>,
     /// The client's corrected clock (server time as it believes it), when a test checks sends
     /// against it.
     pub corrected_now: Option<Rc<dyn Fn() -> f64>>,
@@ -113,6 +119,8 @@ pub fn world(seed: u64) -> W {
         reuses: 0,
         expired_seen: 0,
         corrected_now: None,
+        revocations: 0,
+        api_refuses: None,
     }))
 }
 
