@@ -8,6 +8,7 @@ import { browserBenches } from './browser.mjs';
 import { coldHermes, coldNode } from './cold.mjs';
 import { decodeSpeed, inMemory, memory, overhead, startBenchServer, storm } from './node.mjs';
 import { sizes } from './size.mjs';
+import { pageSizes } from './page-size.mjs';
 import { stats, table } from './lib.mjs';
 
 const smoke = process.argv.includes('--smoke');
@@ -26,10 +27,14 @@ say(`Command: \`npm run bench\` (\`node benches/run.mjs\`). Date: ${new Date().t
 say('Contenders run interleaved (A B C, B C A, ...) in every round; median, min and max are over rounds.');
 
 say('\n## 1. Size\n');
+say('What a user\'s page pays: two apps built by Vite 8 at its defaults (pinned in tests/bundlers/), doing the same job (a client with a refresh endpoint, 8 requests through an expired token: 1 refresh call, all 200), opened in headless Chromium; the sum over every JS and wasm response body the page received, each compressed alone. authlane is the packed tarball, unpacked into the app\'s node_modules. (`node benches/page-size.mjs` runs this table alone.)\n');
+const page = await pageSizes();
+say(page.table);
+say();
+say(goal(page.ratio < 1, `a page using authlane fetches less than one using axios + axios-auth-refresh + jwt-decode (${(page.authlane.gzip / 1024).toFixed(1)} KB vs ${(page.axios.gzip / 1024).toFixed(1)} KB gzip, ${page.ratio.toFixed(2)}×)`));
+say('\nWhat each entry point loads, minified by esbuild as one file (plus its wasm), for comparing entries:\n');
 const size = await sizes();
 say(size.table);
-say();
-say(goal(size.goal.met, `\`authlane\` smaller than axios + axios-auth-refresh + jwt-decode (${(size.goal.authlane / 1024).toFixed(1)} KB vs ${(size.goal.axios / 1024).toFixed(1)} KB gzip)`));
 
 let signalNote = '';
 let stormSignalNote = '';
@@ -100,8 +105,8 @@ for (const bytes of [200, 4096]) {
 say('Cold start, a new page each time (ms):\n');
 say(table(b.coldStart, { unit: 'ms', baseline: 'axios + jwt-decode' }));
 say('\n## Where a goal is not met, and what would close it\n');
-say(`- **Size.** The core module is ${(size.goal.authlane / 1024).toFixed(1)} KB gzip with its JS, against ${(size.goal.axios / 1024).toFixed(1)} KB for the axios stack. ` +
-  'Measured 2026-12-03 with twiggy (names kept, before wasm-opt inlining): the .wasm is 102 KB raw (44 KB gzip) after two fixes that day (origins without `str` pattern searching, -9 KB; one `future_to_promise` for every exported method, -5 KB). What remains is spread thin: option validation and its messages about 7.5 KB, dlmalloc about 7 KB, the async state machines of the pipeline and the refresh (the largest 3.3 KB), the wasm-bindgen and js-sys runtime, and `core::fmt` (kept by the panic machinery even with `panic = "abort"`). wasm-bindgen\'s runtime alone is about 13 KB gzip and the JS shell about 7.6 KB, so the axios stack\'s 22.7 KB is out of reach for a wasm core; what would narrow the gap: the nightly `-Cpanic=immediate-abort` with `-Zbuild-std` (measured before those fixes at -7 KB gzip; not adopted because release builds would need nightly), a smaller allocator (not adopted: dlmalloc is proven under the soak, the small ones are not), and lazy loading of the option validation. ' +
+say(`- **Size.** A Vite page using authlane fetches ${(page.authlane.gzip / 1024).toFixed(1)} KB gzip (JS ${(page.authlane.jsGzip / 1024).toFixed(1)} KB, wasm ${(page.authlane.wasmGzip / 1024).toFixed(1)} KB), against ${(page.axios.gzip / 1024).toFixed(1)} KB for the axios stack doing the same job. ` +
+  'Measured 2026-12-03 with twiggy (names kept, before wasm-opt inlining): the .wasm is 102 KB raw (44 KB gzip) after two fixes that day (origins without `str` pattern searching, -9 KB; one `future_to_promise` for every exported method, -5 KB). What remains is spread thin: option validation and its messages about 7.5 KB, dlmalloc about 7 KB, the async state machines of the pipeline and the refresh (the largest 3.3 KB), the wasm-bindgen and js-sys runtime, and `core::fmt` (kept by the panic machinery even with `panic = "abort"`). wasm-bindgen\'s runtime alone is about 13 KB gzip and the JS shell about 7.6 KB, so the axios stack\'s ' + (page.axios.gzip / 1024).toFixed(1) + ' KB is out of reach for a wasm core; what would narrow the gap: the nightly `-Cpanic=immediate-abort` with `-Zbuild-std` (measured before those fixes at -7 KB gzip; not adopted because release builds would need nightly), a smaller allocator (not adopted: dlmalloc is proven under the soak, the small ones are not), and lazy loading of the option validation. ' +
   'The React Native entry carries the module twice, as wasm2js and as wasm bytes for engines that have WebAssembly (the bytes, base64 in the bundle, are about 58 KB of its gzip size).');
 say('- **Per-request overhead**, where over 1.05: the transport builds Headers and, for Request inputs, Request copies per attempt, sets a timer and an AbortController for the per-attempt timeout (60 s by default), and crosses the JS/wasm boundary about five times per request. `timeoutMs: 0` skips the timer; the controller stays (dispose() aborts requests in flight through it). ' +
   `The row \`fetch + signal and 60 s timer\` is plain fetch with only what a timeout that really cancels the request needs (ky does the same; racing a timer without a signal would leave the socket busy): ${signalNote}. In Node, fetch (undici) tracks each signal with a WeakRef and a FinalizationRegistry. ` +

@@ -49,19 +49,26 @@ function timerSet() {
   };
 }
 
-/** The cross-tab refresh lock, or null where there is none; null too when the wait times out. */
-function takeLock(name, timeoutMs) {
+/**
+ * The cross-tab refresh lock, or null where there is none; null too when the wait times out or
+ * the client is disposed while waiting (its queued request is withdrawn, so a client that no
+ * longer exists never takes the lock later, and no wait timer outlives it).
+ */
+function takeLock(name, timeoutMs, timers) {
   const locks = globalThis.navigator && globalThis.navigator.locks;
   if (!locks || typeof AbortController !== 'function') return null;
   return new Promise((resolve) => {
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), timeoutMs);
+    const untrack = timers.track(() => controller.abort());
+    const settle = (value) => {
+      clearTimeout(timer);
+      untrack();
+      resolve(value);
+    };
     locks
-      .request(name, { signal: controller.signal }, () => {
-        clearTimeout(timer);
-        return new Promise((release) => resolve(release));
-      })
-      .catch(() => resolve(null));
+      .request(name, { signal: controller.signal }, () => new Promise((release) => settle(release)))
+      .catch(() => settle(null));
   });
 }
 
@@ -100,7 +107,7 @@ function createHost(options, listeners, timers, shell) {
     load: (slot) => storages[slot].getItem(key(slot)),
     store: (slot, value) => storages[slot].setItem(key(slot), value),
     remove: (slot) => storages[slot].removeItem(key(slot)),
-    lock: (timeoutMs) => takeLock(`${prefix}.refresh`, timeoutMs),
+    lock: (timeoutMs) => takeLock(`${prefix}.refresh`, timeoutMs, timers),
     broadcast: (message) => shell.channel && shell.channel.postMessage(message),
     dispatch(action) {
       shell.onAction(action);
