@@ -47,6 +47,8 @@ pub(crate) struct State<C> {
     /// `(generation, until)`: rejections of that token start no refresh until device time
     /// `until` (API.md, "No refresh storms").
     pub cooldown: Option<(u64, f64)>,
+    /// The API accepted the current access token at least once.
+    pub accepted: bool,
     /// The session ended by expiry (tokens removed) and no login came since.
     pub expired: bool,
     /// `sessionExpired` went out for this session.
@@ -87,6 +89,7 @@ impl<E: Env> Core<E> {
                 flight: None,
                 clock: Clock::default(),
                 cooldown: None,
+                accepted: false,
                 expired: false,
                 expired_sent: false,
                 unsaved: false,
@@ -166,6 +169,7 @@ impl<E: Env> Core<E> {
         st.info = TokenInfo { expires_at, ..info };
         st.access = Some(access.to_string());
         st.generation += 1;
+        st.accepted = false;
         st.expired = false;
     }
 

@@ -33,13 +33,21 @@ impl<E: Env> Core<E> {
             .env
             .response_url(&response)
             .is_none_or(|url| self.config.allows(&url));
-        if authorization.is_none() || !from_allowed || !self.is_rejection(&response).await {
+        if authorization.is_none() || !from_allowed {
+            return Ok(response);
+        }
+        if !self.is_rejection(&response).await {
+            self.accepted(generation);
             return Ok(response);
         }
         // A refresh cannot grant a missing scope; and a token that a refresh just produced and
-        // the server refused again is refused for another reason: no refresh storms.
+        // the server refused before ever accepting it is refused for another reason: no
+        // refresh storms.
         let challenge = self.env.www_authenticate(&response);
-        if challenge.is_some_and(|c| insufficient_scope(&c)) || self.cooling(generation) {
+        if challenge.is_some_and(|c| insufficient_scope(&c))
+            || self.cooling(generation)
+            || self.refused_fresh(generation)
+        {
             return Ok(response);
         }
 
@@ -63,8 +71,10 @@ impl<E: Env> Core<E> {
             return Err(self.ended_error());
         };
         let response = self.send(&request, Some(authorization), 1).await?;
-        if self.fresh_from_refresh(generation) && self.is_rejection(&response).await {
-            self.cool_down(generation);
+        if self.is_rejection(&response).await {
+            self.refused_fresh(generation);
+        } else {
+            self.accepted(generation);
         }
         Ok(response)
     }
@@ -78,17 +88,29 @@ impl<E: Env> Core<E> {
             .is_some_and(|(g, until)| g == generation && now < until)
     }
 
-    /// The token of `generation` is the current one and came from a refresh.
-    fn fresh_from_refresh(&self, generation: u64) -> bool {
-        let st = self.state();
-        st.generation == generation && st.lifetime.arrived_at.is_some()
+    /// The API accepted the token of `generation`.
+    fn accepted(&self, generation: u64) {
+        let mut st = self.state_mut();
+        if st.generation == generation {
+            st.accepted = true;
+        }
     }
 
-    /// The token of `generation`, fresh from a refresh, was rejected again: for
-    /// `refreshCooldownMs` its rejections are returned as they are.
-    fn cool_down(&self, generation: u64) {
+    /// The token of `generation`, fresh from a refresh and never accepted, was rejected: the
+    /// server refuses it for another reason than its age, so for `refreshCooldownMs` its
+    /// rejections are returned as they are. A token the API accepted before is refreshed at
+    /// its first rejection (the server revoked it). True when this rejection started the
+    /// cooldown.
+    fn refused_fresh(&self, generation: u64) -> bool {
         let until = self.env.now_ms() + self.config.refresh_cooldown_ms;
-        self.state_mut().cooldown = Some((generation, until));
+        let mut st = self.state_mut();
+        let fresh = st.generation == generation && st.lifetime.arrived_at.is_some() && !st.accepted;
+        // Once per token: when its cooldown is over, its next rejection refreshes again.
+        let first = st.cooldown.is_none_or(|(g, _)| g != generation);
+        if fresh && first {
+            st.cooldown = Some((generation, until));
+        }
+        fresh && first
     }
 
     /// Steps 2 and 3: wait for a refresh in flight; refresh first when the token is expiring

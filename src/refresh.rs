@@ -178,8 +178,10 @@ impl<E: Env> Core<E> {
         let result = match attempt {
             Attempt::Tokens(tokens, date) => {
                 let old_refresh = self.state().refresh.clone();
-                let rotated = tokens.refresh.is_some() && tokens.refresh != old_refresh;
-                let refresh = tokens.refresh.clone().or(old_refresh);
+                // In cookie mode a refresh token in the body is not ours to keep.
+                let new_refresh = tokens.refresh.clone().filter(|_| !self.config.cookie);
+                let rotated = new_refresh.is_some() && new_refresh != old_refresh;
+                let refresh = new_refresh.or(old_refresh);
                 self.adopt_access(&tokens.access, tokens.expires_in, Arrival::Refresh(date));
                 self.state_mut().refresh = refresh.clone();
                 let written = self

@@ -1,6 +1,8 @@
 //! Deterministic simulation of the coordinator and pipeline: for each seed, a random script of
 //! requests (to the API and to a foreign origin), aborts, server-side revocation, refresh outcomes
-//! (rotation, definitive, transient, garbage, hang), logout, login, clock jumps and skew, under a
+//! (rotation, definitive, transient, garbage, hang, a lost answer after rotation, an OAuth 2.0
+//! configuration error), an API that refuses every token, logout, login, clock jumps and skew,
+//! a quarter of the runs in cookie mode, under a
 //! seeded scheduler; half the runs start from stored tokens of every age (expired, inside the
 //! leeway, valid), as an app that starts again does. Invariants are checked at every send, write and removal, and at the end. A
 //! failing seed prints itself: `SIM_SEED=<n> cargo test --test simulation` replays it.
@@ -40,11 +42,15 @@ fn simulate(seed: u64) -> Vec<String> {
         let mut world = w.borrow_mut();
         world.ttl_ms = [5_000.0, 30_000.0, 900_000.0][world.rand(3) as usize];
         world.skew_ms = [0.0, 600_000.0, -600_000.0][world.rand(3) as usize];
+        // A quarter of the runs keep the refresh token in an HttpOnly cookie.
+        world.cookie_mode = world.rand(4) == 0;
     }
+    let cookie = w.borrow().cookie_mode;
     let core = Core::new(
         FakeEnv::new(&w, pool.spawner()),
         Config {
             allowed_origins: vec![API.into()],
+            cookie,
             ..Config::default()
         },
     );
@@ -59,7 +65,13 @@ fn simulate(seed: u64) -> Vec<String> {
                 // tells the clock the server's time).
                 let (access, refresh) = {
                     let mut world = w.borrow_mut();
-                    (world.issue_access(ttl), world.issue_refresh())
+                    let (access, refresh) = (world.issue_access(ttl), world.issue_refresh());
+                    if world.cookie_mode {
+                        world.cookie = Some(refresh);
+                        (access, None)
+                    } else {
+                        (access, Some(refresh))
+                    }
                 };
                 {
                     // The model changes in the same poll as the client's own state.
@@ -72,7 +84,7 @@ fn simulate(seed: u64) -> Vec<String> {
                 let _ = core
                     .login(TokenSet {
                         access,
-                        refresh: Some(refresh),
+                        refresh,
                         expires_in: None,
                     })
                     .await;
@@ -108,7 +120,11 @@ fn simulate(seed: u64) -> Vec<String> {
         let mut world = w.borrow_mut();
         world.known = Some(access.clone());
         world.storage.insert("authlane.accessToken", access);
-        world.storage.insert("authlane.refreshToken", refresh);
+        if world.cookie_mode {
+            world.cookie = Some(refresh);
+        } else {
+            world.storage.insert("authlane.refreshToken", refresh);
+        }
         drop(world);
         let core = core.clone();
         pool.spawner()
@@ -120,7 +136,7 @@ fn simulate(seed: u64) -> Vec<String> {
     pool.run_until_stalled();
 
     for _ in 0..30 {
-        match rand(12) {
+        match rand(13) {
             0..=4 => {
                 let id = spawned;
                 spawned += 1;
@@ -148,6 +164,11 @@ fn simulate(seed: u64) -> Vec<String> {
                 abort.complete(Error::new(Code::Thrown, "AbortError"));
             }
             6 => w.borrow_mut().revoke_all_access(),
+            // The API starts or stops refusing every token (a wrong audience): no refresh storm.
+            11 => {
+                let mut world = w.borrow_mut();
+                world.api_refuses = world.api_refuses.is_none().then_some(None);
+            }
             7 => {
                 let plan = [
                     RefreshPlan::Definitive,
@@ -155,7 +176,9 @@ fn simulate(seed: u64) -> Vec<String> {
                     RefreshPlan::Garbage,
                     RefreshPlan::Hang,
                     RefreshPlan::Rotate,
-                ][rand(5) as usize]
+                    RefreshPlan::Misconfigured,
+                    RefreshPlan::Lost,
+                ][rand(7) as usize]
                     .clone();
                 w.borrow_mut().plans.push_back(plan);
             }
@@ -223,7 +246,7 @@ fn simulate(seed: u64) -> Vec<String> {
     }
     let mut expired_in_session = 0;
     for a in &world.actions {
-        if a.starts_with("LoggedIn") {
+        if a.starts_with("LoggedIn") || a.starts_with("LoggedOut") {
             expired_in_session = 0;
         } else if a.starts_with("SessionExpired") {
             expired_in_session += 1;

@@ -194,7 +194,10 @@ impl Env for FakeEnv {
         })
     }
     fn call_refresh(&self, refresh_token: Option<String>) -> Fut<Attempt> {
-        let refresh_token = refresh_token.unwrap_or_default();
+        let from_cookie = refresh_token.is_none();
+        let refresh_token = refresh_token
+            .or_else(|| self.world.borrow().cookie.clone())
+            .unwrap_or_default();
         let w = self.world.clone();
         let cancels = self.cancels.clone();
         let started = cancels.get();
@@ -254,6 +257,18 @@ impl Env for FakeEnv {
                     Error::new(Code::SessionExpired, "HTTP 401"),
                     Answer::default(),
                 ),
+                RefreshPlan::Lost => {
+                    world.refresh_valid.retain(|t| t != &refresh_token);
+                    world.spent_refresh.push(refresh_token);
+                    let ttl = world.ttl_ms;
+                    world.issue_access(ttl);
+                    world.issue_refresh();
+                    Attempt::Transient(
+                        Error::new(Code::Timeout, "the answer was lost"),
+                        None,
+                        Answer::default(),
+                    )
+                }
                 RefreshPlan::Misconfigured => Attempt::Misconfigured(
                     Error::new(Code::RefreshFailed, "HTTP 401 invalid_client"),
                     Answer::default(),
@@ -274,6 +289,9 @@ impl Env for FakeEnv {
                     let ttl = world.ttl_ms;
                     let access = world.issue_access(ttl);
                     let refresh = world.issue_refresh();
+                    if from_cookie {
+                        world.cookie = Some(refresh.clone());
+                    }
                     if current {
                         world.known = Some(access.clone());
                     }
@@ -302,6 +320,11 @@ impl Env for FakeEnv {
     }
     fn load(&self, slot: Slot) -> Fut<Result<Stored, Error>> {
         let w = self.world.clone();
+        if slot == Slot::Refresh && w.borrow().cookie_mode {
+            w.borrow_mut()
+                .violations
+                .push("cookie mode read the refresh token's key".into());
+        }
         Box::pin(async move {
             let world = w.borrow();
             Ok(world
@@ -321,6 +344,11 @@ impl Env for FakeEnv {
                     .violations
                     .push(format!("{} written after logout", key(slot)));
             }
+            if world.cookie_mode && slot == Slot::Refresh {
+                world
+                    .violations
+                    .push("cookie mode wrote the refresh token's key".into());
+            }
             if world.storage_fails {
                 Err(Error::new(Code::StorageError, "disk full"))
             } else {
@@ -336,6 +364,11 @@ impl Env for FakeEnv {
     }
     fn remove(&self, slot: Slot) -> Fut<Result<(), Error>> {
         let mut world = self.world.borrow_mut();
+        if world.cookie_mode && slot == Slot::Refresh {
+            world
+                .violations
+                .push("cookie mode removed the refresh token's key".into());
+        }
         if !world.removal_allowed {
             world.violations.push(format!(
                 "{} removed without a definitive failure or logout",

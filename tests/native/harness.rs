@@ -27,24 +27,31 @@ pub fn harness(seed: u64, ttl_ms: f64) -> Harness {
 /// A client that starts with tokens in storage: an access token issued `age_ms` ago that lived
 /// `ttl_ms` from then, and a refresh token.
 pub fn harness_stored(seed: u64, age_ms: f64, ttl_ms: f64) -> Harness {
+    harness_with(seed, age_ms, ttl_ms, |_, _| {})
+}
+
+/// As [`harness_stored`], with `setup` changing the config and the world (storage, cookie)
+/// before the client starts.
+pub fn harness_with(
+    seed: u64,
+    age_ms: f64,
+    ttl_ms: f64,
+    setup: impl FnOnce(&mut Config, &mut crate::fake::World),
+) -> Harness {
     let pool = LocalPool::new();
     let w = world(seed);
-    let (access, refresh) = {
-        let mut world = w.borrow_mut();
-        (
-            world.issue_access_aged(age_ms, ttl_ms),
-            world.issue_refresh(),
-        )
-    };
-    {
-        let mut world = w.borrow_mut();
-        world.storage.insert("authlane.accessToken", access);
-        world.storage.insert("authlane.refreshToken", refresh);
-    }
-    let config = Config {
+    let mut config = Config {
         allowed_origins: vec![API.into()],
         ..Config::default()
     };
+    {
+        let mut world = w.borrow_mut();
+        let access = world.issue_access_aged(age_ms, ttl_ms);
+        let refresh = world.issue_refresh();
+        world.storage.insert("authlane.accessToken", access);
+        world.storage.insert("authlane.refreshToken", refresh);
+        setup(&mut config, &mut world);
+    }
     let core = Core::new(FakeEnv::new(&w, pool.spawner()), config);
     let mut h = Harness { pool, core, w };
     let c = h.core.clone();

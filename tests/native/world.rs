@@ -23,6 +23,8 @@ pub enum RefreshPlan {
     Hang,
     /// OAuth 2.0 `invalid_client`: a configuration error.
     Misconfigured,
+    /// The server rotates, but the answer is lost (a timeout after it rotated).
+    Lost,
 }
 
 pub struct Sent {
@@ -78,6 +80,10 @@ pub struct World {
     pub expired_seen: usize,
     /// Revocation calls.
     pub revocations: usize,
+    /// The HttpOnly cookie's refresh token (cookie mode): used when the client sends none.
+    pub cookie: Option<String>,
+    /// The client runs in cookie mode: its refresh token key must never be touched.
+    pub cookie_mode: bool,
     /// The API refuses every token (a missing scope, a wrong audience), with this challenge.
     pub api_refuses: Option<Option<String>>,
     /// The client's corrected clock (server time as it believes it), when a test checks sends
@@ -120,6 +126,8 @@ pub fn world(seed: u64) -> W {
         expired_seen: 0,
         corrected_now: None,
         revocations: 0,
+        cookie: None,
+        cookie_mode: false,
         api_refuses: None,
     }))
 }
