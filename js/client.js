@@ -4,6 +4,7 @@ import { core as wasm } from './wasm.js';
 import { AuthlaneError } from './errors.js';
 import { ACTION } from './actions.js';
 import { memoryStorage } from './storage.js';
+import { groupOf, lockGroup } from './siblings.js';
 import { aborted, callRefresh, discard, prepare, revoke, send } from './transport.js';
 
 function splitStorage(storage) {
@@ -75,6 +76,7 @@ function takeLock(name, timeoutMs, timers) {
 function createHost(options, listeners, timers, shell) {
   const storages = splitStorage(options.storage);
   const prefix = options.storageKey || 'authlane';
+  shell.group = groupOf(storages, prefix);
   const key = (slot) => `${prefix}.${slot === 'access' ? 'accessToken' : 'refreshToken'}`;
   const fetchFn = options.fetch || ((...args) => globalThis.fetch(...args));
   const now = options.now || Date.now;
@@ -107,8 +109,19 @@ function createHost(options, listeners, timers, shell) {
     load: (slot) => storages[slot].getItem(key(slot)),
     store: (slot, value) => storages[slot].setItem(key(slot), value),
     remove: (slot) => storages[slot].removeItem(key(slot)),
-    lock: (timeoutMs) => takeLock(`${prefix}.refresh`, timeoutMs, timers),
-    broadcast: (message) => shell.channel && shell.channel.postMessage(message),
+    async lock(timeoutMs) {
+      const local = await lockGroup(shell.group, timeoutMs, timers);
+      const tabs = shell.crossTab ? await takeLock(`${prefix}.refresh`, timeoutMs, timers) : null;
+      if (!local && !tabs) return null;
+      return () => {
+        if (local) local();
+        if (tabs) tabs();
+      };
+    },
+    broadcast(message) {
+      if (shell.channel) shell.channel.postMessage(message);
+      for (const sibling of shell.group.members) if (sibling !== shell.self) sibling(message);
+    },
     dispatch(action) {
       shell.onAction(action);
       for (const listener of [options.dispatch, ...listeners]) {
@@ -139,7 +152,7 @@ export async function createAuthClient(options) {
   const listeners = new Set();
   const timers = timerSet();
   // What the host uses of the core and the page, set below.
-  const shell = { channel: null, allows: () => false, onAction: () => {} };
+  const shell = { channel: null, allows: () => false, onAction: () => {}, group: null, self: null, crossTab: false };
   const documentUrl = globalThis.location && typeof globalThis.location.href === 'string' ? globalThis.location.href : undefined;
   const core = new wasm.ClientCore(options, createHost(opts, listeners, timers, shell), documentUrl);
   shell.allows = (url) => core.allows(url);
@@ -152,7 +165,13 @@ export async function createAuthClient(options) {
 
   let disposed = false;
   let auto = null;
-  if (core.crossTab() && typeof BroadcastChannel === 'function') {
+  // Other clients of this app sharing the storage hear this one's news, and it theirs.
+  shell.self = (message) => {
+    if (!disposed) core.onBroadcast(message);
+  };
+  shell.group.members.add(shell.self);
+  shell.crossTab = core.crossTab();
+  if (shell.crossTab && typeof BroadcastChannel === 'function') {
     shell.channel = new BroadcastChannel(opts.storageKey || 'authlane');
     shell.channel.onmessage = (event) => {
       if (!disposed && typeof event.data === 'string') core.onBroadcast(event.data);
@@ -206,6 +225,7 @@ export async function createAuthClient(options) {
     dispose() {
       if (disposed) return;
       disposed = true;
+      shell.group.members.delete(shell.self);
       if (auto !== null) clearTimeout(auto);
       auto = null;
       core.dispose();

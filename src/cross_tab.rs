@@ -11,12 +11,10 @@ use crate::error::{Code, Error};
 use crate::policy::{usable_token, Lifetime};
 
 impl<E: Env> Core<E> {
-    /// With `crossTab` on: the tokens another tab stored, when they are fresh and not ours. A newer
-    /// stored refresh token replaces ours either way (rotation burnt the old one).
+    /// The tokens another tab or client sharing the storage stored, when they are fresh and
+    /// not ours. A newer stored refresh token replaces ours either way (rotation burnt the old
+    /// one).
     pub(crate) async fn stored_by_another_tab(&self, epoch: u64) -> Option<TokenSet> {
-        if !self.config.cross_tab {
-            return None;
-        }
         let read = |stored: Result<Stored, Error>| match stored {
             Ok(Stored::Text(t)) if usable_token(&t) => Some(t),
             _ => None,

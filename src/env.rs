@@ -282,8 +282,9 @@ pub trait Env: 'static {
     /// Hands an action to `dispatch` and the listeners; never fails.
     fn dispatch(&self, action: Action<Self::Claims>);
 
-    /// Takes the cross-tab refresh lock; `None` when there is none to take or the wait timed
-    /// out (a frozen tab must not block the others). Only called with `crossTab` on.
+    /// Takes the refresh lock of the storage this client shares with other clients of the app
+    /// and, with `crossTab`, other tabs; `None` when there is none to take or the wait timed
+    /// out (a frozen tab must not block the others).
     fn lock(&self) -> Fut<Option<Self::Lock>>;
     /// Tells the other tabs (no-op where there is no channel).
     fn broadcast(&self, message: Broadcast);

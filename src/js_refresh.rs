@@ -94,8 +94,17 @@ pub(crate) fn read_token_set(value: &JsValue) -> Result<TokenSet, &'static str> 
         }
         None => None,
     };
-    let expires_in = number(value, "expiresIn")
-        .or_else(|| number(value, "expires_in"))
+    // Seconds, as a number or a numeric string (Firebase sends "3600").
+    let seconds = |k: &str| {
+        number(value, k).or_else(|| {
+            // JS parses it: Rust's float parser would add kilobytes to the module.
+            string(value, k)
+                .map(|t| js_sys::Number::parse_float(&t))
+                .filter(|n| n.is_finite())
+        })
+    };
+    let expires_in = seconds("expiresIn")
+        .or_else(|| seconds("expires_in"))
         .filter(|s| *s > 0.0);
     Ok(TokenSet {
         access,

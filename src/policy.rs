@@ -131,7 +131,7 @@ pub enum RefreshStatus {
     /// is refused; the session is over.
     Definitive,
     /// An OAuth 2.0 endpoint's 400, 401 or 403 with any other `error` (`invalid_client`,
-    /// `invalid_request`, ...), or none: the request is wrong, not the session. Tokens are kept
+    /// `invalid_request`, ...): the request is wrong, not the session. Tokens are kept
     /// and the call is not retried.
     Misconfigured,
     /// Anything else (5xx, 429, and statuses that say nothing about the session): keep the
@@ -152,7 +152,9 @@ pub enum RefreshStatus {
 pub fn refresh_status(status: u16, oauth_error: Option<&str>, oauth2: bool) -> RefreshStatus {
     match status {
         200..=299 => RefreshStatus::Success,
-        400 | 401 | 403 if !oauth2 || oauth_error == Some("invalid_grant") => {
+        // Without an OAuth 2.0 error (a proxy's page, Firebase's error object) the plain
+        // status rule holds.
+        400 | 401 | 403 if !oauth2 || matches!(oauth_error, None | Some("invalid_grant")) => {
             RefreshStatus::Definitive
         }
         400 | 401 | 403 => RefreshStatus::Misconfigured,
@@ -272,7 +274,7 @@ mod tests {
                     "{s} {e}"
                 );
             }
-            assert_eq!(refresh_status(s, None, true), RefreshStatus::Misconfigured);
+            assert_eq!(refresh_status(s, None, true), RefreshStatus::Definitive);
         }
     }
 

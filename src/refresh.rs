@@ -42,11 +42,7 @@ impl<E: Env> Core<E> {
         self.env.spawn(Box::pin(async move {
             core.env.dispatch(Action::RefreshStarted(reason));
             // Across tabs: one refresh at a time, and whoever comes second uses the first's result.
-            let lock = if core.config.cross_tab {
-                core.env.lock().await
-            } else {
-                None
-            };
+            let lock = core.env.lock().await;
             let attempt = core.attempts(epoch, &done).await;
             core.finish(epoch, &done, attempt).await;
             drop(lock);
@@ -87,9 +83,9 @@ impl<E: Env> Core<E> {
     /// Calls the refresh endpoint, retrying transient failures with backoff. `None` when the
     /// flight lost its say meanwhile (its result would be discarded anyway).
     ///
-    /// With `crossTab`, storage is read again before every call and before a refusal ends the
-    /// session: the lock can time out (a frozen tab), so another tab may have refreshed while
-    /// this one waited or retried. Its tokens are taken as they are; a refresh token it rotated
+    /// Storage is read again before every call and before a refusal ends the session: another
+    /// client or tab sharing it may have refreshed while this one waited for the lock (which can
+    /// time out: a frozen tab) or retried. Its tokens are taken as they are; a refresh token it rotated
     /// replaces ours, so a token that storage no longer holds is never presented again.
     ///
     /// Also says why the session would end on a refusal: `LostRotation` when an earlier attempt
@@ -149,7 +145,7 @@ impl<E: Env> Core<E> {
                     );
                     self.env.sleep(delay).await;
                 }
-                Attempt::Definitive(e, answer) if self.config.cross_tab => {
+                Attempt::Definitive(e, answer) => {
                     // Refused: ours was burnt if another tab rotated it meanwhile.
                     if let Some(tokens) = self.stored_by_another_tab(epoch).await {
                         return Some((Attempt::Adopted(tokens), reason));
