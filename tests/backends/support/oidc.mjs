@@ -357,6 +357,16 @@ export async function startOidc({ accessTokenFormat = 'jwt', accessTtl = 300 } =
       return { status: res.status, body: await res.json().catch(() => null) };
     },
 
+    /** The provider forgets this (opaque) access token and nothing else: the API's introspection
+     *  now says inactive while the grant and its refresh token live on (a revocation at the
+     *  revocation endpoint would revoke every token of the grant). */
+    async dropAccessToken(token) {
+      if (accessTokenFormat !== 'opaque') throw new Error('dropAccessToken: JWT access tokens are not stored; let them expire');
+      const found = await provider.AccessToken.find(token);
+      if (!found) throw new Error('dropAccessToken: no such access token');
+      await found.destroy();
+    },
+
     /** An RFC 7009 revocation sent by the test itself (as another tab or an admin would). */
     async revokeDirect(token, clientName = 'public', hint = 'refresh_token') {
       const res = await call(api.revocationEndpoint, clientForm(clients[clientName], { token, token_type_hint: hint }));
