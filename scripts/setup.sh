@@ -93,3 +93,13 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$sha" ]; then
   (cd tests/bundlers && npm ci --no-audit --no-fund --loglevel=error)
   echo "$sha" > "$stamp"
 fi
+
+# The real auth servers of the backend tests (tests/backends/: oidc-provider, jose), pinned by their
+# own lock file.
+stamp=tests/backends/node_modules/.authlane-lock-sha
+sha=$(sha256sum tests/backends/package-lock.json | cut -d' ' -f1)
+if [ "$(cat "$stamp" 2>/dev/null)" != "$sha" ]; then
+  say "installing the backend tests' servers (oidc-provider, jose)"
+  (cd tests/backends && npm ci --no-audit --no-fund --loglevel=error)
+  echo "$sha" > "$stamp"
+fi

@@ -27,6 +27,7 @@ if part "build pkg/" bash scripts/build.sh && part "install pkg tarball" bash sc
   part "package lint (publint, @arethetypeswrong/cli)" node --test --test-timeout=60000 tests/package-lint/
   part "integrations (axios, React 18/19, TanStack Query, AppState)" node --test --test-timeout=60000 --import ./tests/support/token-scan.mjs tests/integrations/
   part "package tests (headless Chromium)" node --test --test-timeout=60000 --import ./tests/support/token-scan.mjs tests/browser/
+  part "backends (oidc-provider, cookie server)" node --test --test-timeout=60000 --import ./tests/support/token-scan.mjs tests/backends/
   part "bundler apps (Vite 7/8, webpack, Parcel, esbuild, Rollup in Chromium; Metro)" node --test --test-timeout=180000 --import ./tests/support/token-scan.mjs tests/bundlers/bundlers.test.mjs
   part "benchmarks still run (smoke, numbers not kept)" node benches/run.mjs --smoke
 fi
