@@ -49,6 +49,10 @@ pub(crate) struct State<C> {
     pub cooldown: Option<(u64, f64)>,
     /// The API accepted the current access token at least once.
     pub accepted: bool,
+    /// The current access token came from a refresh that a rejection started.
+    pub after_rejection: bool,
+    /// The last failed refresh: `(generation, device ms, error)`.
+    pub failure: Option<(u64, f64, Error)>,
     /// The session ended by expiry (tokens removed) and no login came since.
     pub expired: bool,
     /// `sessionExpired` went out for this session.
@@ -90,6 +94,8 @@ impl<E: Env> Core<E> {
                 clock: Clock::default(),
                 cooldown: None,
                 accepted: false,
+                after_rejection: false,
+                failure: None,
                 expired: false,
                 expired_sent: false,
                 unsaved: false,
@@ -170,6 +176,7 @@ impl<E: Env> Core<E> {
         st.access = Some(access.to_string());
         st.generation += 1;
         st.accepted = false;
+        st.after_rejection = false;
         st.expired = false;
     }
 

@@ -26,6 +26,7 @@ impl<E: Env> Core<E> {
         self.ready_to_send(&request).await?;
 
         let (authorization, generation) = self.authorization();
+        let sent_at = self.env.now_ms();
         let response = self.send(&request, authorization.clone(), 0).await?;
         // A rejection from another origin (the request was redirected there) says nothing about
         // our token.
@@ -57,6 +58,9 @@ impl<E: Env> Core<E> {
             (st.refresh.is_some() || self.config.cookie, st.generation)
         };
         if generation == current && self.flight().is_none() {
+            if let Some(error) = self.failed_since(generation, sent_at) {
+                return Err(error);
+            }
             if !has_refresh {
                 self.expire_session(EndReason::AccessRejected).await;
                 return Err(self.ended_error());
@@ -96,15 +100,15 @@ impl<E: Env> Core<E> {
         }
     }
 
-    /// The token of `generation`, fresh from a refresh and never accepted, was rejected: the
-    /// server refuses it for another reason than its age, so for `refreshCooldownMs` its
-    /// rejections are returned as they are. A token the API accepted before is refreshed at
-    /// its first rejection (the server revoked it). True when this rejection started the
+    /// The token of `generation`, fresh from a refresh that a rejection started and never
+    /// accepted, was rejected again: the server refuses it for another reason than its age, so
+    /// for `refreshCooldownMs` its rejections are returned as they are. Any other token (one the
+    /// API accepted, one from a refresh for expiry) is refreshed at its first rejection. True when this rejection started the
     /// cooldown.
     fn refused_fresh(&self, generation: u64) -> bool {
         let until = self.env.now_ms() + self.config.refresh_cooldown_ms;
         let mut st = self.state_mut();
-        let fresh = st.generation == generation && st.lifetime.arrived_at.is_some() && !st.accepted;
+        let fresh = st.generation == generation && st.after_rejection && !st.accepted;
         // Once per token: when its cooldown is over, its next rejection refreshes again.
         let first = st.cooldown.is_none_or(|(g, _)| g != generation);
         if fresh && first {

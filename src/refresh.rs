@@ -44,7 +44,7 @@ impl<E: Env> Core<E> {
             // Across tabs: one refresh at a time, and whoever comes second uses the first's result.
             let lock = core.env.lock().await;
             let attempt = core.attempts(epoch, &done).await;
-            core.finish(epoch, &done, attempt).await;
+            core.finish(epoch, &done, attempt, reason).await;
             drop(lock);
         }));
         outcome
@@ -166,6 +166,7 @@ impl<E: Env> Core<E> {
         epoch: u64,
         outcome: &Rc<Shared<Outcome>>,
         attempt: Option<(Attempt, EndReason)>,
+        started_for: Reason,
     ) {
         let current = |core: &Self| core.state().epoch == epoch;
         let Some((attempt, reason)) = attempt.filter(|_| current(self)) else {
@@ -179,7 +180,11 @@ impl<E: Env> Core<E> {
                 let rotated = new_refresh.is_some() && new_refresh != old_refresh;
                 let refresh = new_refresh.or(old_refresh);
                 self.adopt_access(&tokens.access, tokens.expires_in, Arrival::Refresh(date));
-                self.state_mut().refresh = refresh.clone();
+                {
+                    let mut st = self.state_mut();
+                    st.refresh = refresh.clone();
+                    st.after_rejection = started_for == Reason::Rejected;
+                }
                 let written = self
                     .write_tokens(&tokens.access, refresh.as_deref(), false)
                     .await;
@@ -217,6 +222,7 @@ impl<E: Env> Core<E> {
             }
             Attempt::Misconfigured(e, answer) => {
                 self.failed(&e, false, answer);
+                self.remember_failure(&e);
                 Err(e)
             }
             Attempt::Transient(e, _, answer) => {
@@ -229,10 +235,12 @@ impl<E: Env> Core<E> {
                 )
                 .caused_by(e);
                 self.failed(&err, true, answer);
+                self.remember_failure(&err);
                 Err(err)
             }
             Attempt::Unusable(e, answer) => {
                 self.failed(&e, true, answer);
+                self.remember_failure(&e);
                 Err(e)
             }
         };
@@ -247,6 +255,24 @@ impl<E: Env> Core<E> {
             transient,
             answer,
         });
+    }
+
+    /// A refresh for the current token failed now: requests sent with it before this moment
+    /// and rejected later share the failure instead of starting a refresh each (API.md: a
+    /// configuration error is not retried; the next request after a failure tries again).
+    fn remember_failure(&self, error: &Error) {
+        let now = self.env.now_ms();
+        let mut st = self.state_mut();
+        st.failure = Some((st.generation, now, error.clone()));
+    }
+
+    /// The failure a request sent at `sent_at` with the token of `generation` shares, if any.
+    pub(crate) fn failed_since(&self, generation: u64, sent_at: f64) -> Option<Error> {
+        let st = self.state();
+        match &st.failure {
+            Some((g, at, e)) if *g == generation && sent_at <= *at => Some(e.clone()),
+            _ => None,
+        }
     }
 
     fn clear_flight(&self, outcome: &Rc<Shared<Outcome>>) {

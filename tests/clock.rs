@@ -87,15 +87,15 @@ fn a_token_that_looks_expired_on_arrival_is_sent_not_refreshed_before_every_requ
     let mut h = harness(18, -1_000.0);
     // The server's clock is behind ours: its tokens look expired, and it rejects them too.
     h.w.borrow_mut().ttl_ms = -500.0;
-    // The stored token expired: a refresh before the first send; the new token, rejected before
-    // the server ever accepted it, starts the cooldown (API.md, "No refresh storms").
+    // The stored token expired: a refresh before the first send, then one on its rejection;
+    // that one's token rejected again starts the cooldown (API.md, "No refresh storms").
     for _ in 1..=5 {
         for (_, r) in h.burst(1, &format!("{API}/x")) {
             assert_eq!(r.as_ref().ok(), Some(&401), "the server rejects them too");
         }
         assert_eq!(
             h.w.borrow().refresh_count(),
-            1,
+            2,
             "no refresh before sending it"
         );
     }
@@ -104,7 +104,7 @@ fn a_token_that_looks_expired_on_arrival_is_sent_not_refreshed_before_every_requ
     for _ in 1..=3 {
         h.burst(1, &format!("{API}/x"));
     }
-    assert_eq!(h.w.borrow().refresh_count(), 2);
+    assert_eq!(h.w.borrow().refresh_count(), 3);
 }
 
 #[test]
