@@ -22,6 +22,8 @@ pub struct FakeEnv {
     pub spawner: LocalSpawner,
     /// Bumped by `cancel_refresh`: a call in flight then never reaches the server.
     pub cancels: Rc<Cell<u64>>,
+    /// Which tab this client is (for the lock and broadcasts).
+    pub tab: usize,
 }
 
 impl FakeEnv {
@@ -30,6 +32,23 @@ impl FakeEnv {
             world: world.clone(),
             spawner,
             cancels: Rc::default(),
+            tab: 0,
+        }
+    }
+}
+
+/// A held cross-tab lock; released when dropped.
+pub struct Held {
+    world: W,
+    tab: usize,
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        if let Some(lock) = self.world.borrow_mut().lock.as_mut() {
+            if lock.held_by == Some(self.tab) {
+                lock.held_by = None;
+            }
         }
     }
 }
@@ -56,12 +75,34 @@ impl Env for FakeEnv {
     type Request = Req;
     type Response = Resp;
     type Claims = String;
-    type Lock = ();
+    type Lock = Held;
 
-    fn lock(&self) -> Fut<Option<()>> {
-        Box::pin(async { None })
+    fn lock(&self) -> Fut<Option<Held>> {
+        let (w, tab) = (self.world.clone(), self.tab);
+        Box::pin(async move {
+            let Some(timeout) = w.borrow().lock.as_ref().map(|l| l.timeout_polls) else {
+                return None;
+            };
+            for _ in 0..timeout {
+                {
+                    let mut world = w.borrow_mut();
+                    let lock = world.lock.as_mut()?;
+                    if lock.held_by.is_none() {
+                        lock.held_by = Some(tab);
+                        return Some(Held {
+                            world: w.clone(),
+                            tab,
+                        });
+                    }
+                }
+                frozen(&w, 1).await;
+            }
+            None // timed out: the holder may be frozen
+        })
     }
-    fn broadcast(&self, _: authlane::env::Broadcast) {}
+    fn broadcast(&self, message: authlane::env::Broadcast) {
+        self.world.borrow_mut().mailbox.push((self.tab, message));
+    }
 
     fn now_ms(&self) -> f64 {
         self.world.borrow().local_ms
@@ -201,6 +242,16 @@ impl Env for FakeEnv {
         let w = self.world.clone();
         let cancels = self.cancels.clone();
         let started = cancels.get();
+        {
+            let mut world = w.borrow_mut();
+            let stored = world.storage.get("authlane.refreshToken").cloned();
+            if world.check_presented && stored.is_some() && stored.as_ref() != Some(&refresh_token)
+            {
+                world.violations.push(format!(
+                    "presented {refresh_token}, but storage holds {stored:?}"
+                ));
+            }
+        }
         Box::pin(async move {
             let epoch = {
                 let mut world = w.borrow_mut();
@@ -225,11 +276,15 @@ impl Env for FakeEnv {
                 delay(&w, 20).await;
                 w.borrow_mut().local_ms += 10_000.0;
             }
+            if matches!(plan, RefreshPlan::Freeze) {
+                let polls = w.borrow().lock.as_ref().map_or(50, |l| l.timeout_polls * 2);
+                frozen(&w, polls).await;
+            }
             delay(&w, 8).await;
             let mut world = w.borrow_mut();
             *world.inflight_refresh.entry(epoch).or_insert(1) -= 1;
-            // A call that hung or was cancelled never reached the server.
-            if matches!(plan, RefreshPlan::Hang) || cancels.get() != started {
+            // A call that hung, froze or was cancelled never reached the server.
+            if matches!(plan, RefreshPlan::Hang | RefreshPlan::Freeze) || cancels.get() != started {
                 return Attempt::Transient(
                     Error::new(Code::Timeout, "no answer"),
                     None,
@@ -273,7 +328,7 @@ impl Env for FakeEnv {
                     Error::new(Code::RefreshFailed, "HTTP 401 invalid_client"),
                     Answer::default(),
                 ),
-                RefreshPlan::Hang => unreachable!("answered above"),
+                RefreshPlan::Hang | RefreshPlan::Freeze => unreachable!("answered above"),
                 RefreshPlan::Transient => Attempt::Transient(
                     Error::new(Code::RefreshFailed, "HTTP 503"),
                     None,

@@ -25,6 +25,9 @@ pub enum RefreshPlan {
     Misconfigured,
     /// The server rotates, but the answer is lost (a timeout after it rotated).
     Lost,
+    /// The tab freezes during the call: no answer for longer than the lock timeout, then a
+    /// timeout; the call never reached the server.
+    Freeze,
 }
 
 pub struct Sent {
@@ -84,6 +87,12 @@ pub struct World {
     pub cookie: Option<String>,
     /// The client runs in cookie mode: its refresh token key must never be touched.
     pub cookie_mode: bool,
+    /// Tabs: the cross-tab lock exists (`None`: every `lock()` answers at once with none).
+    pub lock: Option<Lock>,
+    /// Messages tabs broadcast, not yet delivered: `(from tab, message)`.
+    pub mailbox: Vec<(usize, authlane::env::Broadcast)>,
+    /// Every refresh call must present the refresh token that storage holds.
+    pub check_presented: bool,
     /// The API refuses every token (a missing scope, a wrong audience), with this challenge.
     pub api_refuses: Option<Option<String>>,
     /// The client's corrected clock (server time as it believes it), when a test checks sends
@@ -128,6 +137,9 @@ pub fn world(seed: u64) -> W {
         revocations: 0,
         cookie: None,
         cookie_mode: false,
+        lock: None,
+        mailbox: Vec::new(),
+        check_presented: false,
         api_refuses: None,
     }))
 }
@@ -179,6 +191,21 @@ impl World {
     }
     pub fn has_action(&self, a: &str) -> usize {
         self.actions.iter().filter(|x| x.starts_with(a)).count()
+    }
+}
+
+/// The cross-tab lock: who holds it, and how many polls a waiter waits before giving up (a
+/// frozen holder must not block the others).
+pub struct Lock {
+    pub held_by: Option<usize>,
+    pub timeout_polls: u64,
+}
+
+/// Pending for exactly `polls` polls, advancing the fake clock 1 ms each (a frozen tab).
+pub(crate) fn frozen(world: &W, polls: u64) -> Delay {
+    Delay {
+        world: world.clone(),
+        left: polls,
     }
 }
 
