@@ -20,13 +20,14 @@ const RUNTIMES = {
 };
 
 for (const [name, runtime] of Object.entries(RUNTIMES)) {
-  test(`${name}: the scenario through 'authlane', and the process exits by itself`, async () => {
+  test(`${name}: the scenario through 'authlane', and the process exits by itself`, async (t) => {
     assert.ok(existsSync(runtime.command), `${runtime.command} is missing: run scripts/setup.sh`);
     const world = await startWorld();
     try {
       const run = await runServerSide(runtime.command, runtime.args, world.control, { env: runtime.env });
       assert.equal(run.exitCode, 0, run.output);
       assert.match(run.result.runtime, runtime.version);
+      t.diagnostic(`${run.result.runtime}, exited ${run.exitAfterMs} ms after its result`);
       expectScenario(world, run.result);
     } finally {
       await world.close();

@@ -139,7 +139,7 @@ export async function runScenario(host) {
       const { client } = await newClient(makeStorage());
       await client.login(await control('/issue', { ttl: -30 }));
       client.startAutoRefresh();
-      await control('/refresh-delay', { ms: 1000 });
+      await control('/refresh-delay', { ms: 5000 }); // far longer than the host waits for an exit
       const held = statusOrCode(client.fetch('/api/held'));
       await control('/await-refresh'); // resolves once the server has received the refresh call
       client.dispose();
