@@ -1,5 +1,5 @@
 // scenario.js outside browsers: Node (this one and Node 18, the oldest supported), Deno and Bun
-// (their npm packages, tests/runtimes/package.json) through the `authlane` entry, and
+// (their npm packages, tests/runtimes/package.json) through `authlane` (import and require), and
 // JavaScriptCore's `jsc` shell through `authlane/react-native`, with WebAssembly (the wasm bytes)
 // and without (wasm2js, the path of Hermes and iOS JavaScriptCore). Each run gets its own servers
 // (world.mjs); the server-side ones must exit by themselves after dispose().
@@ -19,20 +19,28 @@ const RUNTIMES = {
   'Bun': { command: here('node_modules/@oven/bun-linux-x64/bin/bun'), args: ['server-entry.mjs'], version: /^Bun 1\./ },
 };
 
+const LOADS = {
+  "import 'authlane'": { flag: [], entry: 'node/index.js' },
+  "require('authlane')": { flag: ['--require'], entry: 'cjs/index.js' },
+};
+
 for (const [name, runtime] of Object.entries(RUNTIMES)) {
-  test(`${name}: the scenario through 'authlane', and the process exits by itself`, async (t) => {
-    assert.ok(existsSync(runtime.command), `${runtime.command} is missing: run scripts/setup.sh`);
-    const world = await startWorld();
-    try {
-      const run = await runServerSide(runtime.command, runtime.args, world.control, { env: runtime.env });
-      assert.equal(run.exitCode, 0, run.output);
-      assert.match(run.result.runtime, runtime.version);
-      t.diagnostic(`${run.result.runtime}, exited ${run.exitAfterMs} ms after its result`);
-      expectScenario(world, run.result);
-    } finally {
-      await world.close();
-    }
-  });
+  for (const [how, load] of Object.entries(LOADS)) {
+    test(`${name}: the scenario through ${how}, and the process exits by itself`, async (t) => {
+      assert.ok(existsSync(runtime.command), `${runtime.command} is missing: run scripts/setup.sh`);
+      const world = await startWorld();
+      try {
+        const run = await runServerSide(runtime.command, [...runtime.args, ...load.flag], world.control, { env: runtime.env });
+        assert.equal(run.exitCode, 0, run.output);
+        assert.match(run.result.runtime, runtime.version);
+        assert.equal(run.result.entry, load.entry, 'the build the runtime picked from the exports map');
+        t.diagnostic(`${run.result.runtime}, ${run.result.entry}, exited ${run.exitAfterMs} ms after its result`);
+        expectScenario(world, run.result);
+      } finally {
+        await world.close();
+      }
+    });
+  }
 }
 
 let dir;
