@@ -16,10 +16,11 @@ export const STEPS = ['decode', 'restore', 'expired', 'straggler', 'verify', 'de
 export const CONCURRENT = 5;
 
 /**
- * @param {{ authlane: object, control: string, storage?: () => object, verify?: boolean }} host
+ * @param {{ authlane: object, control: string, storage?: () => object, verify?: boolean,
+ *   verifyJwt?: Function }} host
  *   `storage` makes a fresh TokenStorage for each client (default: an in-memory one);
  *   `verify` false for entries without verifyJwt (authlane/react-native): the step then records
- *   how verifyJwt refused.
+ *   how verifyJwt refused; `verifyJwt` replaces the entry's own (one from `authlane/verify`).
  * @returns {Promise<object>} one entry per step: what the app saw, or `{ error }`.
  */
 export async function runScenario(host) {
@@ -100,7 +101,8 @@ export async function runScenario(host) {
 
     async verify() {
       const token = await session.storage.getItem('authlane.accessToken');
-      const verifyWith = (t, algorithms) => authlane.verifyJwt(t, { key: config.secret, algorithms }).then((p) => 'ok:' + p.name, code);
+      const verifyJwt = host.verifyJwt || authlane.verifyJwt;
+      const verifyWith = (t, algorithms) => verifyJwt(t, { key: config.secret, algorithms }).then((p) => 'ok:' + p.name, code);
       if (host.verify === false) return { refused: await verifyWith(token, ['HS256']) };
       // Another first character of the signature: still canonical base64url (all 6 bits used).
       const at = token.lastIndexOf('.') + 1;
