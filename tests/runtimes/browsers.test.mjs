@@ -73,6 +73,7 @@ async function startXvfb() {
       if (text.includes('\n')) resolve(':' + text.trim());
     });
     child.once('exit', (code) => reject(new Error(`Xvfb exited with ${code}: ${errors}`)));
+    child.once('error', (e) => reject(new Error(`Xvfb did not start (${e.message}): run scripts/setup.sh`)));
   });
   return { display, stop: () => { child.kill('SIGTERM'); } };
 }

@@ -20,6 +20,8 @@ export async function startDriver(command, args, env = {}) {
   const port = await freePort();
   const child = spawn(command, args(port), { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
+  let failed = null;
+  child.on('error', (e) => { failed = e; }); // not installed: ENOENT
   child.stdout.on('data', (d) => { output += d; });
   child.stderr.on('data', (d) => { output += d; });
   const exited = new Promise((resolve) => child.once('exit', resolve));
@@ -34,6 +36,7 @@ export async function startDriver(command, args, env = {}) {
     },
   };
   for (let waited = 0; ; waited += 100) {
+    if (failed) throw new Error(`${command} did not start (${failed.message}): run scripts/setup.sh`);
     if (child.exitCode !== null) throw new Error(`${command} exited with ${child.exitCode}: ${output}`);
     try {
       const status = await (await fetch(url + '/status')).json();
