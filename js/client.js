@@ -76,7 +76,7 @@ function takeLock(name, timeoutMs, timers) {
 function createHost(options, listeners, timers, shell) {
   const storages = splitStorage(options.storage);
   const prefix = options.storageKey || 'authlane';
-  shell.group = groupOf(storages, prefix);
+  shell.join = () => groupOf(storages, prefix); // once the core has checked the options
   const key = (slot) => `${prefix}.${slot === 'access' ? 'accessToken' : 'refreshToken'}`;
   const fetchFn = options.fetch || ((...args) => globalThis.fetch(...args));
   const now = options.now || Date.now;
@@ -110,8 +110,9 @@ function createHost(options, listeners, timers, shell) {
     store: (slot, value) => storages[slot].setItem(key(slot), value),
     remove: (slot) => storages[slot].removeItem(key(slot)),
     async lock(timeoutMs) {
-      const local = await lockGroup(shell.group, timeoutMs, timers);
+      // The tabs' lock first, then this app's: every client takes them in that order.
       const tabs = shell.crossTab ? await takeLock(`${prefix}.refresh`, timeoutMs, timers) : null;
+      const local = await lockGroup(shell.group, timeoutMs, timers);
       if (!local && !tabs) return null;
       return () => {
         if (local) local();
@@ -152,10 +153,11 @@ export async function createAuthClient(options) {
   const listeners = new Set();
   const timers = timerSet();
   // What the host uses of the core and the page, set below.
-  const shell = { channel: null, allows: () => false, onAction: () => {}, group: null, self: null, crossTab: false };
+  const shell = { channel: null, allows: () => false, onAction: () => {}, join: null, group: null, self: null, crossTab: false };
   const documentUrl = globalThis.location && typeof globalThis.location.href === 'string' ? globalThis.location.href : undefined;
   const core = new wasm.ClientCore(options, createHost(opts, listeners, timers, shell), documentUrl);
   shell.allows = (url) => core.allows(url);
+  shell.group = shell.join();
   try {
     await core.start();
   } catch (error) {

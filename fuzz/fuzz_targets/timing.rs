@@ -24,7 +24,8 @@ fuzz_target!(|input: (u32, [f64; 7], u16, bool)| {
     clock.observe_date(e, f);
     clock.observe_issued_at(a, f);
     let _ = clock.now(c);
-    let _ = refresh_status(status);
+    let _ = refresh_status(status, None, with_iat);
+    let _ = refresh_status(status, Some("invalid_grant"), true);
     let max = d.abs().min(60_000.0);
     let random = if f.is_finite() { f.abs().fract() } else { 0.5 }; // Math.random()
     let delay = backoff_ms(attempt, e.abs().min(60_000.0), max, random, Some(c));

@@ -1,14 +1,16 @@
-//! Tokens as they come from storage, refresh responses and `decodeJwt`: any bytes, never a panic,
+//! Tokens as they come from storage, refresh responses and `decodeJwt`, and `WWW-Authenticate`
+//! challenges (the same text is both): any bytes, never a panic,
 //! and the decoder's contract holds (a part that decodes is the base64url of what it gave).
 #![no_main]
 
 use authlane::jwt::{base64url_decode, part_text, Part};
-use authlane::policy::usable_token;
+use authlane::policy::{insufficient_scope, usable_token};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let token = String::from_utf8_lossy(data);
     let _ = usable_token(&token);
+    let _ = insufficient_scope(&token);
     for part in [Part::Header, Part::Payload] {
         if let Err(e) = part_text(&token, part) {
             assert!(
