@@ -171,17 +171,30 @@ pub fn refresh_status(status: u16, oauth_error: Option<&str>, oauth2: bool) -> R
 /// assert!(!insufficient_scope(r#"Bearer error="invalid_token""#));
 /// ```
 pub fn insufficient_scope(challenge: &str) -> bool {
-    challenge.split(',').any(|part| {
-        let part = part.trim();
+    // Bytes, not str patterns: those would cost kilobytes of wasm.
+    fn trim(b: &[u8]) -> &[u8] {
+        b.trim_ascii()
+    }
+    fn at(b: &[u8], c: u8) -> Option<usize> {
+        b.iter().position(|&x| x == c)
+    }
+    challenge.as_bytes().split(|&b| b == b',').any(|part| {
+        let part = trim(part);
         // The first parameter follows the scheme: "Bearer error=...".
-        let param = match (part.find(' '), part.find('=')) {
-            (Some(space), Some(eq)) if space < eq => part[space..].trim_start(),
+        let param = match (at(part, b' '), at(part, b'=')) {
+            (Some(space), Some(eq)) if space < eq => part.get(space..).map_or(part, trim),
             _ => part,
         };
-        param.split_once('=').is_some_and(|(key, value)| {
-            key.trim().eq_ignore_ascii_case("error")
-                && value.trim().trim_matches('"') == "insufficient_scope"
-        })
+        let Some(eq) = at(param, b'=') else {
+            return false;
+        };
+        let key = param.get(..eq).map_or(&[][..], trim);
+        let value = param.get(eq + 1..).map_or(&[][..], trim);
+        let value = value
+            .strip_prefix(b"\"")
+            .and_then(|v| v.strip_suffix(b"\""))
+            .unwrap_or(value);
+        key.eq_ignore_ascii_case(b"error") && value == b"insufficient_scope"
     })
 }
 
