@@ -170,7 +170,7 @@ pub fn parse(
             for item in array.iter() {
                 let text = item.as_string().unwrap_or_default();
                 match exact_origin(&text) {
-                    Some(o) if !text.contains('*') => list.push(o),
+                    Some(o) if !text.bytes().any(|b| b == b'*') => list.push(o),
                     _ => return Err(bad("allowedOrigins must hold origins like \"https://api.example.com\": scheme, host and port only (no path, user info or wildcards)")),
                 }
             }

@@ -11,7 +11,7 @@
 /// assert_eq!(resolve(Some("https://api.example.com/v1/x"), "/login").as_deref(), Some("https://api.example.com/login"));
 /// ```
 pub fn resolve(base: Option<&str>, input: &str) -> Option<String> {
-    let input = input.trim();
+    let input = input.trim_ascii();
     if scheme_of(input).is_some() {
         return Some(input.to_string());
     }
@@ -20,23 +20,24 @@ pub fn resolve(base: Option<&str>, input: &str) -> Option<String> {
     let rest = base.get(scheme.len() + 1..)?;
     let authority_end = rest
         .strip_prefix("//")
-        .map(|r| 2 + r.find(['/', '?', '#']).unwrap_or(r.len()))
+        .map(|r| 2 + find_any(r, b"/?#").unwrap_or(r.len()))
         .unwrap_or(0);
     let (authority, path_etc) = (rest.get(..authority_end)?, rest.get(authority_end..)?);
-    let path = path_etc.split(['?', '#']).next().unwrap_or("");
+    let path = before(path_etc, b"?#");
     let origin = format!("{scheme}:{authority}");
     Some(if input.starts_with("//") {
         format!("{scheme}:{input}")
-    } else if input.starts_with('/') {
+    } else if input.starts_with("/") {
         format!("{origin}{input}")
-    } else if input.starts_with('?') {
+    } else if input.starts_with("?") {
         format!("{origin}{path}{input}")
-    } else if input.starts_with('#') || input.is_empty() {
-        let without_fragment = base.split('#').next().unwrap_or(base);
+    } else if input.starts_with("#") || input.is_empty() {
+        let without_fragment = before(base, b"#");
         format!("{without_fragment}{input}")
     } else {
         let dir = path
-            .rfind('/')
+            .bytes()
+            .rposition(|b| b == b'/')
             .map(|i| path.get(..=i).unwrap_or("/"))
             .unwrap_or("/");
         format!("{origin}{dir}{input}")
@@ -60,10 +61,13 @@ pub fn origin(url: &str) -> Option<String> {
         _ => return None,
     };
     let rest = url.get(scheme.len() + 1..)?.strip_prefix("//")?;
-    let authority = rest.split(['/', '?', '#', '\\']).next().unwrap_or("");
-    let host_port = authority.rsplit('@').next().unwrap_or("");
+    let authority = before(rest, b"/?#\\");
+    let host_port = match authority.bytes().rposition(|b| b == b'@') {
+        Some(at) => authority.get(at + 1..)?,
+        None => authority,
+    };
     let (host, port) = split_port(host_port)?;
-    let valid = match host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
+    let valid = match host.strip_prefix("[").and_then(|h| h.strip_suffix("]")) {
         Some(ip6) => {
             !ip6.is_empty()
                 && ip6
@@ -98,20 +102,31 @@ pub fn origin(url: &str) -> Option<String> {
 /// assert_eq!(exact_origin("https://api.example.com@evil.example"), None);
 /// ```
 pub fn exact_origin(text: &str) -> Option<String> {
-    let rest = text.split_once(':')?.1.strip_prefix("//")?;
-    let rest = rest.strip_suffix('/').unwrap_or(rest);
-    if rest.contains(['/', '?', '#', '@', '\\']) {
+    let rest = text.get(find_any(text, b":")? + 1..)?.strip_prefix("//")?;
+    let rest = rest.strip_suffix("/").unwrap_or(rest);
+    if find_any(rest, b"/?#@\\").is_some() {
         return None;
     }
     origin(text)
 }
 
+/// The byte index of the first of `set` (ASCII) in `s`. Byte searches, not str patterns: those
+/// cost kilobytes of wasm.
+fn find_any(s: &str, set: &[u8]) -> Option<usize> {
+    s.bytes().position(|b| set.contains(&b))
+}
+
+/// `s` up to the first of `set` (ASCII), or all of it.
+fn before<'a>(s: &'a str, set: &[u8]) -> &'a str {
+    find_any(s, set).and_then(|i| s.get(..i)).unwrap_or(s)
+}
+
 fn split_port(host_port: &str) -> Option<(&str, Option<&str>)> {
-    let colon = if host_port.starts_with('[') {
-        let close = host_port.find(']')?;
-        host_port.get(close + 1..)?.find(':').map(|i| i + close + 1)
+    let colon = if host_port.starts_with("[") {
+        let close = find_any(host_port, b"]")?;
+        find_any(host_port.get(close + 1..)?, b":").map(|i| i + close + 1)
     } else {
-        host_port.rfind(':')
+        host_port.bytes().rposition(|b| b == b':')
     };
     let Some(colon) = colon else {
         return Some((host_port, None));
@@ -127,12 +142,13 @@ fn split_port(host_port: &str) -> Option<(&str, Option<&str>)> {
     {
         return None;
     }
-    let trimmed = port.trim_start_matches('0');
+    let zeros = port.bytes().take_while(|&b| b == b'0').count();
+    let trimmed = port.get(zeros..).unwrap_or("");
     Some((host, Some(if trimmed.is_empty() { "0" } else { trimmed })))
 }
 
 fn scheme_of(url: &str) -> Option<&str> {
-    let colon = url.find(':')?;
+    let colon = find_any(url, b":")?;
     let scheme = url.get(..colon)?;
     let mut chars = scheme.chars();
     let first = chars.next()?;
