@@ -1,6 +1,6 @@
 // decodeJwt (synchronous, in the core module) and verifyJwt (lazily loaded module).
 import { core, loadVerifier } from './wasm.js';
-import { AuthlaneError } from './errors.js';
+import { callVerifier } from './verify-call.js';
 
 /**
  * The payload (or with `{ header: true }` the header) of a JWT. Does not validate.
@@ -15,13 +15,5 @@ export function decodeJwt(token, options) {
  * SIGNATURE_INVALID (its `reason` says which check failed).
  */
 export async function verifyJwt(token, options) {
-  const verifier = await loadVerifier();
-  try {
-    return verifier.verifyJwt(token, options);
-  } catch (e) {
-    if (e && typeof e.code === 'string' && typeof e.message === 'string') {
-      throw new AuthlaneError(e.code, e.message, e.reason === undefined ? undefined : { reason: e.reason });
-    }
-    throw new AuthlaneError('SIGNATURE_INVALID', 'verifyJwt failed', { cause: e, reason: 'signature' });
-  }
+  return callVerifier(await loadVerifier(), token, options);
 }

@@ -15,8 +15,7 @@ exports.core = loaded.glue;
 /** The core module's linear memory in bytes (for benchmarks and leak checks; not public API). */
 exports.wasmMemoryBytes = () => loaded.instance.memory.buffer.byteLength;
 
-let verifier;
+/** The verification module, loaded on the first verifyJwt call (the same instance `authlane/verify` uses). */
 exports.loadVerifier = function loadVerifier() {
-  verifier = verifier || Promise.resolve().then(() => init(require('./glue/verify.js'), 'verify_bg.wasm').glue);
-  return verifier;
+  return Promise.resolve().then(() => require('./verify-wasm.js').verifier);
 };

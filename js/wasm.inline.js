@@ -2,19 +2,12 @@
 // condition): for bundlers that neither emit `new URL('…', import.meta.url)` assets nor allow
 // top-level await at their defaults (esbuild's iife output). The core compiles synchronously at
 // import (browsers allow that on the main thread up to 8 MB); the verification module's bytes sit
-// in their own module, imported on the first verifyJwt call. Same exports as wasm.js.
+// in their own module, imported with verify-wasm.js on the first verifyJwt call. Same exports as
+// wasm.js.
 import * as glue from './authlane_glue.js';
 import coreBase64 from './authlane_bg.wasm.js';
+import { bytes } from './wasm-bytes.js';
 import { makeError } from './errors.js';
-
-/** Bytes of a base64 string (Uint8Array.fromBase64 where the engine has it). */
-function bytes(base64) {
-  if (typeof Uint8Array.fromBase64 === 'function') return Uint8Array.fromBase64(base64);
-  const text = atob(base64);
-  const out = new Uint8Array(text.length);
-  for (let i = 0; i < text.length; i++) out[i] = text.charCodeAt(i);
-  return out;
-}
 
 const instance = glue.initSync({ module: bytes(coreBase64) });
 glue.setErrorFactory(makeError);
@@ -27,13 +20,7 @@ export function wasmMemoryBytes() {
   return instance.memory.buffer.byteLength;
 }
 
-let verifier;
-/** The verification module, loaded once on the first verifyJwt call. */
+/** The verification module, loaded on the first verifyJwt call (the same instance `authlane/verify` uses). */
 export function loadVerifier() {
-  verifier ??= Promise.all([import('./verify_glue.js'), import('./verify_bg.wasm.js')]).then(([v, base64]) => {
-    v.initSync({ module: bytes(base64.default) });
-    v.setErrorFactory(makeError);
-    return v;
-  });
-  return verifier;
+  return import('./verify-wasm.js').then((m) => m.verifier);
 }

@@ -1,23 +1,13 @@
 // Loads the wasm modules in browsers and web workers (the package's `import` and `module` entry,
 // and what Vite, webpack, Parcel and Rollup pick). The core loads at import time (top-level await),
-// so decodeJwt is synchronous right after import; the verification module loads on first use.
+// so decodeJwt is synchronous right after import; the verification module (verify-wasm.js) loads
+// on first use.
 // Each .wasm is named by a literal `new URL('…', import.meta.url)`: the pattern bundlers turn
 // into an emitted asset. Nothing here imports a Node module. Node gets wasm.node.js, the
 // `authlane-inline` condition wasm.inline.js, CommonJS wasm.cjs, React Native wasm.rn.js.
 import * as glue from '../wasm/authlane.js';
+import { fetchWasm } from './fetch-wasm.js';
 import { makeError } from './errors.js';
-
-/**
- * The response for a .wasm file. Vite 7's dev server runs this module from node_modules/.vite/deps/,
- * where the relative URL no longer reaches the package (its server answers with index.html): there
- * the file is asked for in the package's own folder.
- */
-async function fetchWasm(url) {
-  const response = await fetch(url);
-  const moved = url.pathname.lastIndexOf('/.vite/');
-  if (moved < 0 || response.headers.get('content-type') === 'application/wasm') return response;
-  return fetch(new URL(url.pathname.slice(0, moved) + '/authlane/wasm/' + url.pathname.split('/').pop(), url));
-}
 
 const instance = await glue.default({ module_or_path: fetchWasm(new URL('../wasm/authlane_bg.wasm', import.meta.url)) });
 glue.setErrorFactory(makeError);
@@ -31,13 +21,7 @@ export function wasmMemoryBytes() {
   return instance.memory.buffer.byteLength;
 }
 
-let verifier;
-/** The verification module, loaded once on the first verifyJwt call. */
+/** The verification module, loaded on the first verifyJwt call (the same instance `authlane/verify` uses). */
 export function loadVerifier() {
-  verifier ??= import('../wasm/verify.js').then(async (v) => {
-    await v.default({ module_or_path: fetchWasm(new URL('../wasm/verify_bg.wasm', import.meta.url)) });
-    v.setErrorFactory(makeError);
-    return v;
-  });
-  return verifier;
+  return import('./verify-wasm.js').then((m) => m.verifier);
 }

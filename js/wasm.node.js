@@ -16,13 +16,7 @@ export function wasmMemoryBytes() {
   return instance.memory.buffer.byteLength;
 }
 
-let verifier;
-/** The verification module, loaded once on the first verifyJwt call. */
+/** The verification module, loaded on the first verifyJwt call (the same instance `authlane/verify` uses). */
 export function loadVerifier() {
-  verifier ??= import('../wasm/verify.js').then((v) => {
-    v.initSync({ module: read('verify_bg.wasm') });
-    v.setErrorFactory(makeError);
-    return v;
-  });
-  return verifier;
+  return import('./verify-wasm.js').then((m) => m.verifier);
 }

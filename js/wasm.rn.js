@@ -8,8 +8,8 @@ import { AuthlaneError, makeError } from './errors.js';
 core.setErrorFactory(makeError);
 export { core };
 
-/** verifyJwt's module (jsonwebtoken and its crypto) is not shipped to phones. */
+/** verifyJwt's module (jsonwebtoken and its crypto) is not in every app: `authlane/verify` has it. */
 export function loadVerifier() {
   return Promise.reject(new AuthlaneError('INVALID_CONFIG',
-    'verifyJwt is not in the React Native build (its crypto would add about 230 KB gzip to the app); verify tokens on your server, or use decodeJwt to read claims'));
+    "verifyJwt is not in the React Native build of authlane (its crypto would add about 230 KB gzip to every app): import { verifyJwt } from 'authlane/verify' where you need it, or verify tokens on your server and read claims with decodeJwt"));
 }

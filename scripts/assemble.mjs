@@ -2,7 +2,7 @@
 // The JS shell goes out in four copies that differ only in their wasm loader (js/wasm*.js):
 // esm/ (browsers and bundlers: fetches the .wasm files by `new URL`), node/ (Node, Deno, Bun:
 // reads them with fs), inline/ (the `authlane-inline` condition: the bytes inlined as base64),
-// cjs/ (require). rn/ is one bundle (bundle-rn.mjs).
+// cjs/ (require). rn/ is one bundle per entry (bundle-rn.mjs).
 import { cpSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
@@ -33,14 +33,18 @@ for (const [dir, name] of modules) {
   writeFileSync(join(pkg, 'inline', `${name}_bg.wasm.js`), `// ${name}_bg.wasm, base64 (see wasm.js)\nexport default '${base64}';\n`);
 }
 
-// Loaders for one copy each; every other .js file goes to all three ESM copies.
-const loaders = { 'wasm.js': 'esm', 'wasm.node.js': 'node', 'wasm.inline.js': 'inline' };
+// Loaders for one copy each, named there without the copy's suffix (wasm.node.js → node/wasm.js);
+// every other .js file goes to all three ESM copies.
+const loaders = {
+  'wasm.js': 'esm', 'wasm.node.js': 'node', 'wasm.inline.js': 'inline',
+  'verify-wasm.js': 'esm', 'verify-wasm.node.js': 'node', 'verify-wasm.inline.js': 'inline',
+};
 
 for (const file of readdirSync(at('js'))) {
   const source = readFileSync(at('js', file), 'utf8');
   if (file.endsWith('.rn.js')) continue; // only in the React Native bundle
   if (loaders[file]) {
-    writeFileSync(join(pkg, loaders[file], 'wasm.js'), source);
+    writeFileSync(join(pkg, loaders[file], file.replace(/\.(node|inline)\.js$/, '.js')), source);
   } else if (file.endsWith('.cjs')) {
     writeFileSync(join(pkg, 'cjs', file.replace(/\.cjs$/, '.js')), source);
   } else if (file.endsWith('.js')) {
@@ -135,7 +139,7 @@ function completeTypes(file) {
 }
 
 const kb = (n) => (n / 1024).toFixed(1) + ' KB';
-const sizes = [...modules.map(([, name]) => `wasm/${name}_bg.wasm`), 'rn/index.js'];
+const sizes = [...modules.map(([, name]) => `wasm/${name}_bg.wasm`), 'rn/index.js', 'rn/verify.js'];
 for (const file of sizes) {
   const bytes = readFileSync(join(pkg, file));
   console.log(`${file}: ${kb(bytes.length)} raw, ${kb(gzipSync(bytes, { level: 9 }).length)} gzip -9`);

@@ -1,6 +1,7 @@
-// Bundles the React Native entry into one file per format: the JS shell with wasm.js swapped for
-// wasm.rn.js, the core as wasm2js and as wasm bytes (core.rn.js picks), then Babel's class
-// transform (Hermes 0.12 has no `class`).
+// Bundles the React Native entries into one file per format: `authlane/react-native` (the JS shell
+// with wasm.js swapped for wasm.rn.js, the core as wasm2js and as wasm bytes: core.rn.js picks) and
+// `authlane/verify` (verify-entry.js with verify-wasm.js swapped for verify-wasm.rn.js, the
+// verification module the same two ways), then Babel's class transform (Hermes 0.12 has no `class`).
 import { build } from 'esbuild';
 import { transformAsync } from '@babel/core';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -28,7 +29,7 @@ export function fixMemoryViews(glue) {
 /**
  * wasm2js writes a module that instantiates itself on evaluation and exports each function as
  * `export var f = retasmFunc.f`. Turn it into `export function instantiate()` returning those
- * exports, so the module costs nothing unless chosen (core.rn.js). (Not esbuild's lazy require:
+ * exports, so the module costs nothing unless chosen (wasm-instance.rn.js). (Not esbuild's lazy require:
  * its getters rely on per-iteration `let` bindings, which Hermes 0.12 lacks.)
  */
 export function lazyWasm2js(code) {
@@ -48,18 +49,32 @@ export async function bundleReactNative(root, outDir) {
   const swap = {
     name: 'authlane-rn',
     setup(b) {
-      b.onResolve({ filter: /^\.\/wasm\.js$/ }, () => ({ path: at('js/wasm.rn.js') }));
-      b.onResolve({ filter: /^authlane-rn-glue$/ }, () => ({ path: at('build/rn/authlane_bg.js') }));
-      b.onResolve({ filter: /^authlane-rn-wasm2js$/ }, () => ({ path: at('build/rn/authlane_bg.wasm.js') }));
-      b.onResolve({ filter: /^authlane-rn-wasm-base64$/ }, () => ({ path: at('build/rn/authlane_bg.wasm.base64.js') }));
-      b.onLoad({ filter: /build\/rn\/authlane_bg\.js$/ }, (args) => ({ contents: fixMemoryViews(readFileSync(args.path, 'utf8')), loader: 'js' }));
-      b.onLoad({ filter: /build\/rn\/authlane_bg\.wasm\.js$/ }, (args) => ({ contents: lazyWasm2js(readFileSync(args.path, 'utf8')), loader: 'js' }));
+      const alias = {
+        './wasm.js': 'js/wasm.rn.js',
+        './verify-wasm.js': 'js/verify-wasm.rn.js',
+        'authlane-rn-glue': 'build/rn/authlane_bg.js',
+        'authlane-rn-wasm2js': 'build/rn/authlane_bg.wasm.js',
+        'authlane-rn-wasm-base64': 'build/rn/authlane_bg.wasm.base64.js',
+        'authlane-rn-verify-glue': 'build/rn-verify/verify_bg.js',
+        'authlane-rn-verify-wasm2js': 'build/rn-verify/verify_bg.wasm.js',
+        'authlane-rn-verify-wasm-base64': 'build/rn-verify/verify_bg.wasm.base64.js',
+      };
+      b.onResolve({ filter: /^(\.\/(verify-)?wasm\.js|authlane-rn-[\w-]+)$/ }, (args) => ({ path: at(alias[args.path]) }));
+      b.onLoad({ filter: /build\/rn(-verify)?\/\w+_bg\.js$/ }, (args) => ({ contents: fixMemoryViews(readFileSync(args.path, 'utf8')), loader: 'js' }));
+      b.onLoad({ filter: /build\/rn(-verify)?\/\w+_bg\.wasm\.js$/ }, (args) => ({ contents: lazyWasm2js(readFileSync(args.path, 'utf8')), loader: 'js' }));
     },
   };
-  for (const [format, file] of [['esm', 'index.js'], ['cjs', 'index.cjs']]) {
+  // authlane/react-native (rn/index.*) and authlane/verify (rn/verify.*), each one file per format.
+  const bundles = [
+    ['js/react-native.js', 'esm', 'index.js'],
+    ['js/react-native.js', 'cjs', 'index.cjs'],
+    ['js/verify-entry.js', 'esm', 'verify.js'],
+    ['js/verify-entry.js', 'cjs', 'verify.cjs'],
+  ];
+  for (const [entry, format, file] of bundles) {
     const out = join(outDir, file);
     await build({
-      entryPoints: [at('js/react-native.js')],
+      entryPoints: [at(entry)],
       bundle: true,
       format,
       target: 'es2016', // Hermes 0.12 compiles generators, not async functions

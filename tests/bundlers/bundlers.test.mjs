@@ -1,7 +1,8 @@
 // The packed package in real apps, built the way their users build them: Vite 7 and 8, webpack 5
 // and Parcel 2 at their defaults; esbuild and Rollup with the one option README names; Metro for
 // the React Native entry. Two shapes of the web app (everything imported; only createAuthClient),
-// each build opened in headless Chromium against the test auth server; also the Vite 7, Vite 8 and
+// and a third in Vite 8 and esbuild (verifyJwt from 'authlane/verify'), each build opened in
+// headless Chromium against the test auth server; also the Vite 7, Vite 8 and
 // Parcel dev servers, as `npm run dev` starts them. The bundlers are pinned in
 // tests/bundlers/package.json (installed by scripts/setup.sh); the tarball from build/ is unpacked
 // into that folder's node_modules, as `npm install` would.
@@ -50,7 +51,13 @@ const bundlers = {
   },
   Rollup: { cmd: [join(modules, 'rollup/dist/bin/rollup'), '-c', '--silent'], config: 'rollup.config.mjs', page: html('main.js') },
 };
-const shapes = { all: 'all.js', 'createAuthClient only': 'client-only.js' };
+// `only`: the bundlers that build this shape (one with wasm files, one inline without top-level await).
+const shapes = {
+  all: { file: 'all.js' },
+  'createAuthClient only': { file: 'client-only.js' },
+  'authlane/verify': { file: 'verify.js', only: ['Vite 8', 'esbuild'] },
+};
+const builtBy = (bundler, shape) => !shapes[shape].only || shapes[shape].only.includes(bundler);
 
 /** Serves dist/ on 127.0.0.1 with the MIME types a browser needs (application/wasm). */
 async function serveDir(dir) {
@@ -83,8 +90,8 @@ async function buildApp(bundler, shape) {
   const b = bundlers[bundler];
   const dir = join(work, `${bundler}-${shape}`.replace(/\W+/g, '-'));
   mkdirSync(dir, { recursive: true });
-  for (const f of ['requests.js', 'all.js', 'client-only.js']) cpSync(join(shared, 'app', f), join(dir, f));
-  const main = `import './${shapes[shape]}';\n`;
+  for (const f of ['requests.js', 'all.js', 'client-only.js', 'verify.js']) cpSync(join(shared, 'app', f), join(dir, f));
+  const main = `import './${shapes[shape].file}';\n`;
   if (b.src) {
     mkdirSync(join(dir, 'src'), { recursive: true });
     writeFileSync(join(dir, b.src), main.replace('./', '../'));
@@ -143,9 +150,9 @@ function metroApps() {
   cpSync(join(shared, 'app', 'react-native.js'), join(app, 'entry.js'));
   const hermes = join(work, 'hermes');
   mkdirSync(hermes, { recursive: true });
-  for (const f of ['entry', 'scenarios', 'fakes']) {
+  for (const f of ['entry', 'scenarios', 'fakes', 'verify-fixtures']) {
     const source = readFileSync(here(`../hermes/${f}.mjs`), 'utf8')
-      .replace(/\.\/(fakes|scenarios)\.mjs/g, './$1.js')
+      .replace(/\.\/(fakes|scenarios|verify-fixtures)\.mjs/g, './$1.js')
       .replace(/'authlane\/react-native'/g, "'authlane'");
     writeFileSync(join(hermes, `${f}.js`), source);
   }
@@ -170,7 +177,7 @@ before(async () => {
   const oneOf = limit(2);
   const metro = metroApps();
   for (const b of Object.keys(bundlers)) {
-    for (const s of Object.keys(shapes)) {
+    for (const s of Object.keys(shapes).filter((s) => builtBy(b, s))) {
       const dist = oneOf(() => buildApp(b, s));
       dist.catch(() => {}); // reported by its test
       builds.set(`${b}|${s}`, dist);
@@ -198,8 +205,9 @@ const verifyBytes = () => statSync(join(modules, 'authlane/wasm/verify_bg.wasm')
  * Opens the app at url and checks what a user would: it runs without errors, every script and
  * wasm file it asks for exists, 8 requests through an expired token make 1 refresh and all
  * succeed; for the `all` shape also decodeJwt at import, verifyJwt, and that verifyJwt's module
- * (its ~540 KB of wasm, as a file or inlined) arrives on its first call, not before. Resolves with
- * the files fetched before any verifyJwt call: { path, bytes }.
+ * (its ~540 KB of wasm, as a file or inlined) arrives on its first call, not before; for the
+ * `authlane/verify` shape, that its verifyJwt works with the module that came at load and fetches
+ * nothing more. Resolves with the files fetched before any verifyJwt call: { path, bytes }.
  */
 async function checkApp(t, url, shape, { inline, lazyVerify = true }) {
   const page = await browser.newPage();
@@ -222,7 +230,9 @@ async function checkApp(t, url, shape, { inline, lazyVerify = true }) {
   assert.deepEqual(atLoad.filter((f) => f.status !== 200), [], 'every file the page asked for exists');
   // (Vite 7's dev server first answers the moved URL with index.html: see esm/wasm.js.)
   const wasm = atLoad.filter((f) => f.type === 'application/wasm');
-  assert.equal(wasm.length, inline ? 0 : 1, inline ? 'no wasm file (the bytes are inlined)' : 'one wasm file at load (the core)');
+  const eager = shape === 'authlane/verify';
+  if (inline) assert.equal(wasm.length, 0, 'no wasm file (the bytes are inlined)');
+  else assert.equal(wasm.length, eager ? 2 : 1, eager ? 'two wasm files at load (the core, the verification module)' : 'one wasm file at load (the core)');
 
   auth.reset();
   const tokens = await auth.issueTokens({ ttl: -60 });
@@ -232,6 +242,14 @@ async function checkApp(t, url, shape, { inline, lazyVerify = true }) {
   assert.equal(auth.apiLog('/api/b/').filter((r) => r.tokenState === 'valid').length, 8);
   const beforeVerify = await settled(fetched);
   const loaded = (files) => files.reduce((n, f) => n + f.bytes, 0);
+  if (eager) {
+    assert.ok(loaded(beforeVerify) >= verifyBytes(), `verifyJwt's module came at load (${loaded(beforeVerify)} bytes)`);
+    const fresh = await auth.issueTokens({ ttl: 300 });
+    assert.equal(await page.evaluate(([tk, s]) => window.app.verify(tk, s), [fresh.accessToken, secret]), 'user-1');
+    assert.equal(await page.evaluate(([tk]) => window.app.verify(tk, 'not the secret'), [fresh.accessToken]), 'SIGNATURE_INVALID');
+    assert.equal((await settled(fetched)).length, beforeVerify.length, 'verifyJwt fetched nothing more');
+    return beforeVerify;
+  }
   if (lazyVerify) assert.ok(loaded(beforeVerify) < verifyBytes(), `verifyJwt's module is not loaded before its first call (${loaded(beforeVerify)} bytes)`);
   if (shape !== 'all') return beforeVerify;
 
@@ -248,9 +266,10 @@ async function checkApp(t, url, shape, { inline, lazyVerify = true }) {
   return beforeVerify;
 }
 
+const checked = { all: '; decodeJwt, lazy verifyJwt', 'authlane/verify': "; verifyJwt from 'authlane/verify', its module loaded at import" };
 for (const bundler of Object.keys(bundlers)) {
-  for (const shape of Object.keys(shapes)) {
-    test(`${bundler} build, ${shape}: no node:* module; 8 requests through an expired token make 1 refresh${shape === 'all' ? '; decodeJwt, lazy verifyJwt' : ''}`, async (t) => {
+  for (const shape of Object.keys(shapes).filter((s) => builtBy(bundler, s))) {
+    test(`${bundler} build, ${shape}: no node:* module; 8 requests through an expired token make 1 refresh${checked[shape] || ''}`, async (t) => {
       const dist = await builds.get(`${bundler}|${shape}`);
       const scripts = filesUnder(dist).filter((f) => f.endsWith('.js'));
       assert.ok(scripts.length > 0);
@@ -259,7 +278,7 @@ for (const bundler of Object.keys(bundlers)) {
       t.after(() => site.close());
       const b = bundlers[bundler];
       const files = await checkApp(t, site.url, shape, { inline: !!b.inline, lazyVerify: b.lazyVerify !== false });
-      if (shape !== 'all') {
+      if (shape === 'createAuthClient only') {
         const gzip = (ext) => files.filter((f) => f.path.endsWith(ext)).reduce((n, f) => n + gzipSync(readFileSync(join(dist, f.path))).length, 0);
         const [js, wasm] = [gzip('.js'), gzip('.wasm')];
         const kb = (n) => (n / 1024).toFixed(1) + ' KB';
@@ -310,7 +329,7 @@ test('Metro (the React Native template config) resolves the react-native entry; 
   const bundle = await builds.get('metro');
   const dir = join(work, 'metro');
   const code = readFileSync(bundle, 'utf8');
-  assert.match(code, /verifyJwt is not in the React Native build/, 'the bundle holds rn/index.js');
+  assert.match(code, /verifyJwt is not in the React Native build of authlane .*'authlane\/verify'/, 'the bundle holds rn/index.js');
   assert.doesNotMatch(code, /["'`]node:[a-z]|new URL\(["'][^"']*\.wasm["']/, 'nothing of the web or Node entries');
 
   auth.reset();

@@ -1,9 +1,13 @@
-// React Native scenarios, run in the real Hermes VM (bundled by tests/js/hermes.test.mjs) and in
-// Node with WebAssembly deleted. A fake fetch and fake storage stand in for the app's; where the
-// engine lacks Request, Headers or AbortController (Hermes CLI; React Native provides them),
-// small fakes are installed first.
+// React Native scenarios (authlane/react-native and authlane/verify), run in the real Hermes VM
+// (bundled by tests/js/hermes.test.mjs) and in Node with WebAssembly deleted. A fake fetch and
+// fake storage stand in for the app's; where the engine lacks Request, Headers or AbortController
+// (Hermes CLI; React Native provides them), small fakes are installed first.
 import './fakes.mjs';
-import { createAuthClient, decodeJwt, keychainStorage, isAuthlaneError } from 'authlane/react-native';
+import { createAuthClient, decodeJwt, verifyJwt as verifyFromMain, keychainStorage, isAuthlaneError } from 'authlane/react-native';
+// The React Native build of authlane/verify: rn/verify.js, by the `react-native` export condition
+// (Metro sets it; tests/js/hermes.test.mjs passes it to esbuild and to Node).
+import { verifyJwt } from 'authlane/verify';
+import { fixtures } from './verify-fixtures.mjs';
 
 const b64url = (text) => {
   const bytes = new TextEncoder().encode(text);
@@ -123,6 +127,30 @@ export const scenarios = {
       console.warn = warn;
       delete globalThis.__DEV__;
     }
+  },
+  'authlane/verify: HS256 with a secret, RS256 and ES256 with a JWK; a tampered token is SIGNATURE_INVALID': async () => {
+    const outcome = (promise) => promise.then((p) => 'ok:' + p.sub + ':' + p.name, (e) => (isAuthlaneError(e) ? e.code + ':' + e.reason : 'not an AuthlaneError: ' + e));
+    const forged = (token) => {
+      const [h, , s] = token.split('.');
+      return h + '.' + b64url(JSON.stringify({ sub: 'admin', name: 'Zoë 日本', exp: 4102444800 })) + '.' + s;
+    };
+    for (const alg of ['HS256', 'RS256', 'ES256']) {
+      const { key, token } = fixtures[alg.toLowerCase()];
+      const options = { key, algorithms: [alg], issuer: 'https://id.example', audience: 'app' };
+      const valid = await outcome(verifyJwt(token, options));
+      check(valid === 'ok:user-1:Zoë 日本', alg + ' valid: ' + valid);
+      const tampered = await outcome(verifyJwt(forged(token), options));
+      check(tampered === 'SIGNATURE_INVALID:signature', alg + ' tampered: ' + tampered);
+      const issuer = await outcome(verifyJwt(token, { ...options, issuer: 'https://other.example' }));
+      check(issuer === 'SIGNATURE_INVALID:issuer', alg + ' wrong issuer: ' + issuer);
+    }
+    const wrongAlgorithm = await outcome(verifyJwt(fixtures.rs256.token, { key: fixtures.rs256.key, algorithms: ['ES256'] }));
+    check(wrongAlgorithm === 'SIGNATURE_INVALID:algorithm', 'RS256 token, ES256 allowed: ' + wrongAlgorithm);
+    // authlane/react-native's own verifyJwt has no crypto: it says where verifyJwt is.
+    let refused = null;
+    try { await verifyFromMain(fixtures.hs256.token, { key: fixtures.hs256.key, algorithms: ['HS256'] }); } catch (e) { refused = e; }
+    check(isAuthlaneError(refused) && refused.code === 'INVALID_CONFIG', 'authlane/react-native verifyJwt: ' + (refused && refused.code));
+    check(refused.message.includes("'authlane/verify'"), 'the message names authlane/verify: ' + refused.message);
   },
   'split storage: the refresh token goes to the secure adapter only': async () => {
     const w = world();

@@ -1,6 +1,7 @@
-// The package's React Native build in the real Hermes VM (hermes-engine-cli 0.12, no
-// WebAssembly), and the same scenarios in Node: with WebAssembly deleted (wasm2js), present
-// (the wasm bytes) and refusing the module (wasm2js again).
+// The package's React Native builds (authlane/react-native and, by the `react-native` condition,
+// authlane/verify) in the real Hermes VM (hermes-engine-cli 0.12, no WebAssembly), and the same
+// scenarios in Node: with WebAssembly deleted (wasm2js), present (the wasm bytes) and refusing the
+// module (wasm2js again).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -16,11 +17,12 @@ const bin = here('../../node_modules/hermes-engine-cli/linux64-bin/');
 const scenarioCount = readFileSync(here('../hermes/scenarios.mjs'), 'utf8').match(/^  '[^']+': async/gm).length;
 const ALL_PASSED = new RegExp(`^hermes: ${scenarioCount} passed, 0 failed$`, 'm');
 
-test('in Hermes: memory growth, decodeJwt, login, one refresh for 5 requests, SESSION_EXPIRED, split storage', async () => {
+test('in Hermes: memory growth, decodeJwt, login, one refresh for 5 requests, SESSION_EXPIRED, split storage, authlane/verify', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'authlane-hermes-'));
   const bundle = join(dir, 'bundle.js');
   // `authlane/react-native` resolves through the installed package's exports map.
-  await build({ entryPoints: [here('../hermes/entry.mjs')], bundle: true, format: 'iife', target: 'es2016', outfile: bundle, logLevel: 'error', nodePaths: [here('../node_modules')] });
+  // `authlane/verify` by the `react-native` condition, as Metro resolves it.
+  await build({ entryPoints: [here('../hermes/entry.mjs')], bundle: true, format: 'iife', target: 'es2016', outfile: bundle, logLevel: 'error', nodePaths: [here('../node_modules')], conditions: ['react-native'] });
   execFileSync(join(bin, 'hermesc'), ['-O', '-emit-binary', '-out', join(dir, 'bundle.hbc'), bundle]);
   const run = spawnSync(join(bin, 'hermes'), ['-Xmicrotask-queue', join(dir, 'bundle.hbc')], { encoding: 'utf8', timeout: 60000 });
   const out = run.stdout + run.stderr;
@@ -41,7 +43,7 @@ test('in Node without WebAssembly: the same scenarios load the wasm2js build', (
     const { run } = await import(${JSON.stringify(here('../hermes/scenarios.mjs'))});
     const failed = await run((line) => console.log(line));
     process.exitCode = failed ? 1 : 0;`;
-  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', cwd: here('../'), timeout: 60000 });
+  const r = spawnSync(process.execPath, ['--conditions=react-native', '--input-type=module', '-e', script], { encoding: 'utf8', cwd: here('../'), timeout: 60000 });
   assert.equal(r.status, 0, r.stdout + r.stderr);
   assert.match(r.stdout, ALL_PASSED);
 });
@@ -57,14 +59,14 @@ function scenariosInNode(prelude) {
     const failed = await run((line) => console.log(line));
     console.log('instances: ' + globalThis.instances);
     process.exitCode = failed ? 1 : 0;`;
-  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', cwd: here('../'), timeout: 60000 });
+  const r = spawnSync(process.execPath, ['--conditions=react-native', '--input-type=module', '-e', script], { encoding: 'utf8', cwd: here('../'), timeout: 60000 });
   assert.equal(r.status, 0, r.stdout + r.stderr);
   assert.match(r.stdout, ALL_PASSED);
   return Number(/^instances: (\d+)$/m.exec(r.stdout)[1]);
 }
 
-test('with WebAssembly, the React Native build uses it: the same scenarios on one wasm instance', () => {
-  assert.equal(scenariosInNode(''), 1);
+test('with WebAssembly, the React Native builds use it: the same scenarios on two wasm instances (the core, authlane/verify)', () => {
+  assert.equal(scenariosInNode(''), 2);
 });
 
 test('with a WebAssembly that refuses the module, the React Native build falls back to wasm2js', () => {
@@ -73,7 +75,7 @@ test('with a WebAssembly that refuses the module, the React Native build falls b
 
 test('the React Native bundle loads in Metro: no top-level await, import.meta, dynamic import() or class syntax', async () => {
   const { readFileSync } = await import('node:fs');
-  for (const file of ['index.js', 'index.cjs']) {
+  for (const file of ['index.js', 'index.cjs', 'verify.js', 'verify.cjs']) {
     const code = readFileSync(here(`../node_modules/authlane/rn/${file}`), 'utf8');
     assert.doesNotMatch(code, /import\.meta/, file);
     assert.doesNotMatch(code, /\bimport\s*\(/, file);
@@ -83,4 +85,5 @@ test('the React Native bundle loads in Metro: no top-level await, import.meta, d
   const pkg = JSON.parse(readFileSync(here('../node_modules/authlane/package.json'), 'utf8'));
   assert.equal(pkg.exports['.']['react-native'], './rn/index.js');
   assert.equal(pkg.exports['./react-native'].import, './rn/index.js');
+  assert.equal(pkg.exports['./verify']['react-native'], './rn/verify.js');
 });

@@ -1,7 +1,8 @@
 // scenario.js outside browsers: Node (this one and Node 18, the oldest supported), Deno and Bun
-// (their npm packages, tests/runtimes/package.json) through `authlane` (import and require), and
-// JavaScriptCore's `jsc` shell through `authlane/react-native`, with WebAssembly (the wasm bytes)
-// and without (wasm2js, the path of Hermes and iOS JavaScriptCore). Each run gets its own servers
+// (their npm packages, tests/runtimes/package.json) through `authlane` (import and require, and
+// with verifyJwt from `authlane/verify`), and JavaScriptCore's `jsc` shell through
+// `authlane/react-native` and `authlane/verify`, with WebAssembly (the wasm bytes) and without
+// (wasm2js, the path of Hermes and iOS JavaScriptCore). Each run gets its own servers
 // (world.mjs); the server-side ones must exit by themselves after dispose().
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -22,6 +23,7 @@ const RUNTIMES = {
 const LOADS = {
   "import 'authlane'": { flag: [], entry: 'node/index.js' },
   "require('authlane')": { flag: ['--require'], entry: 'cjs/index.js' },
+  "import 'authlane', verifyJwt from 'authlane/verify'": { flag: ['--verify-entry'], entry: 'node/index.js', verifyEntry: 'node/verify-entry.js' },
 };
 
 for (const [name, runtime] of Object.entries(RUNTIMES)) {
@@ -34,6 +36,7 @@ for (const [name, runtime] of Object.entries(RUNTIMES)) {
         assert.equal(run.exitCode, 0, run.output);
         assert.match(run.result.runtime, runtime.version);
         assert.equal(run.result.entry, load.entry, 'the build the runtime picked from the exports map');
+        assert.equal(run.result.verifyEntry, load.verifyEntry, 'the authlane/verify build the runtime picked');
         t.diagnostic(`${run.result.runtime}, ${run.result.entry}, exited ${run.exitAfterMs} ms after its result`);
         expectScenario(world, run.result);
       } finally {
@@ -53,16 +56,16 @@ before(async () => {
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 for (const mode of ['wasm', 'wasm2js']) {
-  test(`JavaScriptCore (jsc): the scenario through 'authlane/react-native', ${mode === 'wasm' ? 'on WebAssembly' : 'WebAssembly deleted (wasm2js)'}`, async () => {
+  test(`JavaScriptCore (jsc): the scenario through 'authlane/react-native', verifyJwt from 'authlane/verify', ${mode === 'wasm' ? 'on WebAssembly' : 'WebAssembly deleted (wasm2js)'}`, async () => {
     const world = await startWorld();
     try {
       const run = await runJsc(bundle, mode, world.control);
       assert.equal(run.exitCode, 0, run.output);
-      expectScenario(world, run.result, { verify: false });
+      expectScenario(world, run.result);
       assert.deepEqual(run.result.engine, mode === 'wasm'
-        ? { webAssembly: true, wasmInstances: 1, liveTimers: 0, requestsInFlight: 0 }
+        ? { webAssembly: true, wasmInstances: 2, liveTimers: 0, requestsInFlight: 0 }
         : { webAssembly: false, wasmInstances: 0, liveTimers: 0, requestsInFlight: 0 },
-      'the path taken, and nothing left running after dispose()');
+      'the path taken (with WebAssembly: the core and the verification module), and nothing left running after dispose()');
     } finally {
       await world.close();
     }

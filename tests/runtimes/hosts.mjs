@@ -45,7 +45,8 @@ export function runServerSide(command, args, control, { timeoutMs = 30000, env =
   });
 }
 
-/** Bundles jsc-entry.mjs (authlane/react-native, resolved in the installed package) for jsc. */
+/** Bundles jsc-entry.mjs (authlane/react-native and authlane/verify, resolved in the installed
+ * package with the `react-native` condition, as Metro does) for jsc. */
 export async function bundleForJsc(outfile) {
   await build({
     entryPoints: [here('jsc-entry.mjs')],
@@ -55,6 +56,7 @@ export async function bundleForJsc(outfile) {
     outfile,
     logLevel: 'error',
     nodePaths: [here('../node_modules')],
+    conditions: ['react-native'],
   });
 }
 

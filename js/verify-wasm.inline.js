@@ -1,0 +1,12 @@
+// Loads verifyJwt's wasm module from bytes inlined in the JavaScript (the `authlane-inline` export
+// condition), synchronously at import: no top-level await. Same export as verify-wasm.js.
+import * as glue from './verify_glue.js';
+import base64 from './verify_bg.wasm.js';
+import { bytes } from './wasm-bytes.js';
+import { makeError } from './errors.js';
+
+glue.initSync({ module: bytes(base64) });
+glue.setErrorFactory(makeError);
+
+/** The verification module's exports, ready. */
+export const verifier = glue;
