@@ -4,5 +4,7 @@
 
 wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 
+#[path = "wasm/client.rs"]
+mod client;
 #[path = "wasm/decode.rs"]
 mod decode;

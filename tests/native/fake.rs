@@ -80,9 +80,7 @@ impl Env for FakeEnv {
     fn lock(&self) -> Fut<Option<Held>> {
         let (w, tab) = (self.world.clone(), self.tab);
         Box::pin(async move {
-            let Some(timeout) = w.borrow().lock.as_ref().map(|l| l.timeout_polls) else {
-                return None;
-            };
+            let timeout = w.borrow().lock.as_ref().map(|l| l.timeout_polls)?;
             for _ in 0..timeout {
                 {
                     let mut world = w.borrow_mut();
