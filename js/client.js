@@ -5,7 +5,7 @@ import { AuthlaneError } from './errors.js';
 import { ACTION } from './actions.js';
 import { memoryStorage } from './storage.js';
 import { groupOf, lockGroup } from './siblings.js';
-import { aborted, callRefresh, discard, prepare, revoke, send } from './transport.js';
+import { aborted, callRefresh, prepare, revoke, send } from './transport.js';
 
 function splitStorage(storage) {
   if (storage == null) {
@@ -88,7 +88,6 @@ function createHost(options, listeners, timers, shell) {
     sleep: (ms) => new Promise((resolve) => timers.set(resolve, ms, resolve)),
     send: (prepared, name, value, attempt, timeoutMs) => send(fetchFn, timers, prepared, name, value, attempt, timeoutMs, shell.allows),
     aborted,
-    discard,
     rejects: refreshOn && (async (response) => {
       try {
         return Boolean(await refreshOn(response));

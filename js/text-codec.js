@@ -66,5 +66,3 @@ TextDecoderFallback.prototype.decode = decode;
 
 if (typeof globalThis.TextEncoder !== 'function') globalThis.TextEncoder = TextEncoderFallback;
 if (typeof globalThis.TextDecoder !== 'function') globalThis.TextDecoder = TextDecoderFallback;
-
-export { encode as utf8Encode, decode as utf8Decode };

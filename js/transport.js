@@ -157,7 +157,7 @@ function retryAfterMs(value) {
 }
 
 /** Lets go of a response nobody will read. */
-export function discard(response) {
+function discard(response) {
   try {
     const cancelled = response && response.body && response.body.cancel && response.body.cancel();
     if (cancelled && cancelled.catch) cancelled.catch(() => {});

@@ -2,11 +2,9 @@
 'use strict';
 const fs = require('fs');
 const path = require('path');
-const { makeError } = require('./errors.js');
 
 const glue = require('./glue/verify.js');
 glue.initSync({ module: fs.readFileSync(path.join(__dirname, '..', 'wasm', 'verify_bg.wasm')) });
-glue.setErrorFactory(makeError);
 
 /** The verification module's exports, ready. */
 exports.verifier = glue;

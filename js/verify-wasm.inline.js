@@ -3,10 +3,8 @@
 import * as glue from './verify_glue.js';
 import base64 from './verify_bg.wasm.js';
 import { bytes } from './wasm-bytes.js';
-import { makeError } from './errors.js';
 
 glue.initSync({ module: bytes(base64) });
-glue.setErrorFactory(makeError);
 
 /** The verification module's exports, ready. */
 export const verifier = glue;

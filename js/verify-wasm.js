@@ -5,10 +5,8 @@
 // verify-wasm.inline.js, CommonJS verify-wasm.cjs, React Native verify-wasm.rn.js.
 import * as glue from '../wasm/verify.js';
 import { fetchWasm } from './fetch-wasm.js';
-import { makeError } from './errors.js';
 
 await glue.default({ module_or_path: fetchWasm(new URL('../wasm/verify_bg.wasm', import.meta.url)) });
-glue.setErrorFactory(makeError);
 
 /** The verification module's exports, ready (a value set here, as `core` in wasm.js). */
 export const verifier = glue;

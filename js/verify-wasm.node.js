@@ -2,10 +2,8 @@
 // synchronously from the package's files. Same export as verify-wasm.js.
 import { readFileSync } from 'node:fs';
 import * as glue from '../wasm/verify.js';
-import { makeError } from './errors.js';
 
 glue.initSync({ module: readFileSync(new URL('../wasm/verify_bg.wasm', import.meta.url)) });
-glue.setErrorFactory(makeError);
 
 /** The verification module's exports, ready. */
 export const verifier = glue;

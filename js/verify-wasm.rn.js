@@ -6,10 +6,8 @@ import * as glue from 'authlane-rn-verify-glue';
 import { instantiate as wasm2js } from 'authlane-rn-verify-wasm2js';
 import base64 from 'authlane-rn-verify-wasm-base64';
 import { instantiate } from './wasm-instance.rn.js';
-import { makeError } from './errors.js';
 
 glue.__wbg_set_wasm(instantiate({ glue, importName: './verify_bg.js', base64, wasm2js }));
-glue.setErrorFactory(makeError);
 
 /** The verification module's exports, ready. */
 export const verifier = glue;

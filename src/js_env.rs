@@ -22,7 +22,6 @@ pub struct JsEnv {
     sleep: Function,
     send: Function,
     aborted: Function,
-    discard: Function,
     rejects: Option<Function>,
     call_refresh: Function,
     cancel_refresh: Function,
@@ -115,7 +114,6 @@ impl JsEnv {
             sleep: func(&host, "sleep")?,
             send: func(&host, "send")?,
             aborted: func(&host, "aborted")?,
-            discard: func(&host, "discard")?,
             rejects: get(&host, "rejects").dyn_into::<Function>().ok(),
             call_refresh: func(&host, "callRefresh")?,
             cancel_refresh: func(&host, "cancelRefresh")?,
@@ -140,11 +138,6 @@ impl JsEnv {
     fn call(&self, f: &Function, args: &[JsValue]) -> Result<JsValue, JsValue> {
         let array: js_sys::Array = args.iter().collect();
         f.apply(&self.host, &array)
-    }
-
-    /// Lets the host drop a response that will not reach the caller (frees its connection).
-    pub fn discard_response(&self, response: &JsValue) {
-        let _ = self.call(&self.discard, std::slice::from_ref(response));
     }
 }
 

@@ -14,7 +14,6 @@ use std::task::{Context, Poll, Waker};
 /// let s = Shared::<u8>::new();
 /// assert!(s.complete(1));
 /// assert!(!s.complete(2), "only the first outcome counts");
-/// assert_eq!(s.value(), Some(1));
 /// ```
 pub struct Shared<T> {
     inner: RefCell<Inner<T>>,
@@ -48,11 +47,6 @@ impl<T: Clone> Shared<T> {
         };
         wakers.into_iter().for_each(Waker::wake);
         true
-    }
-
-    /// The value, if set.
-    pub fn value(&self) -> Option<T> {
-        self.inner.borrow().value.clone()
     }
 
     /// A future of the value.

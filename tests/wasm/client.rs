@@ -35,7 +35,6 @@ export function world() {
       if (signal.aborted) return Promise.resolve(reason());
       return new Promise((resolve) => signal.addEventListener('abort', () => resolve(reason())));
     },
-    discard() {},
     callRefresh(token) {
       w.refreshCalls++;
       if (token !== w.refresh) return after(1, { kind: 'http', status: 401 });

@@ -132,7 +132,3 @@ pub fn verify_jwt(token: JsValue, options: JsValue) -> Result<JsValue, JsValue> 
     serde::Serialize::serialize(&payload, &serializer)
         .map_err(|_| failure(Failure::Malformed("the payload could not be read")))
 }
-
-/// Registers nothing: present so both modules have the same loader contract.
-#[wasm_bindgen(js_name = setErrorFactory)]
-pub fn set_error_factory(_factory: js_sys::Function) {}
