@@ -28,5 +28,6 @@ pub mod options;
 pub mod pipeline;
 pub mod policy;
 pub mod refresh;
+pub mod refresh_result;
 pub mod shared;
 pub mod url;

@@ -11,8 +11,9 @@ use std::cell::Cell;
 use std::collections::HashMap;
 use std::rc::Rc;
 
-use authlane::env::{Action, Answer, Attempt, Env, Fut, Slot, Stored, TokenInfo, TokenSet};
+use authlane::env::{Action, Answer, Attempt, Env, Fut, Slot, Stored, TokenInfo};
 use authlane::error::{Code, Error};
+use authlane::refresh_result::{classify, token_set, Field, Reply};
 use authlane::shared::Shared;
 use futures::executor::LocalSpawner;
 use futures::task::LocalSpawnExt;
@@ -301,15 +302,27 @@ impl Env for FakeEnv {
                 world.known = None;
                 world.removal_allowed = true;
             }
+            // The server answers as an RFC 6749 token endpoint; the core's own rules
+            // (`refresh_result::classify`) read the answer, as they read a real one.
+            let answer = |status: u16, oauth_error: Option<&str>, body: &[(&str, &str)]| {
+                let field = |k: &str| {
+                    body.iter()
+                        .find(|(key, _)| *key == k)
+                        .map_or(Field::Other, |(_, v)| Field::Text((*v).to_string()))
+                };
+                let body = token_set(true, field, |t| t.parse().unwrap_or(f64::NAN));
+                let reply = Reply::Http {
+                    status,
+                    oauth_error: oauth_error.map(str::to_string),
+                    date: None,
+                    retry_after_ms: None,
+                    body,
+                };
+                classify(reply, true)
+            };
             match plan {
-                _ if !known => Attempt::Definitive(
-                    Error::new(Code::SessionExpired, "HTTP 401"),
-                    Answer::default(),
-                ),
-                RefreshPlan::Definitive => Attempt::Definitive(
-                    Error::new(Code::SessionExpired, "HTTP 401"),
-                    Answer::default(),
-                ),
+                _ if !known => answer(400, Some("invalid_grant"), &[]),
+                RefreshPlan::Definitive => answer(401, None, &[]),
                 RefreshPlan::Lost => {
                     world.refresh_valid.retain(|t| t != &refresh_token);
                     world.spent_refresh.push(refresh_token);
@@ -322,20 +335,10 @@ impl Env for FakeEnv {
                         Answer::default(),
                     )
                 }
-                RefreshPlan::Misconfigured => Attempt::Misconfigured(
-                    Error::new(Code::RefreshFailed, "HTTP 401 invalid_client"),
-                    Answer::default(),
-                ),
+                RefreshPlan::Misconfigured => answer(401, Some("invalid_client"), &[]),
                 RefreshPlan::Hang | RefreshPlan::Freeze => unreachable!("answered above"),
-                RefreshPlan::Transient => Attempt::Transient(
-                    Error::new(Code::RefreshFailed, "HTTP 503"),
-                    None,
-                    Answer::default(),
-                ),
-                RefreshPlan::Garbage => Attempt::Unusable(
-                    Error::new(Code::BadRefreshResponse, "no token"),
-                    Answer::default(),
-                ),
+                RefreshPlan::Transient => answer(503, None, &[]),
+                RefreshPlan::Garbage => answer(200, None, &[("token_type", "Bearer")]),
                 RefreshPlan::Rotate => {
                     world.refresh_valid.retain(|t| t != &refresh_token);
                     world.spent_refresh.push(refresh_token);
@@ -348,13 +351,10 @@ impl Env for FakeEnv {
                     if current {
                         world.known = Some(access.clone());
                     }
-                    Attempt::Tokens(
-                        TokenSet {
-                            access,
-                            refresh: Some(refresh),
-                            expires_in: None,
-                        },
+                    answer(
+                        200,
                         None,
+                        &[("access_token", &access), ("refresh_token", &refresh)],
                     )
                 }
             }
