@@ -67,7 +67,10 @@ test('logout in one tab makes the others report logged out', async () => {
 test('a tab that holds the lock and never lets go blocks the others no longer than the timeout', async () => {
   server.reset();
   const [frozen, live] = await openTabs(2, { refreshTimeoutMs: 500, refreshRetry: { attempts: 1 } });
-  await frozen.evaluate(() => { navigator.locks.request('authlane.refresh', () => new Promise(() => {})); });
+  // Resolves once the lock is granted: without that the live tab could get it first.
+  await frozen.evaluate(() => new Promise((granted) => {
+    navigator.locks.request('authlane.refresh', () => { granted(); return new Promise(() => {}); });
+  }));
   const started = Date.now();
   const r3 = await fire(live, 3);
   assert.deepEqual(r3, [200, 200, 200]);
