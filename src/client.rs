@@ -12,8 +12,8 @@ use crate::core::Core;
 use crate::env::Fut;
 use crate::error::{Code, Error};
 use crate::js_env::JsEnv;
+use crate::js_options;
 use crate::js_refresh::read_token_set;
-use crate::options;
 
 /// One client's core: its state, refresh queue and pipeline.
 ///
@@ -47,7 +47,7 @@ impl ClientCore {
         host: JsValue,
         document_url: Option<String>,
     ) -> Result<ClientCore, JsValue> {
-        let (config, settings) = options::parse(&options, document_url)?;
+        let (config, settings) = js_options::parse_js(&options, document_url)?;
         let env = JsEnv::new(host, &settings)?;
         Ok(ClientCore {
             core: Core::new(env, config),

@@ -22,6 +22,7 @@ pub mod env;
 pub mod error;
 pub mod js_action;
 pub mod js_env;
+pub mod js_options;
 pub mod js_refresh;
 pub mod jwt;
 pub mod options;

@@ -1,12 +1,10 @@
-//! `createAuthClient` options: read from JS, validated, turned into the core's [`Config`] and the
-//! host's settings. Every problem is `INVALID_CONFIG` with a message that names the option.
-
-use js_sys::{Array, Function, Reflect};
-use wasm_bindgen::prelude::*;
+//! `createAuthClient` options: validated and turned into the core's [`Config`] and the host's
+//! settings. Every problem is `INVALID_CONFIG` with a message that names the option. The rules
+//! read options through [`Value`], so they run natively on plain values in the tests; the JS
+//! binding (`js_options.rs`) implements it for `JsValue`.
 
 use crate::config::{Config, Retry};
 use crate::error::{Code, Error};
-use crate::js_env::number;
 use crate::url::{exact_origin, origin, resolve};
 
 /// What the host needs besides the core's config.
@@ -31,6 +29,39 @@ pub struct HostSettings {
     pub revoke_url: Option<String>,
 }
 
+/// An options value as the rules see it: JS semantics (`is_object` is `typeof v === "object"`
+/// and not `null`, so a function is not an object).
+pub trait Value: Sized {
+    /// `v[key]`, `undefined` when `v` has no such property or is not an object.
+    fn get(&self, key: &str) -> Self;
+    /// Neither `undefined` nor `null`.
+    fn present(&self) -> bool;
+    /// A non-null object (arrays included, functions not).
+    fn is_object(&self) -> bool;
+    /// A function.
+    fn is_function(&self) -> bool;
+    /// The string, if it is one.
+    fn as_string(&self) -> Option<String>;
+    /// The number, if it is one.
+    fn as_f64(&self) -> Option<f64>;
+    /// The boolean, if it is one.
+    fn as_bool(&self) -> Option<bool>;
+    /// The items, if it is an array.
+    fn items(&self) -> Option<Vec<Self>>;
+}
+
+/// What the rules need to know about the environment.
+#[derive(Clone, Debug, Default)]
+pub struct Environment {
+    /// The page's URL in a browser (relative URLs resolve against it when there is no
+    /// `baseUrl`).
+    pub document_url: Option<String>,
+    /// There is a global `fetch`.
+    pub global_fetch: bool,
+    /// There are Web Locks (`navigator.locks`): `crossTab` defaults to them.
+    pub web_locks: bool,
+}
+
 fn bad(message: impl Into<String>) -> Error {
     Error::new(
         Code::InvalidConfig,
@@ -38,25 +69,13 @@ fn bad(message: impl Into<String>) -> Error {
     )
 }
 
-#[wasm_bindgen]
-extern "C" {
-    /// `globalThis` itself. `js_sys::global()` looks at `window` first, and jsdom-like test
-    /// setups and SSR shims define a `window` without `fetch`.
-    #[wasm_bindgen(thread_local_v2, js_name = globalThis)]
-    static GLOBAL_THIS: JsValue;
+fn number<V: Value>(obj: &V, key: &str) -> Option<f64> {
+    obj.get(key).as_f64().filter(|n| n.is_finite())
 }
 
-fn get(obj: &JsValue, key: &str) -> JsValue {
-    Reflect::get(obj, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
-}
-
-fn present(v: &JsValue) -> bool {
-    !v.is_undefined() && !v.is_null()
-}
-
-fn non_negative(obj: &JsValue, key: &str, name: &str, default: f64) -> Result<f64, Error> {
-    let v = get(obj, key);
-    if !present(&v) {
+fn non_negative<V: Value>(obj: &V, key: &str, name: &str, default: f64) -> Result<f64, Error> {
+    let v = obj.get(key);
+    if !v.present() {
         return Ok(default);
     }
     match v.as_f64() {
@@ -65,35 +84,32 @@ fn non_negative(obj: &JsValue, key: &str, name: &str, default: f64) -> Result<f6
     }
 }
 
-fn is_storage(v: &JsValue) -> bool {
+fn is_storage<V: Value>(v: &V) -> bool {
     ["getItem", "setItem", "removeItem"]
         .iter()
-        .all(|m| get(v, m).is_function())
+        .all(|m| v.get(m).is_function())
 }
 
-/// Validates `options`; `document_url` is the page's URL in a browser (relative URLs resolve
-/// against it when there is no `baseUrl`).
-pub fn parse(
-    options: &JsValue,
-    document_url: Option<String>,
-) -> Result<(Config, HostSettings), Error> {
+/// Validates `options` in `env`.
+pub fn parse<V: Value>(options: &V, env: Environment) -> Result<(Config, HostSettings), Error> {
     if !options.is_object() {
         return Err(bad("options must be an object"));
     }
-    let base_url = match get(options, "baseUrl") {
-        v if !present(&v) => None,
+    let base_url = match options.get("baseUrl") {
+        v if !v.present() => None,
         v => match v.as_string().filter(|u| origin(u).is_some()) {
             Some(u) => Some(u),
             None => return Err(bad("baseUrl must be an absolute http(s) URL")),
         },
     };
-    let base = base_url.clone().or(document_url);
+    let base = base_url.clone().or(env.document_url);
 
-    let refresh = get(options, "refresh");
+    let refresh = options.get("refresh");
     let refresh_url = if refresh.is_function() {
         None
     } else if refresh.is_object() {
-        let url = get(&refresh, "url")
+        let url = refresh
+            .get("url")
             .as_string()
             .ok_or_else(|| bad("refresh.url must be a string"))?;
         let resolved = resolve(base.as_deref(), &url)
@@ -112,24 +128,24 @@ pub fn parse(
             ("params", "an object"),
             ("cookie", "a boolean"),
         ] {
-            let v = get(&refresh, key);
+            let v = refresh.get(key);
             let ok = match kind {
-                "a string" => v.is_string(),
+                "a string" => v.as_string().is_some(),
                 "an object" => v.is_object(),
                 "a boolean" => v.as_bool().is_some(),
                 _ => v.is_function(),
             };
-            if present(&v) && !ok {
+            if v.present() && !ok {
                 return Err(bad(format!("refresh.{key} must be {kind}")));
             }
         }
-        match get(&refresh, "grant") {
-            v if !present(&v) => {}
+        match refresh.get("grant") {
+            v if !v.present() => {}
             v if v.as_string().as_deref() == Some("oauth2") => {}
             _ => return Err(bad("refresh.grant must be \"oauth2\" (or left out)")),
         }
-        match get(&refresh, "clientAuth") {
-            v if !present(&v) => {}
+        match refresh.get("clientAuth") {
+            v if !v.present() => {}
             v if matches!(
                 v.as_string().as_deref(),
                 Some("none" | "client_secret_basic" | "client_secret_post")
@@ -147,8 +163,8 @@ pub fn parse(
         ));
     };
 
-    let allowed_origins = match get(options, "allowedOrigins") {
-        v if !present(&v) => {
+    let allowed_origins = match options.get("allowedOrigins") {
+        v if !v.present() => {
             let mut list: Vec<String> = base_url
                 .iter()
                 .chain(refresh_url.iter())
@@ -163,11 +179,11 @@ pub fn parse(
             list
         }
         v => {
-            let array = v
-                .dyn_into::<Array>()
-                .map_err(|_| bad("allowedOrigins must be an array of origins"))?;
+            let items = v
+                .items()
+                .ok_or_else(|| bad("allowedOrigins must be an array of origins"))?;
             let mut list = Vec::new();
-            for item in array.iter() {
+            for item in items {
                 let text = item.as_string().unwrap_or_default();
                 match exact_origin(&text) {
                     Some(o) if !text.bytes().any(|b| b == b'*') => list.push(o),
@@ -178,28 +194,28 @@ pub fn parse(
         }
     };
 
-    let storage = get(options, "storage");
-    if present(&storage)
+    let storage = options.get("storage");
+    if storage.present()
         && !is_storage(&storage)
-        && !(is_storage(&get(&storage, "access")) && is_storage(&get(&storage, "refresh")))
+        && !(is_storage(&storage.get("access")) && is_storage(&storage.get("refresh")))
     {
         return Err(bad(
             "storage must have getItem, setItem and removeItem, or be { access, refresh } of such",
         ));
     }
-    let key = get(options, "storageKey");
-    if present(&key) && key.as_string().is_none_or(|k| k.is_empty()) {
+    let key = options.get("storageKey");
+    if key.present() && key.as_string().is_none_or(|k| k.is_empty()) {
         return Err(bad("storageKey must be a non-empty string"));
     }
 
-    let refresh_on_value = get(options, "refreshOn");
-    let refresh_on = if !present(&refresh_on_value) || refresh_on_value.is_function() {
+    let refresh_on_value = options.get("refreshOn");
+    let refresh_on = if !refresh_on_value.present() || refresh_on_value.is_function() {
         vec![401]
     } else {
-        let array = refresh_on_value
-            .dyn_into::<Array>()
-            .map_err(|_| bad("refreshOn must be an array of HTTP statuses or a function"))?;
-        let list: Option<Vec<u16>> = array
+        let items = refresh_on_value
+            .items()
+            .ok_or_else(|| bad("refreshOn must be an array of HTTP statuses or a function"))?;
+        let list: Option<Vec<u16>> = items
             .iter()
             .map(|v| {
                 v.as_f64()
@@ -210,15 +226,15 @@ pub fn parse(
         list.ok_or_else(|| bad("refreshOn must hold HTTP statuses (integers 100 to 599)"))?
     };
 
-    let retry_value = get(options, "refreshRetry");
+    let retry_value = options.get("refreshRetry");
     let mut retry = Retry::default();
-    if present(&retry_value) {
+    if retry_value.present() {
         if !retry_value.is_object() {
             return Err(bad(
                 "refreshRetry must be { attempts, baseDelayMs, maxDelayMs }",
             ));
         }
-        if present(&get(&retry_value, "attempts")) {
+        if retry_value.get("attempts").present() {
             retry.attempts = number(&retry_value, "attempts")
                 .filter(|n| n.fract() == 0.0 && (1.0..=100.0).contains(n))
                 .ok_or_else(|| bad("refreshRetry.attempts must be an integer from 1 to 100"))?
@@ -238,10 +254,13 @@ pub fn parse(
         )?;
     }
 
-    let header = get(options, "header");
+    let header = options.get("header");
     let (mut header_name, mut scheme) = ("Authorization".to_string(), "Bearer".to_string());
-    if present(&header) {
-        if let Some(name) = present(&get(&header, "name")).then(|| get(&header, "name").as_string())
+    if header.present() {
+        if let Some(name) = header
+            .get("name")
+            .present()
+            .then(|| header.get("name").as_string())
         {
             header_name = name
                 .filter(|n| {
@@ -251,8 +270,9 @@ pub fn parse(
                 })
                 .ok_or_else(|| bad("header.name must be an HTTP header name"))?;
         }
-        if present(&get(&header, "scheme")) {
-            scheme = get(&header, "scheme")
+        if header.get("scheme").present() {
+            scheme = header
+                .get("scheme")
                 .as_string()
                 .filter(|s| !s.chars().any(|c| c.is_whitespace() || c.is_control()))
                 .ok_or_else(|| {
@@ -266,37 +286,31 @@ pub fn parse(
         ("dispatch", "a function"),
         ("now", "a function"),
     ] {
-        let v = get(options, key);
-        if present(&v) && !v.is_function() {
+        let v = options.get(key);
+        if v.present() && !v.is_function() {
             return Err(bad(format!("{key} must be {kind}")));
         }
     }
-    if !present(&get(options, "fetch"))
-        && !GLOBAL_THIS
-            .with(|g| get(g, "fetch"))
-            .is_instance_of::<Function>()
-    {
+    if !options.get("fetch").present() && !env.global_fetch {
         return Err(bad(
             "fetch: there is no global fetch here; pass options.fetch",
         ));
     }
-    let cross_tab = match get(options, "crossTab") {
-        v if !present(&v) => GLOBAL_THIS
-            .with(|g| get(&get(g, "navigator"), "locks"))
-            .is_object(),
+    let cross_tab = match options.get("crossTab") {
+        v if !v.present() => env.web_locks,
         v => v
             .as_bool()
             .ok_or_else(|| bad("crossTab must be a boolean"))?,
     };
 
-    let flag = |key: &str| refresh.is_object() && get(&refresh, key).as_bool() == Some(true);
+    let flag = |key: &str| refresh.is_object() && refresh.get(key).as_bool() == Some(true);
     let oauth2 =
-        refresh.is_object() && get(&refresh, "grant").as_string().as_deref() == Some("oauth2");
-    let revoke = get(options, "revoke");
-    let revoke_url = if present(&revoke) {
-        let url = get(&revoke, "url").as_string();
-        let headers = get(&revoke, "headers");
-        if present(&headers) && !headers.is_object() {
+        refresh.is_object() && refresh.get("grant").as_string().as_deref() == Some("oauth2");
+    let revoke = options.get("revoke");
+    let revoke_url = if revoke.present() {
+        let url = revoke.get("url").as_string();
+        let headers = revoke.get("headers");
+        if headers.present() && !headers.is_object() {
             return Err(bad("revoke.headers must be an object"));
         }
         Some(
