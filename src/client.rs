@@ -48,7 +48,7 @@ impl ClientCore {
         document_url: Option<String>,
     ) -> Result<ClientCore, JsValue> {
         let (config, settings) = js_options::parse_js(&options, document_url)?;
-        let env = JsEnv::new(host, &settings)?;
+        let env = JsEnv::new(host, &settings);
         Ok(ClientCore {
             core: Core::new(env, config),
             base_url: settings.base_url,

@@ -14,24 +14,69 @@ use crate::js_refresh::{classify_refresh, classify_thrown};
 use crate::jwt::Part;
 use crate::options::HostSettings;
 
-/// The host's functions, looked up once.
+#[wasm_bindgen]
+extern "C" {
+    /// The host object `js/client.js` builds: each method is called on it by name, typed, so
+    /// the wasm neither looks functions up by string nor builds argument arrays.
+    pub type Host;
+    #[wasm_bindgen(method, catch)]
+    fn now(this: &Host) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(method, catch)]
+    fn random(this: &Host) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(method, catch)]
+    fn sleep(this: &Host, ms: f64) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(method, catch)]
+    fn send(
+        this: &Host,
+        request: &JsValue,
+        header_name: &str,
+        authorization: &JsValue,
+        attempt: f64,
+        timeout_ms: f64,
+    ) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(method, catch)]
+    fn aborted(this: &Host, request: &JsValue) -> Result<JsValue, JsValue>;
+    /// The `refreshOn` predicate's wrapper, if the options gave one.
+    #[wasm_bindgen(method, getter, js_name = rejects)]
+    fn rejects_fn(this: &Host) -> JsValue;
+    #[wasm_bindgen(method, catch)]
+    fn rejects(this: &Host, response: &JsValue) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(method, catch, js_name = callRefresh)]
+    fn call_refresh(
+        this: &Host,
+        refresh_token: &JsValue,
+        url: &JsValue,
+        timeout_ms: f64,
+    ) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(method, catch, js_name = cancelRefresh)]
+    fn cancel_refresh(this: &Host) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(method, catch)]
+    fn revoke(
+        this: &Host,
+        token: &JsValue,
+        hint: &str,
+        url: &JsValue,
+        timeout_ms: f64,
+    ) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(method, catch)]
+    fn load(this: &Host, slot: &str) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(method, catch)]
+    fn store(this: &Host, slot: &str, value: &str) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(method, catch)]
+    fn remove(this: &Host, slot: &str) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(method, catch)]
+    fn dispatch(this: &Host, action: &JsValue) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(method, catch)]
+    fn lock(this: &Host, timeout_ms: f64) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(method, catch)]
+    fn broadcast(this: &Host, message: &str) -> Result<JsValue, JsValue>;
+}
+
+/// The client's surroundings: the host and what it needs to know from the options.
 pub struct JsEnv {
-    host: JsValue,
-    now: Function,
-    random: Function,
-    sleep: Function,
-    send: Function,
-    aborted: Function,
-    rejects: Option<Function>,
-    call_refresh: Function,
-    cancel_refresh: Function,
-    revoke: Function,
-    load: Function,
-    store: Function,
-    remove: Function,
-    dispatch: Function,
-    lock: Function,
-    broadcast: Function,
+    host: Host,
+    /// The options gave a `refreshOn` predicate.
+    has_rejects: bool,
     /// The auth header's name.
     pub header_name: String,
     /// Per attempt of a request, ms; 0 for none.
@@ -52,32 +97,20 @@ pub(crate) fn get(obj: &JsValue, key: &str) -> JsValue {
     Reflect::get(obj, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
 }
 
-fn func(host: &JsValue, key: &str) -> Result<Function, Error> {
-    get(host, key).dyn_into::<Function>().map_err(|_| {
-        Error::new(
-            Code::InvalidConfig,
-            format!("internal: the host has no {key}()"),
-        )
-    })
-}
-
 /// Awaits a value that may be a promise.
 async fn settle(value: JsValue) -> Result<JsValue, JsValue> {
     JsFuture::from(Promise::resolve(&value)).await
 }
 
-fn slot_name(slot: Slot) -> JsValue {
-    JsValue::from_str(match slot {
+fn slot_name(slot: Slot) -> &'static str {
+    match slot {
         Slot::Access => "access",
         Slot::Refresh => "refresh",
-    })
+    }
 }
 
 fn storage_error(slot: Slot, what: &str, cause: JsValue) -> Error {
-    let which = match slot {
-        Slot::Access => "access",
-        Slot::Refresh => "refresh",
-    };
+    let which = slot_name(slot);
     Error::with_cause(
         Code::StorageError,
         format!("the {which} token storage failed to {what}"),
@@ -107,23 +140,10 @@ pub(crate) fn string(obj: &JsValue, key: &str) -> Option<String> {
 
 impl JsEnv {
     /// Wraps the host object built by the JS shell.
-    pub fn new(host: JsValue, settings: &HostSettings) -> Result<Self, Error> {
-        Ok(JsEnv {
-            now: func(&host, "now")?,
-            random: func(&host, "random")?,
-            sleep: func(&host, "sleep")?,
-            send: func(&host, "send")?,
-            aborted: func(&host, "aborted")?,
-            rejects: get(&host, "rejects").dyn_into::<Function>().ok(),
-            call_refresh: func(&host, "callRefresh")?,
-            cancel_refresh: func(&host, "cancelRefresh")?,
-            revoke: func(&host, "revoke")?,
-            load: func(&host, "load")?,
-            store: func(&host, "store")?,
-            remove: func(&host, "remove")?,
-            dispatch: func(&host, "dispatch")?,
-            lock: func(&host, "lock")?,
-            broadcast: func(&host, "broadcast")?,
+    pub fn new(host: JsValue, settings: &HostSettings) -> Self {
+        let host: Host = host.unchecked_into();
+        JsEnv {
+            has_rejects: host.rejects_fn().is_function(),
             host,
             header_name: settings.header_name.clone(),
             timeout_ms: settings.timeout_ms,
@@ -132,13 +152,12 @@ impl JsEnv {
             lock_timeout_ms: settings.lock_timeout_ms,
             oauth2: settings.oauth2,
             revoke_url: settings.revoke_url.clone(),
-        })
+        }
     }
+}
 
-    fn call(&self, f: &Function, args: &[JsValue]) -> Result<JsValue, JsValue> {
-        let array: js_sys::Array = args.iter().collect();
-        f.apply(&self.host, &array)
-    }
+fn text_or_null(text: Option<&str>) -> JsValue {
+    text.map(JsValue::from_str).unwrap_or(JsValue::NULL)
 }
 
 /// A held Web Lock: dropping it calls the release function the host handed over.
@@ -157,7 +176,7 @@ impl Env for JsEnv {
     type Lock = JsLock;
 
     fn lock(&self) -> Fut<Option<JsLock>> {
-        let started = self.call(&self.lock, &[JsValue::from_f64(self.lock_timeout_ms)]);
+        let started = self.host.lock(self.lock_timeout_ms);
         Box::pin(async move {
             let release = async { settle(started?).await }.await.ok()?;
             release.dyn_into::<Function>().ok().map(JsLock)
@@ -165,11 +184,12 @@ impl Env for JsEnv {
     }
 
     fn broadcast(&self, message: crate::env::Broadcast) {
-        let _ = self.call(&self.broadcast, &[JsValue::from_str(message.as_str())]);
+        let _ = self.host.broadcast(message.as_str());
     }
 
     fn now_ms(&self) -> f64 {
-        self.call(&self.now, &[])
+        self.host
+            .now()
             .ok()
             .and_then(|v| v.as_f64())
             .filter(|n| n.is_finite())
@@ -177,7 +197,8 @@ impl Env for JsEnv {
     }
 
     fn random(&self) -> f64 {
-        self.call(&self.random, &[])
+        self.host
+            .random()
             .ok()
             .and_then(|v| v.as_f64())
             .unwrap_or(0.5)
@@ -188,7 +209,7 @@ impl Env for JsEnv {
     }
 
     fn sleep(&self, ms: f64) -> Fut<()> {
-        let promise = self.call(&self.sleep, &[JsValue::from_f64(ms)]);
+        let promise = self.host.sleep(ms);
         Box::pin(async move {
             if let Ok(p) = promise {
                 let _ = settle(p).await;
@@ -210,16 +231,13 @@ impl Env for JsEnv {
         authorization: Option<String>,
         attempt: u8,
     ) -> Fut<Result<JsValue, Error>> {
-        let args = [
-            request.clone(),
-            JsValue::from_str(&self.header_name),
-            authorization
-                .map(|a| JsValue::from_str(&a))
-                .unwrap_or(JsValue::NULL),
-            JsValue::from_f64(f64::from(attempt)),
-            JsValue::from_f64(self.timeout_ms),
-        ];
-        let started = self.call(&self.send, &args);
+        let started = self.host.send(
+            request,
+            &self.header_name,
+            &text_or_null(authorization.as_deref()),
+            f64::from(attempt),
+            self.timeout_ms,
+        );
         Box::pin(async move {
             async { settle(started?).await }
                 .await
@@ -229,7 +247,8 @@ impl Env for JsEnv {
 
     fn aborted(&self, request: &JsValue) -> Fut<Error> {
         let promise = self
-            .call(&self.aborted, std::slice::from_ref(request))
+            .host
+            .aborted(request)
             .ok()
             .filter(|p| !p.is_null() && !p.is_undefined());
         Box::pin(async move {
@@ -256,7 +275,10 @@ impl Env for JsEnv {
     }
 
     fn rejects(&self, response: &JsValue) -> Option<Fut<bool>> {
-        let verdict = self.call(self.rejects.as_ref()?, std::slice::from_ref(response));
+        if !self.has_rejects {
+            return None;
+        }
+        let verdict = self.host.rejects(response);
         Some(Box::pin(async move {
             match verdict {
                 Ok(v) => settle(v).await.map(|v| v.is_truthy()).unwrap_or(false),
@@ -266,23 +288,16 @@ impl Env for JsEnv {
     }
 
     fn cancel_refresh(&self) {
-        let _ = self.call(&self.cancel_refresh, &[]);
+        let _ = self.host.cancel_refresh();
     }
 
     fn call_refresh(&self, refresh_token: Option<String>) -> Fut<Attempt> {
         let oauth2 = self.oauth2;
-        let args = [
-            refresh_token
-                .as_deref()
-                .map(JsValue::from_str)
-                .unwrap_or(JsValue::NULL),
-            self.refresh_url
-                .as_deref()
-                .map(JsValue::from_str)
-                .unwrap_or(JsValue::NULL),
-            JsValue::from_f64(self.refresh_timeout_ms),
-        ];
-        let started = self.call(&self.call_refresh, &args);
+        let started = self.host.call_refresh(
+            &text_or_null(refresh_token.as_deref()),
+            &text_or_null(self.refresh_url.as_deref()),
+            self.refresh_timeout_ms,
+        );
         Box::pin(async move {
             match async { settle(started?).await }.await {
                 Ok(result) => classify_refresh(result, oauth2),
@@ -292,15 +307,12 @@ impl Env for JsEnv {
     }
 
     fn revoke(&self, token: Option<String>, hint: &'static str) -> Fut<bool> {
-        let token = token.as_deref().map(JsValue::from_str);
-        let url = self.revoke_url.as_deref().map(JsValue::from_str);
-        let args = [
-            token.unwrap_or(JsValue::NULL),
-            JsValue::from_str(hint),
-            url.unwrap_or(JsValue::NULL),
-            JsValue::from_f64(self.refresh_timeout_ms),
-        ];
-        let started = self.call(&self.revoke, &args);
+        let started = self.host.revoke(
+            &text_or_null(token.as_deref()),
+            hint,
+            &text_or_null(self.revoke_url.as_deref()),
+            self.refresh_timeout_ms,
+        );
         Box::pin(
             async move { matches!(async { settle(started?).await }.await, Ok(v) if v.is_truthy()) },
         )
@@ -318,7 +330,7 @@ impl Env for JsEnv {
     }
 
     fn load(&self, slot: Slot) -> Fut<Result<Stored, Error>> {
-        let started = self.call(&self.load, &[slot_name(slot)]);
+        let started = self.host.load(slot_name(slot));
         Box::pin(async move {
             let value = async { settle(started?).await }
                 .await
@@ -334,7 +346,7 @@ impl Env for JsEnv {
     }
 
     fn store(&self, slot: Slot, value: String) -> Fut<Result<(), Error>> {
-        let started = self.call(&self.store, &[slot_name(slot), JsValue::from_str(&value)]);
+        let started = self.host.store(slot_name(slot), &value);
         Box::pin(async move {
             async { settle(started?).await }
                 .await
@@ -344,7 +356,7 @@ impl Env for JsEnv {
     }
 
     fn remove(&self, slot: Slot) -> Fut<Result<(), Error>> {
-        let started = self.call(&self.remove, &[slot_name(slot)]);
+        let started = self.host.remove(slot_name(slot));
         Box::pin(async move {
             async { settle(started?).await }
                 .await
@@ -354,6 +366,6 @@ impl Env for JsEnv {
     }
 
     fn dispatch(&self, action: Action<JsValue>) {
-        let _ = self.call(&self.dispatch, &[action_to_js(action)]);
+        let _ = self.host.dispatch(&action_to_js(action));
     }
 }
