@@ -177,7 +177,9 @@ impl<E: Env> Core<E> {
         st.generation += 1;
         st.accepted = false;
         st.after_rejection = false;
+        // A token arrived: whatever ended before, this session's end is announced again.
         st.expired = false;
+        st.expired_sent = false;
     }
 
     /// Clears the tokens in memory.
@@ -209,6 +211,24 @@ impl<E: Env> Core<E> {
         }
     }
 
+    /// The one place a session ends in memory, whatever ended it (`logout()`, a refused refresh,
+    /// another tab's logout or expiry): the epoch's waiters get `waiters` (when given), the
+    /// tokens are forgotten, and `expired` says which end it was. Returns true when the end is
+    /// an expiry to announce: there was a session, and its end was not announced yet.
+    pub(crate) fn end_session(&self, expired: bool, waiters: Option<Error>) -> bool {
+        if let Some(error) = waiters {
+            self.new_epoch(Err(error));
+        }
+        let had_session = self.session().authenticated;
+        self.forget_tokens();
+        let mut st = self.state_mut();
+        st.expired = expired;
+        if !expired {
+            st.expired_sent = false;
+        }
+        expired && had_session && !std::mem::replace(&mut st.expired_sent, true)
+    }
+
     /// `login({ accessToken, refreshToken })`.
     pub async fn login(self: &Rc<Self>, tokens: TokenSet) -> Result<(), Error> {
         self.check_alive()?;
@@ -225,7 +245,6 @@ impl<E: Env> Core<E> {
         {
             let mut st = self.state_mut();
             st.refresh = tokens.refresh.clone();
-            st.expired_sent = false;
         }
         let written = self
             .write_tokens(&tokens.access, tokens.refresh.as_deref(), true)
@@ -284,10 +303,6 @@ impl<E: Env> Core<E> {
     /// revocation never fails the logout.
     pub async fn logout(self: &Rc<Self>) -> Result<bool, Error> {
         self.check_alive()?;
-        self.new_epoch(Err(Error::new(
-            Code::LoggedOut,
-            "logout() ran while this request was waiting for a token refresh",
-        )));
         let (token, hint) = {
             let st = self.state();
             match (&st.refresh, &st.access) {
@@ -296,12 +311,13 @@ impl<E: Env> Core<E> {
             }
         };
         let had_session = token.is_some();
-        self.forget_tokens();
-        {
-            let mut st = self.state_mut();
-            st.expired = false;
-            st.expired_sent = false;
-        }
+        self.end_session(
+            false,
+            Some(Error::new(
+                Code::LoggedOut,
+                "logout() ran while this request was waiting for a token refresh",
+            )),
+        );
         let removed = self.remove_tokens().await;
         self.env.broadcast(Broadcast::LoggedOut);
         self.env.dispatch(Action::LoggedOut);
@@ -327,13 +343,7 @@ impl<E: Env> Core<E> {
     /// Ends the session after a definitive failure: tokens removed, `sessionExpired` once, and
     /// only when there was a session (in cookie mode, asking the cookie may find none).
     pub(crate) async fn expire_session(&self, reason: EndReason) {
-        let had_session = self.session().authenticated;
-        self.forget_tokens();
-        let first = {
-            let mut st = self.state_mut();
-            st.expired = true;
-            had_session && !std::mem::replace(&mut st.expired_sent, true)
-        };
+        let first = self.end_session(true, None);
         // Removal failures leave nothing usable in memory; the next start cleans up or reuses.
         let _ = self.remove_tokens().await;
         if first {

@@ -98,26 +98,16 @@ impl<E: Env> Core<E> {
                 }
             }
             Broadcast::LoggedOut => {
-                self.new_epoch(Err(Error::new(
-                    Code::LoggedOut,
-                    "logged out in another tab",
-                )));
-                self.forget_tokens();
-                self.state_mut().expired = false;
+                let error = Error::new(Code::LoggedOut, "logged out in another tab");
+                self.end_session(false, Some(error));
                 self.env.dispatch(Action::LoggedOut);
             }
             Broadcast::SessionExpired => {
-                self.new_epoch(Err(Error::new(
+                let error = Error::new(
                     Code::SessionExpired,
                     "the session expired in another tab; log in again",
-                )));
-                self.forget_tokens();
-                let first = {
-                    let mut st = self.state_mut();
-                    st.expired = true;
-                    !std::mem::replace(&mut st.expired_sent, true)
-                };
-                if first {
+                );
+                if self.end_session(true, Some(error)) {
                     self.env
                         .dispatch(Action::SessionExpired(EndReason::OtherTab));
                 }

@@ -145,3 +145,62 @@ fn another_tabs_new_tokens_settle_a_refresh_in_flight() {
         assert_eq!(world.has_action("SessionExpired"), 0);
     }
 }
+
+/// Found reading the two copies of "the session ended" (core.rs and cross_tab.rs) for issue 17:
+/// the once-only flag of `sessionExpired` was reset by `login()` and `logout()` but not when a
+/// tab took another tab's login, so that tab's next expiry was silent (no action, no broadcast)
+/// and its UI stayed logged in. Our tests never ended a session twice in one tab.
+#[test]
+fn a_session_taken_from_another_tabs_login_announces_its_own_expiry() {
+    for seed in 0..50 {
+        let mut pool = LocalPool::new();
+        let w = shared_storage(seed);
+        let a = open_tab(&mut pool, &w);
+        // The refresh token is refused: the session ends, once.
+        w.borrow_mut().plans.push_back(RefreshPlan::Definitive);
+        let r = request(&pool, &a, 0);
+        pool.run_until_stalled();
+        assert!(
+            r.borrow().as_ref().is_some_and(|r| r.is_err()),
+            "seed {seed}"
+        );
+        assert_eq!(w.borrow().has_action("SessionExpired"), 1, "seed {seed}");
+        // The user logs in in another tab: its tokens are in the shared storage, and its
+        // broadcast reaches this tab.
+        {
+            let mut world = w.borrow_mut();
+            let access = world.issue_access(900_000.0);
+            let refresh = world.issue_refresh();
+            world.storage.insert("authlane.accessToken", access);
+            world.storage.insert("authlane.refreshToken", refresh);
+        }
+        let a2 = a.clone();
+        pool.spawner()
+            .spawn_local(async move { a2.on_broadcast(Broadcast::Tokens).await })
+            .unwrap();
+        pool.run_until_stalled();
+        assert!(
+            a.session().authenticated,
+            "seed {seed}: the login was taken"
+        );
+        // That session ends too: this tab must say so again.
+        {
+            let mut world = w.borrow_mut();
+            world.revoke_all_access();
+            world.plans.push_back(RefreshPlan::Definitive);
+        }
+        let r = request(&pool, &a, 1);
+        pool.run_until_stalled();
+        assert!(
+            r.borrow().as_ref().is_some_and(|r| r.is_err()),
+            "seed {seed}"
+        );
+        assert!(!a.session().authenticated, "seed {seed}");
+        assert_eq!(
+            w.borrow().has_action("SessionExpired"),
+            2,
+            "seed {seed}: {:?}",
+            w.borrow().actions
+        );
+    }
+}
