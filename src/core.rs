@@ -332,8 +332,11 @@ impl<E: Env> Core<E> {
     /// Removes the stored tokens (in cookie mode only the access token: the refresh token's
     /// key is never touched).
     async fn remove_tokens(&self) -> Result<(), Error> {
+        let epoch = self.state().epoch;
         let a = self.env.remove(Slot::Access).await;
-        if self.config.cookie {
+        // A login while the first removal was pending owns storage now: removing the refresh
+        // token then could delete the one it writes.
+        if self.config.cookie || self.state().epoch != epoch {
             return a;
         }
         let r = self.env.remove(Slot::Refresh).await;

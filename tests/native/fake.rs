@@ -429,7 +429,14 @@ impl Env for FakeEnv {
             ));
         }
         world.storage.remove(key(slot));
-        Box::pin(async { Ok(()) })
+        drop(world);
+        // Removal takes time, as writes do (AsyncStorage, IndexedDB): a login or logout can
+        // happen meanwhile.
+        let w = self.world.clone();
+        Box::pin(async move {
+            delay(&w, 2).await;
+            Ok(())
+        })
     }
     fn dispatch(&self, action: Action<String>) {
         let text = format!("{action:?}");
