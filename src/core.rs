@@ -242,13 +242,19 @@ impl<E: Env> Core<E> {
         }
         self.new_epoch(Ok(()));
         self.adopt_access(&tokens.access, tokens.expires_in, Arrival::Login);
-        {
+        let epoch = {
             let mut st = self.state_mut();
             st.refresh = tokens.refresh.clone();
-        }
+            st.epoch
+        };
         let written = self
             .write_tokens(&tokens.access, tokens.refresh.as_deref(), true)
             .await;
+        // A logout or another login while the tokens were written came later: its action, not
+        // this one, says where the session is.
+        if self.state().epoch != epoch {
+            return written;
+        }
         let s = self.session();
         self.env.dispatch(Action::LoggedIn {
             claims: s.claims,
@@ -318,9 +324,13 @@ impl<E: Env> Core<E> {
                 "logout() ran while this request was waiting for a token refresh",
             )),
         );
+        let epoch = self.state().epoch;
         let removed = self.remove_tokens().await;
-        self.env.broadcast(Broadcast::LoggedOut);
-        self.env.dispatch(Action::LoggedOut);
+        // A login while the tokens were removed came later: the session is its.
+        if self.state().epoch == epoch {
+            self.env.broadcast(Broadcast::LoggedOut);
+            self.env.dispatch(Action::LoggedOut);
+        }
         let revoked = match (self.config.revoke, self.config.cookie) {
             (true, true) => self.env.revoke(None, hint).await,
             (true, false) if had_session => self.env.revoke(token, hint).await,

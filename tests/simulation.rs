@@ -217,15 +217,6 @@ fn simulate(seed: u64) -> Vec<String> {
     pool.run_until_stalled();
 
     let mut broken = w.borrow().violations.clone();
-    if std::env::var("SIM_TRACE").is_ok() && !broken.is_empty() {
-        let world = w.borrow();
-        for a in &world.actions {
-            eprintln!("action {a}");
-        }
-        for x in &world.sent {
-            eprintln!("sent {} {:?} {}", x.request, x.authorization, x.attempt);
-        }
-    }
     let world = w.borrow();
     if results.borrow().len() != spawned {
         broken.push(format!(
@@ -243,6 +234,24 @@ fn simulate(seed: u64) -> Vec<String> {
     }
     if counts.values().any(|&c| c > 2) {
         broken.push("a request was sent more than twice".into());
+    }
+    // An app's store, fed only the lifecycle actions, ends where the client is: a session
+    // that ended said so, a session that began said so.
+    let mut store_authenticated = false;
+    for a in &world.actions {
+        if a.starts_with("Restored") {
+            store_authenticated = a.contains("authenticated: true");
+        } else if a.starts_with("LoggedIn") || a.starts_with("RefreshSucceeded") {
+            store_authenticated = true;
+        } else if a.starts_with("SessionExpired") || a.starts_with("LoggedOut") {
+            store_authenticated = false;
+        }
+    }
+    if store_authenticated != core.session().authenticated {
+        broken.push(format!(
+            "the actions say authenticated = {store_authenticated}, the client says {}",
+            core.session().authenticated
+        ));
     }
     let mut expired_in_session = 0;
     for a in &world.actions {
@@ -271,6 +280,14 @@ fn simulate(seed: u64) -> Vec<String> {
                     e.code()
                 ));
             }
+        }
+    }
+    if std::env::var("SIM_TRACE").is_ok() && !broken.is_empty() {
+        for a in &world.actions {
+            eprintln!("action {a}");
+        }
+        for x in &world.sent {
+            eprintln!("sent {} {:?} {}", x.request, x.authorization, x.attempt);
         }
     }
     broken
