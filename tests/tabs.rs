@@ -165,8 +165,8 @@ fn a_session_taken_from_another_tabs_login_announces_its_own_expiry() {
             "seed {seed}"
         );
         assert_eq!(w.borrow().has_action("SessionExpired"), 1, "seed {seed}");
-        // The user logs in in another tab: its tokens are in the shared storage, and its
-        // broadcast reaches this tab.
+        // The user logs in in another tab: its tokens are in the shared storage, and the
+        // broadcast of its next refresh reaches this tab (login() itself broadcasts nothing).
         {
             let mut world = w.borrow_mut();
             let access = world.issue_access(900_000.0);
