@@ -55,8 +55,6 @@ pub(crate) struct State<C> {
     pub failure: Option<(u64, f64, Error)>,
     /// The session ended by expiry (tokens removed) and no login came since.
     pub expired: bool,
-    /// `sessionExpired` went out for this session.
-    pub expired_sent: bool,
     /// Tokens in memory that storage failed to take; written again by the next request.
     pub unsaved: bool,
     pub disposed: bool,
@@ -97,7 +95,6 @@ impl<E: Env> Core<E> {
                 after_rejection: false,
                 failure: None,
                 expired: false,
-                expired_sent: false,
                 unsaved: false,
                 disposed: false,
             }),
@@ -177,9 +174,7 @@ impl<E: Env> Core<E> {
         st.generation += 1;
         st.accepted = false;
         st.after_rejection = false;
-        // A token arrived: whatever ended before, this session's end is announced again.
         st.expired = false;
-        st.expired_sent = false;
     }
 
     /// Clears the tokens in memory.
@@ -214,19 +209,17 @@ impl<E: Env> Core<E> {
     /// The one place a session ends in memory, whatever ended it (`logout()`, a refused refresh,
     /// another tab's logout or expiry): the epoch's waiters get `waiters` (when given), the
     /// tokens are forgotten, and `expired` says which end it was. Returns true when the end is
-    /// an expiry to announce: there was a session, and its end was not announced yet.
+    /// an expiry to announce: there was a session. A second end finds no tokens, so each
+    /// session's expiry is announced once, and a session that a later token began is announced
+    /// again.
     pub(crate) fn end_session(&self, expired: bool, waiters: Option<Error>) -> bool {
         if let Some(error) = waiters {
             self.new_epoch(Err(error));
         }
         let had_session = self.session().authenticated;
         self.forget_tokens();
-        let mut st = self.state_mut();
-        st.expired = expired;
-        if !expired {
-            st.expired_sent = false;
-        }
-        expired && had_session && !std::mem::replace(&mut st.expired_sent, true)
+        self.state_mut().expired = expired;
+        expired && had_session
     }
 
     /// `login({ accessToken, refreshToken })`.

@@ -1,7 +1,7 @@
 //! `createAuthClient`'s options as JS hands them over: [`Value`] for `JsValue`, and the facts
 //! about the JS environment the option rules need. The rules are in `options.rs`.
 
-use js_sys::{Array, Function, Reflect};
+use js_sys::{Array, Function};
 use wasm_bindgen::prelude::*;
 
 use crate::config::Config;
@@ -18,7 +18,7 @@ extern "C" {
 
 impl Value for JsValue {
     fn get(&self, key: &str) -> Self {
-        Reflect::get(self, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+        crate::js_env::get(self, key)
     }
     fn present(&self) -> bool {
         !self.is_undefined() && !self.is_null()
