@@ -104,6 +104,12 @@ const timedRefresh = (page) => page.evaluate(({ base, options }) => window.timed
 async function assertNothingLeft(same, other, phase) {
   assert.deepEqual(await waitLocks(same, FREE), FREE, `no lock left after a dispose while ${phase}`);
   for (const [where, page] of [['another tab', other], ['the same tab', same]]) {
+    // Tabs may live in different renderer processes, where one tab's localStorage write reaches
+    // the other asynchronously. A client that read the old token and then finds the other tab's
+    // newer one under the lock adopts it without calling the server (the rotation rule), so the
+    // second refresh would not be counted: wait until this tab sees what the other wrote.
+    const stored = await other.evaluate(() => localStorage.getItem('authlane.refreshToken'));
+    await until(`${where} sees the stored token`, () => page.evaluate((t) => localStorage.getItem('authlane.refreshToken') === t, stored));
     const { ms, outcome } = await timedRefresh(page);
     assert.equal(outcome, 'ok', `${where}: refresh after a dispose while ${phase}`);
     assert.ok(ms < AT_ONCE_MS, `${where}: refresh took ${ms} ms after a dispose while ${phase} (lock timeout ${LOCK_TIMEOUT_MS} ms)`);
