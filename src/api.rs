@@ -3,8 +3,10 @@
 
 use wasm_bindgen::prelude::*;
 
-use crate::error::Error;
-use crate::jwt::{self, Part};
+use authlane_core::error::Error;
+use authlane_core::jwt::{self, Part};
+
+use crate::js_error;
 
 /// Decodes the payload (or with `header: true` the header) of a JWT without validating it.
 ///
@@ -15,14 +17,16 @@ use crate::jwt::{self, Part};
 #[wasm_bindgen(js_name = decodeJwt)]
 pub fn decode_jwt(token: JsValue, options: JsValue) -> Result<JsValue, JsValue> {
     let Some(token) = token.as_string() else {
-        return Err(jwt::invalid(format_args!("must be a string")).into());
+        return Err(js_error::into_js(jwt::invalid(format_args!(
+            "must be a string"
+        ))));
     };
     let part = if wants_header(&options) {
         Part::Header
     } else {
         Part::Payload
     };
-    parse_part(&token, part).map_err(JsValue::from)
+    parse_part(&token, part).map_err(js_error::into_js)
 }
 
 /// The decoded, parsed part; the JSON is parsed by the engine's own `JSON`.

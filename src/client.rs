@@ -8,12 +8,13 @@ use js_sys::{Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
-use crate::core::Core;
-use crate::env::Fut;
-use crate::error::{Code, Error};
 use crate::js_env::JsEnv;
+use crate::js_error;
 use crate::js_options;
 use crate::js_refresh::read_token_set;
+use authlane_core::core::Core;
+use authlane_core::env::Fut;
+use authlane_core::error::{Code, Error};
 
 /// One client's core: its state, refresh queue and pipeline.
 ///
@@ -35,7 +36,7 @@ fn promise(future: impl Future<Output = Result<JsValue, Error>> + 'static) -> Pr
 }
 
 fn settle(future: Fut<Result<JsValue, Error>>) -> Promise {
-    future_to_promise(async move { future.await.map_err(Error::into_js) })
+    future_to_promise(async move { future.await.map_err(js_error::into_js) })
 }
 
 #[wasm_bindgen]
@@ -47,7 +48,8 @@ impl ClientCore {
         host: JsValue,
         document_url: Option<String>,
     ) -> Result<ClientCore, JsValue> {
-        let (config, settings) = js_options::parse_js(&options, document_url)?;
+        let (config, settings) =
+            js_options::parse_js(options, document_url).map_err(js_error::into_js)?;
         let env = JsEnv::new(host, &settings);
         Ok(ClientCore {
             core: Core::new(env, config),
@@ -64,12 +66,12 @@ impl ClientCore {
     /// `input` resolved against `baseUrl` (or the page), or `undefined` when it cannot be.
     #[wasm_bindgen(js_name = resolveUrl)]
     pub fn resolve_url(&self, input: &str) -> Option<String> {
-        crate::url::resolve(self.base_url.as_deref(), input)
+        authlane_core::url::resolve(self.base_url.as_deref(), input)
     }
 
     /// Whether `url` may get the token: for the redirect hops the JS shell follows itself.
     pub fn allows(&self, url: &str) -> bool {
-        self.core.config.allows(url)
+        self.core.config().allows(url)
     }
 
     /// Sends a prepared request through the pipeline; resolves with the final `Response`.
@@ -137,14 +139,14 @@ impl ClientCore {
     /// Whether cross-tab coordination is on (the host opens its channel and locks only then).
     #[wasm_bindgen(js_name = crossTab)]
     pub fn cross_tab(&self) -> bool {
-        self.core.config.cross_tab
+        self.core.config().cross_tab
     }
 
     /// A message from another tab: `"tokens"`, `"loggedOut"` or `"sessionExpired"`.
     #[wasm_bindgen(js_name = onBroadcast)]
     pub fn on_broadcast(&self, message: &str) -> Promise {
         let core = Rc::clone(&self.core);
-        let message = crate::env::Broadcast::parse(message);
+        let message = authlane_core::env::Broadcast::parse(message);
         promise(async move {
             if let Some(m) = message {
                 core.on_broadcast(m).await;

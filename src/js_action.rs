@@ -3,8 +3,8 @@
 use js_sys::{Object, Reflect};
 use wasm_bindgen::prelude::*;
 
-use crate::env::Action;
-use crate::error::Code;
+use authlane_core::env::Action;
+use authlane_core::error::Code;
 
 fn set(obj: &Object, key: &str, value: &JsValue) {
     let _ = Reflect::set(obj, &JsValue::from_str(key), value);

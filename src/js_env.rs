@@ -7,12 +7,13 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
 use crate::api::parse_part;
-use crate::env::{Action, Attempt, Env, Fut, Slot, Stored, TokenInfo};
-use crate::error::{Code, Error};
 use crate::js_action::action_to_js;
+use crate::js_error;
 use crate::js_refresh::{classify_refresh, classify_thrown};
-use crate::jwt::Part;
-use crate::options::HostSettings;
+use authlane_core::env::{Action, Attempt, Env, Fut, Slot, Stored, TokenInfo};
+use authlane_core::error::{Code, Error};
+use authlane_core::jwt::Part;
+use authlane_core::options::HostSettings;
 
 #[wasm_bindgen]
 extern "C" {
@@ -111,7 +112,7 @@ fn slot_name(slot: Slot) -> &'static str {
 
 fn storage_error(slot: Slot, what: &str, cause: JsValue) -> Error {
     let which = slot_name(slot);
-    Error::with_cause(
+    js_error::with_js_cause(
         Code::StorageError,
         format!("the {which} token storage failed to {what}"),
         cause,
@@ -183,7 +184,7 @@ impl Env for JsEnv {
         })
     }
 
-    fn broadcast(&self, message: crate::env::Broadcast) {
+    fn broadcast(&self, message: authlane_core::env::Broadcast) {
         let _ = self.host.broadcast(message.as_str());
     }
 
@@ -241,7 +242,7 @@ impl Env for JsEnv {
         Box::pin(async move {
             async { settle(started?).await }
                 .await
-                .map_err(Error::from_js)
+                .map_err(js_error::from_js)
         })
     }
 
@@ -254,7 +255,7 @@ impl Env for JsEnv {
         Box::pin(async move {
             match promise {
                 Some(p) => match settle(p).await {
-                    Ok(reason) | Err(reason) => Error::from_js(reason),
+                    Ok(reason) | Err(reason) => js_error::from_js(reason),
                 },
                 None => std::future::pending().await,
             }

@@ -4,9 +4,9 @@
 use js_sys::{Array, Function};
 use wasm_bindgen::prelude::*;
 
-use crate::config::Config;
-use crate::error::Error;
-use crate::options::{parse, Environment, HostSettings, Value};
+use authlane_core::config::Config;
+use authlane_core::error::Error;
+use authlane_core::options::{parse, Environment, HostSettings, Value};
 
 #[wasm_bindgen]
 extern "C" {
@@ -16,43 +16,46 @@ extern "C" {
     static GLOBAL_THIS: JsValue;
 }
 
-impl Value for JsValue {
+/// An option value as JS handed it over.
+struct Js(JsValue);
+
+impl Value for Js {
     fn get(&self, key: &str) -> Self {
-        crate::js_env::get(self, key)
+        Js(crate::js_env::get(&self.0, key))
     }
     fn present(&self) -> bool {
-        !self.is_undefined() && !self.is_null()
+        !self.0.is_undefined() && !self.0.is_null()
     }
     fn is_object(&self) -> bool {
-        JsValue::is_object(self)
+        self.0.is_object()
     }
     fn is_function(&self) -> bool {
-        JsValue::is_function(self)
+        self.0.is_function()
     }
     fn as_string(&self) -> Option<String> {
-        JsValue::as_string(self)
+        self.0.as_string()
     }
     fn as_f64(&self) -> Option<f64> {
-        JsValue::as_f64(self)
+        self.0.as_f64()
     }
     fn as_bool(&self) -> Option<bool> {
-        JsValue::as_bool(self)
+        self.0.as_bool()
     }
     fn items(&self) -> Option<Vec<Self>> {
-        Array::is_array(self).then(|| Array::from(self).iter().collect())
+        Array::is_array(&self.0).then(|| Array::from(&self.0).iter().map(Js).collect())
     }
 }
 
 /// Validates `options` as `createAuthClient` got them; `document_url` is the page's URL.
 pub fn parse_js(
-    options: &JsValue,
+    options: JsValue,
     document_url: Option<String>,
 ) -> Result<(Config, HostSettings), Error> {
-    let global = |key: &str| GLOBAL_THIS.with(|g| Value::get(g, key));
+    let global = |key: &str| GLOBAL_THIS.with(|g| crate::js_env::get(g, key));
     let env = Environment {
         document_url,
         global_fetch: global("fetch").is_instance_of::<Function>(),
-        web_locks: Value::get(&global("navigator"), "locks").is_object(),
+        web_locks: crate::js_env::get(&global("navigator"), "locks").is_object(),
     };
-    parse(options, env)
+    parse(&Js(options), env)
 }

@@ -3,10 +3,11 @@
 
 use wasm_bindgen::prelude::*;
 
-use crate::env::{Answer, Attempt, TokenSet};
-use crate::error::{Code, Error};
 use crate::js_env::{get, number, string};
-use crate::refresh_result::{classify, thrown_ends_session, token_set, Field, Reply};
+use crate::js_error;
+use authlane_core::env::{Answer, Attempt, TokenSet};
+use authlane_core::error::{Code, Error};
+use authlane_core::refresh_result::{classify, thrown_ends_session, token_set, Field, Reply};
 
 /// A refresh call's result as the host reports it: `{ kind: "fn", value }` from a refresh
 /// function, `{ kind: "http", status, body, oauthError, date, retryAfterMs }` from an endpoint.
@@ -52,7 +53,7 @@ pub(crate) fn classify_thrown(thrown: JsValue) -> Attempt {
     if thrown_ends_session(status) {
         let status = status.unwrap_or(0);
         return Attempt::Definitive(
-            Error::with_cause(
+            js_error::with_js_cause(
                 Code::SessionExpired,
                 format!("the refresh function threw status {status}"),
                 thrown,
@@ -63,7 +64,7 @@ pub(crate) fn classify_thrown(thrown: JsValue) -> Attempt {
             },
         );
     }
-    let inner = Error::from_js(thrown);
+    let inner = js_error::from_js(thrown);
     let what = match inner.code() {
         Code::Timeout => "the refresh call timed out (refreshTimeoutMs)",
         Code::NetworkError => "the refresh call could not be sent",

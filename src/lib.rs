@@ -1,9 +1,9 @@
 //! authlane: an auth-aware `fetch`, compiled to WebAssembly.
 //!
-//! One refresh for any number of expired requests, held requests that always settle, an origin
-//! allowlist for the token, expiry decisions on a clock corrected to the server's. The pure parts
-//! (JWT decoding, the refresh state machine, the clock) have no JS in them and are tested natively;
-//! the JS boundary is in `api.rs`, `error.rs` and the client's glue.
+//! The wasm binding of `authlane-core` (crates/core), which holds every decision and no JS. This
+//! crate turns JS values into the core's plain types and back: options (`js_options`), refresh
+//! results (`js_refresh`), errors (`js_error`), actions (`js_action`), the host the core calls
+//! (`js_env`), and the exported API (`api`, `client`).
 #![deny(missing_docs)]
 
 /// Talc instead of Rust's default dlmalloc: about a third of its code size; the module is
@@ -14,21 +14,8 @@ static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_all
 
 pub mod api;
 pub mod client;
-pub mod clock;
-pub mod config;
-pub mod core;
-pub mod cross_tab;
-pub mod env;
-pub mod error;
 pub mod js_action;
 pub mod js_env;
+pub mod js_error;
 pub mod js_options;
 pub mod js_refresh;
-pub mod jwt;
-pub mod options;
-pub mod pipeline;
-pub mod policy;
-pub mod refresh;
-pub mod refresh_result;
-pub mod shared;
-pub mod url;

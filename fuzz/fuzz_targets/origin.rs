@@ -3,7 +3,7 @@
 //! Otherwise a token could go to a host the allowlist never named.
 #![no_main]
 
-use authlane::url::{origin, resolve};
+use authlane_core::url::{origin, resolve};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -3,8 +3,8 @@
 //! within their bounds.
 #![no_main]
 
-use authlane::clock::Clock;
-use authlane::policy::{backoff_ms, refresh_status, Lifetime};
+use authlane_core::clock::Clock;
+use authlane_core::policy::{backoff_ms, refresh_status, Lifetime};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|input: (u32, [f64; 7], u16, bool)| {

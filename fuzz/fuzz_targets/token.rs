@@ -3,8 +3,8 @@
 //! and the decoder's contract holds (a part that decodes is the base64url of what it gave).
 #![no_main]
 
-use authlane::jwt::{base64url_decode, part_text, Part};
-use authlane::policy::{insufficient_scope, usable_token};
+use authlane_core::jwt::{base64url_decode, part_text, Part};
+use authlane_core::policy::{insufficient_scope, usable_token};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -3,7 +3,7 @@
 //! tokens and revokes the family when a spent one comes back, and refresh calls that freeze
 //! their tab past the lock timeout, fail transiently or succeed. Invariants: a refresh token
 //! that storage no longer holds is never presented (so the server never sees a reuse), every
-//! request settles, and no session ends. `SIM_SEED=<n> cargo test --test simulation_tabs`
+//! request settles, and no session ends. `SIM_SEED=<n> cargo test -p authlane-core --test simulation_tabs`
 //! replays a failing seed.
 #![allow(
     clippy::unwrap_used,
@@ -19,9 +19,9 @@ mod fake;
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use authlane::config::Config;
-use authlane::core::Core;
-use authlane::error::{Code, Error};
+use authlane_core::config::Config;
+use authlane_core::core::Core;
+use authlane_core::error::{Code, Error};
 use fake::{world, FakeEnv, Lock, RefreshPlan, Req, W};
 use futures::executor::LocalPool;
 use futures::task::LocalSpawnExt;
@@ -154,7 +154,7 @@ fn tabs_sharing_storage_never_present_a_spent_refresh_token() {
         let broken = simulate(seed);
         assert!(
             broken.is_empty(),
-            "seed {seed} broke invariants (replay: SIM_SEED={seed} cargo test --test simulation_tabs):\n{}",
+            "seed {seed} broke invariants (replay: SIM_SEED={seed} cargo test -p authlane-core --test simulation_tabs):\n{}",
             broken.join("\n")
         );
     }

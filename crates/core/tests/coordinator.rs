@@ -15,8 +15,8 @@ mod fake;
 #[allow(dead_code)] // shared with tests/clock.rs
 mod harness;
 
-use authlane::env::TokenSet;
-use authlane::error::{Code, Error};
+use authlane_core::env::TokenSet;
+use authlane_core::error::{Code, Error};
 use fake::{RefreshPlan, Req};
 use futures::task::LocalSpawnExt;
 use harness::{code, harness, Results, API};
@@ -301,7 +301,7 @@ fn aborting_one_waiter_leaves_the_shared_refresh_running() {
         h.w.borrow_mut()
             .aborts
             .entry(1)
-            .or_insert_with(authlane::shared::Shared::new)
+            .or_insert_with(authlane_core::shared::Shared::new)
             .clone();
     abort.complete(Error::new(Code::Thrown, "AbortError"));
     h.pool.run_until_stalled();

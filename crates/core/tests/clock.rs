@@ -14,7 +14,7 @@ mod fake;
 #[allow(dead_code)] // shared with tests/coordinator.rs
 mod harness;
 
-use authlane::env::TokenSet;
+use authlane_core::env::TokenSet;
 use harness::{harness, harness_stored, API};
 
 #[test]

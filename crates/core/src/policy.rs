@@ -6,7 +6,7 @@
 /// U+00FF, and real tokens are base64url or similar; anything else could not travel in a header).
 ///
 /// ```
-/// use authlane::policy::usable_token;
+/// use authlane_core::policy::usable_token;
 /// assert!(usable_token("eyJhbGciOi.J9.x"));
 /// assert!(!usable_token(""));
 /// assert!(!usable_token("a b"));
@@ -58,7 +58,7 @@ impl Lifetime {
     /// [`MIN_LEFT_ON_ARRIVAL_MS`]: at most once per token, never in a loop.
     ///
     /// ```
-    /// use authlane::policy::Lifetime;
+    /// use authlane_core::policy::Lifetime;
     /// let stored = Lifetime { expires_at: Some(3_000.0), issued_at: Some(0.0), arrived_at: None };
     /// assert_eq!(stored.refresh_at(60_000.0), Some(1_500.0));
     /// let late = Lifetime { arrived_at: Some(2_000.0), ..stored };
@@ -87,7 +87,7 @@ impl Lifetime {
     /// True when the token is due for a refresh at `server_now` (see [`Lifetime::refresh_at`]).
     ///
     /// ```
-    /// use authlane::policy::Lifetime;
+    /// use authlane_core::policy::Lifetime;
     /// let t = Lifetime { expires_at: Some(100_000.0), issued_at: Some(0.0), arrived_at: None };
     /// assert!(!t.expiring(10_000.0, 60_000.0));
     /// assert!(t.expiring(50_000.0, 60_000.0)); // leeway capped at half the life: 50 s
@@ -102,7 +102,7 @@ impl Lifetime {
 /// ceiling, `random` in `[0, 1)`. A server's `Retry-After` sets a floor, within `max_ms`.
 ///
 /// ```
-/// use authlane::policy::backoff_ms;
+/// use authlane_core::policy::backoff_ms;
 /// assert_eq!(backoff_ms(1, 200.0, 5_000.0, 0.5, None), 100.0);
 /// assert_eq!(backoff_ms(10, 200.0, 5_000.0, 0.999, None).round(), 4995.0);
 /// assert_eq!(backoff_ms(1, 200.0, 5_000.0, 0.0, Some(3_000.0)), 3_000.0);
@@ -143,7 +143,7 @@ pub enum RefreshStatus {
 /// OAuth 2.0 `error` (RFC 6749 section 5.2).
 ///
 /// ```
-/// use authlane::policy::{refresh_status, RefreshStatus};
+/// use authlane_core::policy::{refresh_status, RefreshStatus};
 /// assert_eq!(refresh_status(401, None, false), RefreshStatus::Definitive);
 /// assert_eq!(refresh_status(400, Some("invalid_grant"), true), RefreshStatus::Definitive);
 /// assert_eq!(refresh_status(401, Some("invalid_client"), true), RefreshStatus::Misconfigured);
@@ -166,7 +166,7 @@ pub fn refresh_status(status: u16, oauth_error: Option<&str>, oauth2: bool) -> R
 /// a refresh cannot help, so it never starts one.
 ///
 /// ```
-/// use authlane::policy::insufficient_scope;
+/// use authlane_core::policy::insufficient_scope;
 /// assert!(insufficient_scope(r#"Bearer realm="api", error="insufficient_scope", scope="write""#));
 /// assert!(!insufficient_scope(r#"Bearer error="invalid_token""#));
 /// ```

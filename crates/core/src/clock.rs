@@ -17,7 +17,7 @@ enum Source {
 /// A clock offset estimate.
 ///
 /// ```
-/// use authlane::clock::Clock;
+/// use authlane_core::clock::Clock;
 /// let mut clock = Clock::default();
 /// clock.observe_issued_at(1_000_000.0, 1_600_000.0); // device 10 minutes ahead
 /// assert_eq!(clock.now(1_600_000.0), 1_000_000.0);

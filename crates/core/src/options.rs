@@ -1,7 +1,7 @@
 //! `createAuthClient` options: validated and turned into the core's [`Config`] and the host's
 //! settings. Every problem is `INVALID_CONFIG` with a message that names the option. The rules
 //! read options through [`Value`], so they run natively on plain values in the tests; the JS
-//! binding (`js_options.rs`) implements it for `JsValue`.
+//! binding (`src/js_options.rs`) implements it for JS values.
 
 use crate::config::{Config, Retry};
 use crate::error::{Code, Error};

@@ -9,8 +9,8 @@ use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll};
 
-use authlane::error::Error;
-use authlane::shared::Shared;
+use authlane_core::error::Error;
+use authlane_core::shared::Shared;
 
 /// What the refresh endpoint does next.
 #[derive(Clone, Debug)]
@@ -90,7 +90,7 @@ pub struct World {
     /// Tabs: the cross-tab lock exists (`None`: every `lock()` answers at once with none).
     pub lock: Option<Lock>,
     /// Messages tabs broadcast, not yet delivered: `(from tab, message)`.
-    pub mailbox: Vec<(usize, authlane::env::Broadcast)>,
+    pub mailbox: Vec<(usize, authlane_core::env::Broadcast)>,
     /// Every refresh call must present the refresh token that storage holds.
     pub check_presented: bool,
     /// The API refuses every token (a missing scope, a wrong audience), with this challenge.

@@ -11,10 +11,10 @@ use std::cell::Cell;
 use std::collections::HashMap;
 use std::rc::Rc;
 
-use authlane::env::{Action, Answer, Attempt, Env, Fut, Slot, Stored, TokenInfo};
-use authlane::error::{Code, Error};
-use authlane::refresh_result::{classify, token_set, Field, Reply};
-use authlane::shared::Shared;
+use authlane_core::env::{Action, Answer, Attempt, Env, Fut, Slot, Stored, TokenInfo};
+use authlane_core::error::{Code, Error};
+use authlane_core::refresh_result::{classify, token_set, Field, Reply};
+use authlane_core::shared::Shared;
 use futures::executor::LocalSpawner;
 use futures::task::LocalSpawnExt;
 
@@ -99,7 +99,7 @@ impl Env for FakeEnv {
             None // timed out: the holder may be frozen
         })
     }
-    fn broadcast(&self, message: authlane::env::Broadcast) {
+    fn broadcast(&self, message: authlane_core::env::Broadcast) {
         self.world.borrow_mut().mailbox.push((self.tab, message));
     }
 

@@ -10,7 +10,7 @@ use std::task::{Context, Poll, Waker};
 /// A value set once; every waiter gets a clone.
 ///
 /// ```
-/// use authlane::shared::Shared;
+/// use authlane_core::shared::Shared;
 /// let s = Shared::<u8>::new();
 /// assert!(s.complete(1));
 /// assert!(!s.complete(2), "only the first outcome counts");

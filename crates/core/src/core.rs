@@ -72,6 +72,11 @@ pub struct Session<C> {
 }
 
 impl<E: Env> Core<E> {
+    /// The options the client was made with.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
     /// A logged-out core; call [`Core::start`] to read storage.
     pub fn new(env: E, config: Config) -> Rc<Self> {
         Rc::new(Core {

@@ -28,7 +28,7 @@ impl Part {
 /// The text (JSON, not yet parsed) of one part of `token`.
 ///
 /// ```
-/// use authlane::jwt::{part_text, Part};
+/// use authlane_core::jwt::{part_text, Part};
 /// let token = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiLDqXTDqSJ9.sig";
 /// assert_eq!(part_text(token, Part::Payload).unwrap(), r#"{"sub":"été"}"#);
 /// ```

@@ -15,10 +15,10 @@ mod fake;
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use authlane::config::Config;
-use authlane::core::Core;
-use authlane::env::Broadcast;
-use authlane::error::Error;
+use authlane_core::config::Config;
+use authlane_core::core::Core;
+use authlane_core::env::Broadcast;
+use authlane_core::error::Error;
 use fake::{world, FakeEnv, RefreshPlan, Req, W};
 use futures::executor::LocalPool;
 use futures::task::LocalSpawnExt;

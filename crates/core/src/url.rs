@@ -6,7 +6,7 @@
 /// fragment and relative path. `None` when `input` is relative and there is no usable base.
 ///
 /// ```
-/// use authlane::url::resolve;
+/// use authlane_core::url::resolve;
 /// assert_eq!(resolve(Some("https://api.example.com/v1/"), "users").as_deref(), Some("https://api.example.com/v1/users"));
 /// assert_eq!(resolve(Some("https://api.example.com/v1/x"), "/login").as_deref(), Some("https://api.example.com/login"));
 /// ```
@@ -49,7 +49,7 @@ pub fn resolve(base: Option<&str>, input: &str) -> Option<String> {
 /// absolute http(s) URL with a host.
 ///
 /// ```
-/// use authlane::url::origin;
+/// use authlane_core::url::origin;
 /// assert_eq!(origin("HTTPS://User@API.Example.com:443/x?y").as_deref(), Some("https://api.example.com"));
 /// assert_eq!(origin("http://127.0.0.1:8080/").as_deref(), Some("http://127.0.0.1:8080"));
 /// ```
@@ -96,7 +96,7 @@ pub fn origin(url: &str) -> Option<String> {
 /// silently drop: `https://api.example.com@evil.example` is evil.example's URL). Normalised.
 ///
 /// ```
-/// use authlane::url::exact_origin;
+/// use authlane_core::url::exact_origin;
 /// assert_eq!(exact_origin("https://API.example.com:443/").as_deref(), Some("https://api.example.com"));
 /// assert_eq!(exact_origin("https://api.example.com/v1"), None);
 /// assert_eq!(exact_origin("https://api.example.com@evil.example"), None);

@@ -23,7 +23,7 @@ pub enum Field {
 /// reads it, so the wasm needs no float parser). The error says what is wrong, never the value.
 ///
 /// ```
-/// use authlane::refresh_result::{token_set, Field};
+/// use authlane_core::refresh_result::{token_set, Field};
 /// let body = |k: &str| match k {
 ///     "access_token" => Field::Text("a.b.c".into()),
 ///     "expires_in" => Field::Text("3600".into()),

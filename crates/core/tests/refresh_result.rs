@@ -3,9 +3,9 @@
 //! that no message carries a token.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use authlane::env::{Attempt, TokenSet};
-use authlane::error::Code;
-use authlane::refresh_result::{classify, thrown_ends_session, token_set, Field, Reply};
+use authlane_core::env::{Attempt, TokenSet};
+use authlane_core::error::Code;
+use authlane_core::refresh_result::{classify, thrown_ends_session, token_set, Field, Reply};
 
 const ACCESS: &str = "eyJhbGciOiJub25lIn0.eyJzdWIiOiJ1In0.sig";
 

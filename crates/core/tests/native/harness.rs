@@ -3,9 +3,9 @@
 
 use std::rc::Rc;
 
-use authlane::config::Config;
-use authlane::core::Core;
-use authlane::error::{Code, Error};
+use authlane_core::config::Config;
+use authlane_core::core::Core;
+use authlane_core::error::{Code, Error};
 use futures::executor::LocalPool;
 use futures::task::LocalSpawnExt;
 

@@ -5,7 +5,7 @@
 //! a quarter of the runs in cookie mode, under a
 //! seeded scheduler; half the runs start from stored tokens of every age (expired, inside the
 //! leeway, valid), as an app that starts again does. Invariants are checked at every send, write and removal, and at the end. A
-//! failing seed prints itself: `SIM_SEED=<n> cargo test --test simulation` replays it.
+//! failing seed prints itself: `SIM_SEED=<n> cargo test -p authlane-core --test simulation` replays it.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -20,10 +20,10 @@ mod fake;
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use authlane::config::Config;
-use authlane::core::Core;
-use authlane::env::TokenSet;
-use authlane::error::{Code, Error};
+use authlane_core::config::Config;
+use authlane_core::core::Core;
+use authlane_core::env::TokenSet;
+use authlane_core::error::{Code, Error};
 use fake::{world, FakeEnv, RefreshPlan, Req, W};
 use futures::executor::LocalPool;
 use futures::task::LocalSpawnExt;
@@ -159,7 +159,7 @@ fn simulate(seed: u64) -> Vec<String> {
                     .borrow_mut()
                     .aborts
                     .entry(id)
-                    .or_insert_with(authlane::shared::Shared::new)
+                    .or_insert_with(authlane_core::shared::Shared::new)
                     .clone();
                 abort.complete(Error::new(Code::Thrown, "AbortError"));
             }
@@ -301,6 +301,6 @@ fn ten_thousand_seeds_keep_every_invariant() {
     };
     for seed in seeds {
         let broken = simulate(seed);
-        assert!(broken.is_empty(), "seed {seed} broke invariants (replay: SIM_SEED={seed} cargo test --test simulation):\n{}", broken.join("\n"));
+        assert!(broken.is_empty(), "seed {seed} broke invariants (replay: SIM_SEED={seed} cargo test -p authlane-core --test simulation):\n{}", broken.join("\n"));
     }
 }

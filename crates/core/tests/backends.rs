@@ -16,7 +16,7 @@ mod fake;
 #[allow(dead_code)] // shared with the other native tests
 mod harness;
 
-use authlane::error::Code;
+use authlane_core::error::Code;
 use fake::RefreshPlan;
 use harness::{code, harness, harness_with, API};
 

@@ -68,7 +68,7 @@ impl Config {
     /// The header value for `token`.
     ///
     /// ```
-    /// let c = authlane::config::Config::default();
+    /// let c = authlane_core::config::Config::default();
     /// assert_eq!(c.authorization("abc"), "Bearer abc");
     /// ```
     pub fn authorization(&self, token: &str) -> String {

@@ -2,9 +2,9 @@
 //! `INVALID_CONFIG`, naming the option), and what the defaults become.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use authlane::config::Config;
-use authlane::error::Code;
-use authlane::options::{parse, Environment, HostSettings, Value};
+use authlane_core::config::Config;
+use authlane_core::error::Code;
+use authlane_core::options::{parse, Environment, HostSettings, Value};
 
 /// A JS value, as far as options go.
 #[derive(Clone, Debug)]
