@@ -1,19 +1,12 @@
 // The lifecycle action types (Flux Standard Actions). Both spellings name the same strings:
-// ACTION.refreshStarted === ACTION.REFRESH_STARTED === 'authlane/refreshStarted'.
-const names = [
-  ['restored', 'RESTORED'],
-  ['loggedIn', 'LOGGED_IN'],
-  ['refreshStarted', 'REFRESH_STARTED'],
-  ['refreshSucceeded', 'REFRESH_SUCCEEDED'],
-  ['refreshFailed', 'REFRESH_FAILED'],
-  ['sessionExpired', 'SESSION_EXPIRED'],
-  ['loggedOut', 'LOGGED_OUT'],
-];
+// ACTION.refreshStarted === ACTION.REFRESH_STARTED === 'authlane/refreshStarted'. The names come
+// from the core (facts.js).
+import { ACTION_NAMES } from './facts.js';
 
 /** @type {Readonly<Record<string, string>>} */
 export const ACTION = Object.freeze(
-  names.reduce((all, [camel, upper]) => {
-    all[camel] = all[upper] = 'authlane/' + camel;
+  ACTION_NAMES.reduce((all, name) => {
+    all[name] = all[name.replace(/[A-Z]/g, '_$&').toUpperCase()] = 'authlane/' + name;
     return all;
   }, {}),
 );

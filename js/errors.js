@@ -1,5 +1,6 @@
 // AuthlaneError: one class for every error authlane raises, with a stable `code`.
 // Written without `class` syntax so the same file runs on Hermes 0.12.
+import { SESSION_ENDED } from './facts.js';
 
 /**
  * @param {string} code stable code, e.g. "SESSION_EXPIRED"
@@ -32,7 +33,6 @@ export function isAuthlaneError(error) {
   );
 }
 
-const SESSION_ENDED = ['SESSION_EXPIRED', 'LOGGED_OUT'];
 const CAUSE_DEPTH = 5; // wrappers seen in practice: axios, TanStack Query, an app's own error
 
 /**

@@ -1,6 +1,7 @@
 // The `authlane/redux` entry: authMiddleware, authReducer, apiCall and selectors.
 import { ACTION } from './actions.js';
 import { AuthlaneError } from './errors.js';
+import { CODE } from './facts.js';
 
 export { ACTION };
 
@@ -14,7 +15,7 @@ const API_CALL = 'authlane/apiCall';
 export function apiCall({ url, method = 'GET', headers, body, types, meta } = {}) {
   const ok = typeof url === 'string' && Array.isArray(types) && types.length === 3 && types.every((t) => typeof t === 'string');
   if (!ok) {
-    throw new AuthlaneError('INVALID_CONFIG', 'apiCall needs { url: string, types: [REQUEST, SUCCESS, FAILURE] }');
+    throw new AuthlaneError(CODE.INVALID_CONFIG, 'apiCall needs { url: string, types: [REQUEST, SUCCESS, FAILURE] }');
   }
   return { type: API_CALL, payload: { url, method, headers, body, types, meta } };
 }
@@ -62,7 +63,7 @@ async function runApiCall(client, dispatch, { url, method, headers, body, types,
           meta: info,
         };
   } catch (error) {
-    const code = (error && error.code) || (error && error.name === 'AbortError' ? 'ABORTED' : 'NETWORK_ERROR');
+    const code = (error && error.code) || (error && error.name === 'AbortError' ? 'ABORTED' : CODE.NETWORK_ERROR);
     result = { type: FAILURE, error: true, payload: { status: 0, code, message: String((error && error.message) || error) }, meta: info };
   }
   dispatch(result);
@@ -75,7 +76,7 @@ async function runApiCall(client, dispatch, { url, method, headers, body, types,
  */
 export function authMiddleware(client) {
   if (!client || typeof client.fetch !== 'function' || typeof client.subscribe !== 'function') {
-    throw new AuthlaneError('INVALID_CONFIG', 'authMiddleware(client): pass the client that createAuthClient resolved with');
+    throw new AuthlaneError(CODE.INVALID_CONFIG, 'authMiddleware(client): pass the client that createAuthClient resolved with');
   }
   return (api) => {
     client.subscribe((action) => api.dispatch(action));
@@ -104,7 +105,7 @@ export function authReducer(state = initialState, action) {
     case ACTION.refreshFailed:
       return { ...state, refreshing: false, error: { code: p.code, message: p.message, transient: Boolean(p.transient) } };
     case ACTION.sessionExpired:
-      return { ...initialState, error: { code: 'SESSION_EXPIRED', message: 'the session expired; log in again', transient: false } };
+      return { ...initialState, error: { code: CODE.SESSION_EXPIRED, message: 'the session expired; log in again', transient: false } };
     case ACTION.loggedOut:
       return initialState;
     default:

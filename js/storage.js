@@ -1,11 +1,12 @@
 // Storage adapters: each returns a TokenStorage { getItem, setItem, removeItem }, sync or async.
 import { AuthlaneError } from './errors.js';
+import { CODE } from './facts.js';
 
 function need(object, methods, what) {
   const ok = object !== null && (typeof object === 'object' || typeof object === 'function') &&
     methods.every((m) => typeof object[m] === 'function');
   if (!ok) {
-    throw new AuthlaneError('INVALID_CONFIG', `${what} must have ${methods.join(', ')}`);
+    throw new AuthlaneError(CODE.INVALID_CONFIG, `${what} must have ${methods.join(', ')}`);
   }
 }
 

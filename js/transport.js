@@ -1,6 +1,7 @@
 // The I/O half of a request: preparing it for sending (and resending), one attempt with its
 // timeout, the refresh call. Decisions (whether to attach, hold, refresh, resend) are in Rust.
 import { AuthlaneError } from './errors.js';
+import { CODE } from './facts.js';
 
 const isStream = (body) => body != null && typeof body === 'object' && typeof body.getReader === 'function';
 
@@ -60,8 +61,8 @@ async function withTimeout(timeoutMs, callerSignal, timers, start) {
   try {
     return await start(controller.signal, () => timedOut);
   } catch (error) {
-    if (disposed) throw new AuthlaneError('LOGGED_OUT', 'the client was disposed while this request was in flight', { cause: error });
-    if (timedOut) throw new AuthlaneError('TIMEOUT', `no answer within ${timeoutMs} ms; raise the timeout or try again`, { cause: error });
+    if (disposed) throw new AuthlaneError(CODE.LOGGED_OUT, 'the client was disposed while this request was in flight', { cause: error });
+    if (timedOut) throw new AuthlaneError(CODE.TIMEOUT, `no answer within ${timeoutMs} ms; raise the timeout or try again`, { cause: error });
     if (callerSignal && callerSignal.aborted) throw abortReason(callerSignal);
     throw error;
   } finally {
@@ -73,7 +74,7 @@ async function withTimeout(timeoutMs, callerSignal, timers, start) {
 
 function networkError(error) {
   if (error instanceof AuthlaneError || (error && error.name === 'AbortError')) return error;
-  return new AuthlaneError('NETWORK_ERROR', 'the request could not be sent (network error, CORS or a refused connection)', { cause: error });
+  return new AuthlaneError(CODE.NETWORK_ERROR, 'the request could not be sent (network error, CORS or a refused connection)', { cause: error });
 }
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
@@ -96,11 +97,11 @@ async function follow(fetchFn, prepared, first, headers, headerName, allows, sig
   let bodyFromRequest = prepared.request !== null && method !== 'GET' && method !== 'HEAD';
   for (let hops = 0; response.type === 'opaqueredirect' || REDIRECTS.has(response.status); hops++) {
     if (response.type === 'opaqueredirect') {
-      throw new AuthlaneError('NETWORK_ERROR', `the response redirects, and this engine hides where to: following it could carry the ${headerName} header to another origin; use the Authorization header (fetch drops it on cross-origin redirects) or set init.redirect yourself`);
+      throw new AuthlaneError(CODE.NETWORK_ERROR, `the response redirects, and this engine hides where to: following it could carry the ${headerName} header to another origin; use the Authorization header (fetch drops it on cross-origin redirects) or set init.redirect yourself`);
     }
     const location = response.headers.get('location');
     if (location === null) return response;
-    if (hops === 20) throw new AuthlaneError('NETWORK_ERROR', 'more than 20 redirects');
+    if (hops === 20) throw new AuthlaneError(CODE.NETWORK_ERROR, 'more than 20 redirects');
     discard(response);
     url = new URL(location, url).href;
     if (response.status === 303 ? method !== 'GET' && method !== 'HEAD' : response.status <= 302 && method === 'POST') {
@@ -110,7 +111,7 @@ async function follow(fetchFn, prepared, first, headers, headerName, allows, sig
       for (const name of ['content-type', 'content-length', 'content-encoding', 'content-language', 'content-location']) headers.delete(name);
     }
     if (bodyFromRequest) {
-      if (!prepared.replayable) throw new AuthlaneError('BODY_NOT_REPLAYABLE', 'the response redirects with its body, but the body was a one-shot stream');
+      if (!prepared.replayable) throw new AuthlaneError(CODE.BODY_NOT_REPLAYABLE, 'the response redirects with its body, but the body was a one-shot stream');
       body = await prepared.request.clone().arrayBuffer();
       bodyFromRequest = false;
     }
@@ -123,7 +124,7 @@ async function follow(fetchFn, prepared, first, headers, headerName, allows, sig
 /** One attempt: the auth header set (or left off), the per-attempt timeout, the caller's signal. */
 export function send(fetchFn, timers, prepared, headerName, headerValue, attempt, timeoutMs, allows) {
   if (attempt > 0 && !prepared.replayable) {
-    return Promise.reject(new AuthlaneError('BODY_NOT_REPLAYABLE',
+    return Promise.reject(new AuthlaneError(CODE.BODY_NOT_REPLAYABLE,
       'the request must be sent again with a new token, but its body was a one-shot stream; send a string, Blob, ArrayBuffer or FormData body to allow the resend'));
   }
   const plain = prepared.request === null;

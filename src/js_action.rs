@@ -18,7 +18,8 @@ fn opt_num(v: Option<f64>) -> JsValue {
 pub fn action_to_js(action: Action<JsValue>) -> JsValue {
     let payload = Object::new();
     let claims = |c: Option<JsValue>| c.unwrap_or(JsValue::NULL);
-    let kind = match action {
+    let kind = ["authlane/", action.name()].concat();
+    match action {
         Action::Restored {
             authenticated,
             claims: c,
@@ -31,7 +32,6 @@ pub fn action_to_js(action: Action<JsValue>) -> JsValue {
             );
             set(&payload, "claims", &claims(c));
             set(&payload, "expiresAt", &opt_num(expires_at));
-            "restored"
         }
         Action::LoggedIn {
             claims: c,
@@ -39,11 +39,9 @@ pub fn action_to_js(action: Action<JsValue>) -> JsValue {
         } => {
             set(&payload, "claims", &claims(c));
             set(&payload, "expiresAt", &opt_num(expires_at));
-            "loggedIn"
         }
         Action::RefreshStarted(reason) => {
             set(&payload, "reason", &JsValue::from_str(reason.as_str()));
-            "refreshStarted"
         }
         Action::RefreshSucceeded {
             claims: c,
@@ -53,7 +51,6 @@ pub fn action_to_js(action: Action<JsValue>) -> JsValue {
             set(&payload, "claims", &claims(c));
             set(&payload, "expiresAt", &opt_num(expires_at));
             set(&payload, "rotated", &JsValue::from_bool(rotated));
-            "refreshSucceeded"
         }
         Action::RefreshFailed {
             code,
@@ -71,7 +68,6 @@ pub fn action_to_js(action: Action<JsValue>) -> JsValue {
                 "oauthError",
                 &oauth_error.unwrap_or(JsValue::NULL),
             );
-            "refreshFailed"
         }
         Action::SessionExpired(reason) => {
             set(
@@ -80,16 +76,11 @@ pub fn action_to_js(action: Action<JsValue>) -> JsValue {
                 &JsValue::from_str(Code::SessionExpired.as_str()),
             );
             set(&payload, "reason", &JsValue::from_str(reason.as_str()));
-            "sessionExpired"
         }
-        Action::LoggedOut => "loggedOut",
-    };
+        Action::LoggedOut => {}
+    }
     let action = Object::new();
-    set(
-        &action,
-        "type",
-        &JsValue::from_str(&format!("authlane/{kind}")),
-    );
+    set(&action, "type", &JsValue::from_str(&kind));
     set(&action, "payload", &payload);
     action.into()
 }

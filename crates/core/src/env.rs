@@ -214,6 +214,21 @@ pub enum Action<C> {
     LoggedOut,
 }
 
+impl<C> Action<C> {
+    /// The action's name; its type in JS is `authlane/` + name (API.md, "Lifecycle actions").
+    pub fn name(&self) -> &'static str {
+        match self {
+            Action::Restored { .. } => "restored",
+            Action::LoggedIn { .. } => "loggedIn",
+            Action::RefreshStarted(_) => "refreshStarted",
+            Action::RefreshSucceeded { .. } => "refreshSucceeded",
+            Action::RefreshFailed { .. } => "refreshFailed",
+            Action::SessionExpired(_) => "sessionExpired",
+            Action::LoggedOut => "loggedOut",
+        }
+    }
+}
+
 /// The client's surroundings.
 pub trait Env: 'static {
     /// A request prepared for sending (and resending).

@@ -54,22 +54,30 @@ impl Code {
         }
     }
 
+    /// The codes a user can see, in API.md's order ([`Code::Thrown`] never reaches JS: the
+    /// thrown value itself does).
+    pub const PUBLIC: [Code; 10] = [
+        Code::InvalidConfig,
+        Code::InvalidToken,
+        Code::SessionExpired,
+        Code::RefreshFailed,
+        Code::BadRefreshResponse,
+        Code::LoggedOut,
+        Code::Timeout,
+        Code::NetworkError,
+        Code::StorageError,
+        Code::BodyNotReplayable,
+    ];
+
     /// The code named by `s`, if it is one of ours.
     pub fn parse(s: &str) -> Option<Code> {
-        [
-            Code::InvalidConfig,
-            Code::InvalidToken,
-            Code::SessionExpired,
-            Code::RefreshFailed,
-            Code::BadRefreshResponse,
-            Code::LoggedOut,
-            Code::Timeout,
-            Code::NetworkError,
-            Code::StorageError,
-            Code::BodyNotReplayable,
-        ]
-        .into_iter()
-        .find(|c| c.as_str() == s)
+        Code::PUBLIC.into_iter().find(|c| c.as_str() == s)
+    }
+
+    /// The session is over: sending the request again cannot succeed until a login
+    /// (`isSessionError`).
+    pub fn ends_session(self) -> bool {
+        matches!(self, Code::SessionExpired | Code::LoggedOut)
     }
 }
 
