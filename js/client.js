@@ -2,6 +2,7 @@
 // wraps the core as the AuthClient of API.md.
 import { core as wasm } from './wasm.js';
 import { AuthlaneError } from './errors.js';
+import { CODE } from './facts.js';
 import { ACTION } from './actions.js';
 import { memoryStorage } from './storage.js';
 import { groupOf, lockGroup } from './siblings.js';
@@ -178,7 +179,7 @@ export async function createAuthClient(options) {
       if (!disposed && typeof event.data === 'string') core.onBroadcast(event.data);
     };
   }
-  const gone = () => Promise.reject(new AuthlaneError('LOGGED_OUT', 'this client was disposed; create a new one'));
+  const gone = () => Promise.reject(new AuthlaneError(CODE.LOGGED_OUT, 'this client was disposed; create a new one'));
   const live = (fn) => (...args) => (disposed ? gone() : fn(...args));
   const schedule = () => {
     auto = setTimeout(schedule, core.tick());
@@ -212,7 +213,7 @@ export async function createAuthClient(options) {
     refresh: live(() => core.refresh()),
     session: () => (disposed ? { authenticated: false, claims: null, expiresAt: null } : core.session()),
     subscribe(listener) {
-      if (typeof listener !== 'function') throw new AuthlaneError('INVALID_CONFIG', 'subscribe(listener): listener must be a function');
+      if (typeof listener !== 'function') throw new AuthlaneError(CODE.INVALID_CONFIG, 'subscribe(listener): listener must be a function');
       listeners.add(listener);
       return () => void listeners.delete(listener);
     },

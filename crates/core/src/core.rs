@@ -1,63 +1,21 @@
-//! The client's state and its session operations: start, login, logout, dispose, session().
-//! Requests are in `pipeline.rs`, the shared refresh in `refresh.rs`.
-//!
-//! Invariants: a `RefCell` borrow never lives across an `.await` or a `dispatch` (listeners may
-//! call back into the client); every change of the access token bumps `generation`; every login,
-//! logout and dispose bumps `epoch`, which discards a refresh in flight.
+//! The client core and its session operations: start, login, logout, dispose, session().
+//! Requests are in `pipeline.rs`, the shared refresh in `refresh.rs`, other tabs in
+//! `cross_tab.rs`; the state they share is `session.rs`'s, and only it writes the state.
 
 use std::cell::{Ref, RefCell, RefMut};
 use std::rc::Rc;
 
-use crate::clock::Clock;
 use crate::config::Config;
-use crate::env::{Action, Broadcast, EndReason, Env, Slot, Stored, TokenInfo, TokenSet};
+use crate::env::{Action, Broadcast, EndReason, Env, Slot, Stored, TokenSet};
 use crate::error::{Code, Error};
-use crate::policy::{usable_token, Lifetime};
-use crate::refresh::Flight;
-
-/// Where an access token comes from: what it may tell the clock, and whether it is fresh.
-#[derive(Clone, Copy, Debug)]
-pub(crate) enum Arrival {
-    /// Read from storage or taken from another tab: it may have been issued long ago (an app
-    /// that starts again), so its `iat` says nothing about the server's clock now.
-    Stored,
-    /// Given to `login()`: a new token, as the server just issued it (API.md, "Clock").
-    Login,
-    /// Fresh from the refresh call that just returned, with the response's `Date` (ms) when it
-    /// had one.
-    Refresh(Option<f64>),
-}
+use crate::policy::usable_token;
+use crate::session::{Arrival, Flight, State};
 
 /// The client core, shared by every request and the refresh task.
 pub struct Core<E: Env> {
     pub(crate) env: E,
     pub(crate) config: Config,
     state: RefCell<State<E::Claims>>,
-}
-
-pub(crate) struct State<C> {
-    pub access: Option<String>,
-    pub refresh: Option<String>,
-    pub info: TokenInfo<C>,
-    pub lifetime: Lifetime,
-    pub generation: u64,
-    pub epoch: u64,
-    pub flight: Option<Flight>,
-    pub clock: Clock,
-    /// `(generation, until)`: rejections of that token start no refresh until device time
-    /// `until` (API.md, "No refresh storms").
-    pub cooldown: Option<(u64, f64)>,
-    /// The API accepted the current access token at least once.
-    pub accepted: bool,
-    /// The current access token came from a refresh that a rejection started.
-    pub after_rejection: bool,
-    /// The last failed refresh: `(generation, device ms, error)`.
-    pub failure: Option<(u64, f64, Error)>,
-    /// The session ended by expiry (tokens removed) and no login came since.
-    pub expired: bool,
-    /// Tokens in memory that storage failed to take; written again by the next request.
-    pub unsaved: bool,
-    pub disposed: bool,
 }
 
 /// A snapshot for `session()`.
@@ -82,27 +40,7 @@ impl<E: Env> Core<E> {
         Rc::new(Core {
             env,
             config,
-            state: RefCell::new(State {
-                access: None,
-                refresh: None,
-                info: TokenInfo {
-                    claims: None,
-                    expires_at: None,
-                    issued_at: None,
-                },
-                lifetime: Lifetime::default(),
-                generation: 0,
-                epoch: 0,
-                flight: None,
-                clock: Clock::default(),
-                cooldown: None,
-                accepted: false,
-                after_rejection: false,
-                failure: None,
-                expired: false,
-                unsaved: false,
-                disposed: false,
-            }),
+            state: RefCell::new(State::new()),
         })
     }
 
@@ -117,7 +55,7 @@ impl<E: Env> Core<E> {
     /// Server time now, by the corrected clock.
     pub fn server_now(&self) -> f64 {
         let local = self.env.now_ms();
-        self.state().clock.now(local)
+        self.state().clock().now(local)
     }
 
     /// Reads the stored tokens, removes unusable ones, dispatches `restored`.
@@ -131,7 +69,7 @@ impl<E: Env> Core<E> {
         if let Some(access) = &access {
             self.adopt_access(access, None, Arrival::Stored);
         }
-        self.state_mut().refresh = refresh;
+        self.state_mut().set_refresh(refresh);
         let s = self.session();
         self.env.dispatch(Action::Restored {
             authenticated: s.authenticated,
@@ -152,63 +90,27 @@ impl<E: Env> Core<E> {
         }
     }
 
-    /// Sets the access token in memory: decodes it, updates the clock when the token is new
-    /// (from its `iat`, or a refresh response's `Date`), bumps the generation. A stored token
-    /// tells the clock nothing: its `iat` may be long past, and taking it as "now" would make an
-    /// expired token look fresh.
+    /// Sets the access token in memory (see [`State::take_access`]).
     pub(crate) fn adopt_access(&self, access: &str, expires_in: Option<f64>, arrival: Arrival) {
         let info = self.env.inspect(access);
         let local = self.env.now_ms();
-        let mut st = self.state_mut();
-        match (arrival, info.issued_at) {
-            (Arrival::Login | Arrival::Refresh(_), Some(iat)) => {
-                st.clock.observe_issued_at(iat, local)
-            }
-            (Arrival::Refresh(Some(date)), None) => st.clock.observe_date(date, local),
-            (Arrival::Stored, _) | (Arrival::Login | Arrival::Refresh(None), None) => {}
-        }
-        let now = st.clock.now(local);
-        let expires_at = info.expires_at.or(expires_in.map(|s| now + s * 1_000.0));
-        st.lifetime = Lifetime {
-            expires_at,
-            issued_at: info.issued_at.or(expires_in.map(|_| now)),
-            arrived_at: matches!(arrival, Arrival::Refresh(_)).then_some(now),
-        };
-        st.info = TokenInfo { expires_at, ..info };
-        st.access = Some(access.to_string());
-        st.generation += 1;
-        st.accepted = false;
-        st.after_rejection = false;
-        st.expired = false;
+        self.state_mut()
+            .take_access(access, info, expires_in, arrival, local);
     }
 
-    /// Clears the tokens in memory.
-    pub(crate) fn forget_tokens(&self) {
-        let mut st = self.state_mut();
-        st.access = None;
-        st.refresh = None;
-        st.info = TokenInfo {
-            claims: None,
-            expires_at: None,
-            issued_at: None,
-        };
-        st.lifetime = Lifetime::default();
-        st.generation += 1;
-        st.unsaved = false;
+    /// Wakes the waiters of a flight that a new epoch or another tab's tokens took.
+    fn settle(&self, flight: Option<Flight>, outcome: Result<(), Error>) {
+        if let Some(f) = flight {
+            self.env.cancel_refresh();
+            f.outcome.complete(outcome);
+        }
     }
 
     /// Ends the current session epoch: the flight in flight (if any) is discarded and its
     /// waiters get `outcome`.
     pub(crate) fn new_epoch(&self, outcome: Result<(), Error>) {
-        let flight = {
-            let mut st = self.state_mut();
-            st.epoch += 1;
-            st.flight.take()
-        };
-        if let Some(f) = flight {
-            self.env.cancel_refresh();
-            f.outcome.complete(outcome);
-        }
+        let flight = self.state_mut().next_epoch();
+        self.settle(flight, outcome);
     }
 
     /// The one place a session ends in memory, whatever ended it (`logout()`, a refused refresh,
@@ -221,9 +123,8 @@ impl<E: Env> Core<E> {
         if let Some(error) = waiters {
             self.new_epoch(Err(error));
         }
-        let had_session = self.session().authenticated;
-        self.forget_tokens();
-        self.state_mut().expired = expired;
+        let had_session = self.state().authenticated();
+        self.state_mut().end(expired);
         expired && had_session
     }
 
@@ -242,15 +143,15 @@ impl<E: Env> Core<E> {
         self.adopt_access(&tokens.access, tokens.expires_in, Arrival::Login);
         let epoch = {
             let mut st = self.state_mut();
-            st.refresh = tokens.refresh.clone();
-            st.epoch
+            st.set_refresh(tokens.refresh.clone());
+            st.epoch()
         };
         let written = self
             .write_tokens(&tokens.access, tokens.refresh.as_deref(), true)
             .await;
         // A logout or another login while the tokens were written came later: its action, not
         // this one, says where the session is.
-        if self.state().epoch != epoch {
+        if self.state().epoch() != epoch {
             return written;
         }
         let s = self.session();
@@ -268,10 +169,10 @@ impl<E: Env> Core<E> {
         refresh: Option<&str>,
         remove_missing: bool,
     ) -> Result<(), Error> {
-        let epoch = self.state().epoch;
+        let epoch = self.state().epoch();
         let mut result = self.env.store(Slot::Access, access.to_string()).await;
         // A logout or login while the first write was pending owns storage now.
-        if self.state().epoch != epoch {
+        if self.state().epoch() != epoch {
             return Ok(());
         }
         if result.is_ok() && !self.config.cookie {
@@ -281,8 +182,8 @@ impl<E: Env> Core<E> {
                 None => Ok(()),
             };
         }
-        if self.state().epoch == epoch {
-            self.state_mut().unsaved = result.is_err();
+        if self.state().epoch() == epoch {
+            self.state_mut().set_unsaved(result.is_err());
         }
         result
     }
@@ -291,11 +192,11 @@ impl<E: Env> Core<E> {
     pub(crate) async fn save_unsaved(&self) {
         let pending = {
             let st = self.state();
-            st.unsaved
-                .then(|| (st.access.clone(), st.refresh.clone(), st.epoch))
+            st.unsaved()
+                .then(|| (st.access().cloned(), st.refresh().cloned(), st.epoch()))
         };
         if let Some((Some(access), refresh, epoch)) = pending {
-            if self.state().epoch == epoch {
+            if self.state().epoch() == epoch {
                 let _ = self.write_tokens(&access, refresh.as_deref(), false).await;
             }
         }
@@ -309,9 +210,9 @@ impl<E: Env> Core<E> {
         self.check_alive()?;
         let (token, hint) = {
             let st = self.state();
-            match (&st.refresh, &st.access) {
+            match (st.refresh(), st.access()) {
                 (Some(r), _) => (Some(r.clone()), "refresh_token"),
-                (None, a) => (a.clone(), "access_token"),
+                (None, a) => (a.cloned(), "access_token"),
             }
         };
         let had_session = token.is_some();
@@ -322,10 +223,10 @@ impl<E: Env> Core<E> {
                 "logout() ran while this request was waiting for a token refresh",
             )),
         );
-        let epoch = self.state().epoch;
+        let epoch = self.state().epoch();
         let removed = self.remove_tokens().await;
         // A login while the tokens were removed came later: the session is its.
-        if self.state().epoch == epoch {
+        if self.state().epoch() == epoch {
             self.env.broadcast(Broadcast::LoggedOut);
             self.env.dispatch(Action::LoggedOut);
         }
@@ -340,11 +241,11 @@ impl<E: Env> Core<E> {
     /// Removes the stored tokens (in cookie mode only the access token: the refresh token's
     /// key is never touched).
     async fn remove_tokens(&self) -> Result<(), Error> {
-        let epoch = self.state().epoch;
+        let epoch = self.state().epoch();
         let a = self.env.remove(Slot::Access).await;
         // A login while the first removal was pending owns storage now: removing the refresh
         // token then could delete the one it writes.
-        if self.config.cookie || self.state().epoch != epoch {
+        if self.config.cookie || self.state().epoch() != epoch {
             return a;
         }
         let r = self.env.remove(Slot::Refresh).await;
@@ -365,15 +266,16 @@ impl<E: Env> Core<E> {
 
     /// `dispose()`: held requests reject with LOGGED_OUT; tokens are kept.
     pub fn dispose(&self) {
-        self.new_epoch(Err(Error::new(
+        let flight = self.state_mut().dispose();
+        let error = Error::new(
             Code::LoggedOut,
             "the client was disposed while this request was waiting",
-        )));
-        self.state_mut().disposed = true;
+        );
+        self.settle(flight, Err(error));
     }
 
     pub(crate) fn check_alive(&self) -> Result<(), Error> {
-        if self.state().disposed {
+        if self.state().disposed() {
             Err(Error::new(
                 Code::LoggedOut,
                 "this client was disposed; create a new one",
@@ -387,15 +289,15 @@ impl<E: Env> Core<E> {
     pub fn session(&self) -> Session<E::Claims> {
         let st = self.state();
         Session {
-            authenticated: st.access.is_some() || st.refresh.is_some(),
-            claims: st.info.claims.clone(),
-            expires_at: st.info.expires_at,
+            authenticated: st.authenticated(),
+            claims: st.info().claims.clone(),
+            expires_at: st.info().expires_at,
         }
     }
 
     /// The error for a request that finds no session any more.
     pub(crate) fn ended_error(&self) -> Error {
-        if self.state().expired {
+        if self.state().expired() {
             Error::new(Code::SessionExpired, "the session expired; log in again")
         } else {
             Error::new(

@@ -5,10 +5,11 @@
 
 use std::rc::Rc;
 
-use crate::core::{Arrival, Core};
+use crate::core::Core;
 use crate::env::{Action, Broadcast, EndReason, Env, Slot, Stored, TokenSet};
 use crate::error::{Code, Error};
 use crate::policy::{usable_token, Lifetime};
+use crate::session::Arrival;
 
 impl<E: Env> Core<E> {
     /// The tokens another tab or client sharing the storage stored, when they are fresh and
@@ -26,13 +27,13 @@ impl<E: Env> Core<E> {
         };
         let mut st = self.state_mut();
         // Tokens that storage refused are newer than what it holds.
-        if st.epoch != epoch || st.unsaved {
+        if st.epoch() != epoch || st.unsaved() {
             return None;
         }
-        if refresh.is_some() && refresh != st.refresh {
-            st.refresh = refresh.clone();
+        if refresh.is_some() && refresh.as_ref() != st.refresh() {
+            st.set_refresh(refresh.clone());
         }
-        let access = access.filter(|a| st.access.as_ref() != Some(a))?;
+        let access = access.filter(|a| st.access() != Some(a))?;
         drop(st);
         let info = self.env.inspect(&access);
         let lifetime = Lifetime {
@@ -52,11 +53,11 @@ impl<E: Env> Core<E> {
 
     /// Takes tokens another tab stored: memory and actions follow, storage is already right.
     pub(crate) fn adopt_from_other_tab(&self, tokens: TokenSet) {
-        let had_session = self.session().authenticated;
-        let rotated = tokens.refresh.is_some() && tokens.refresh != self.state().refresh;
-        let refresh = tokens.refresh.or_else(|| self.state().refresh.clone());
+        let had_session = self.state().authenticated();
+        let rotated = tokens.refresh.is_some() && tokens.refresh.as_ref() != self.state().refresh();
+        let refresh = tokens.refresh.or_else(|| self.state().refresh().cloned());
         self.adopt_access(&tokens.access, None, Arrival::Stored);
-        self.state_mut().refresh = refresh;
+        self.state_mut().set_refresh(refresh);
         let s = self.session();
         self.env.dispatch(if had_session {
             Action::RefreshSucceeded {
@@ -74,21 +75,21 @@ impl<E: Env> Core<E> {
 
     /// A message from another tab.
     pub async fn on_broadcast(self: &Rc<Self>, message: Broadcast) {
-        if self.state().disposed {
+        if self.state().disposed() {
             return;
         }
         match message {
             Broadcast::Tokens => {
-                let epoch = self.state().epoch;
+                let epoch = self.state().epoch();
                 let Some(tokens) = self.stored_by_another_tab(epoch).await else {
                     return;
                 };
-                if self.state().epoch != epoch {
+                if self.state().epoch() != epoch {
                     return;
                 }
                 // A refresh of ours in flight is settled with these tokens: it would present a
                 // refresh token that the other tab's rotation burnt.
-                let flight = self.state_mut().flight.take();
+                let flight = self.state_mut().take_flight();
                 if flight.is_some() {
                     self.env.cancel_refresh();
                 }

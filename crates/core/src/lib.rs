@@ -1,5 +1,6 @@
-//! authlane's decision logic, with no JS in it: the session state and the single-flight refresh
-//! (`core`, `refresh`, `cross_tab`), the request pipeline's decisions (`pipeline`, `policy`), the
+//! authlane's decision logic, with no JS in it: the session state and its only writer
+//! (`session`), the session operations and the single-flight refresh (`core`, `refresh`,
+//! `cross_tab`), the request pipeline's decisions (`pipeline`, `policy`), the
 //! clock corrected to the server's (`clock`), origins (`url`), JWT decoding (`jwt`), the rules for
 //! options (`options`, `config`) and refresh results (`refresh_result`), errors as data
 //! (`error`). What it needs from its surroundings is the `Env` trait (`env`): the wasm binding
@@ -18,5 +19,6 @@ pub mod pipeline;
 pub mod policy;
 pub mod refresh;
 pub mod refresh_result;
+mod session;
 pub mod shared;
 pub mod url;

@@ -8,7 +8,7 @@ use crate::core::Core;
 use crate::env::{EndReason, Env, Reason};
 use crate::error::Error;
 use crate::policy::insufficient_scope;
-use crate::refresh::Outcome;
+use crate::session::Outcome;
 use crate::shared::{select, Either, Shared};
 
 impl<E: Env> Core<E> {
@@ -55,10 +55,14 @@ impl<E: Env> Core<E> {
         // Rejected. A token older than the current one: another request refreshed meanwhile.
         let (has_refresh, current) = {
             let st = self.state();
-            (st.refresh.is_some() || self.config.cookie, st.generation)
+            (
+                st.refresh().is_some() || self.config.cookie,
+                st.generation(),
+            )
         };
         if generation == current && self.flight().is_none() {
-            if let Some(error) = self.failed_since(generation, sent_at) {
+            let failure = self.state().failed_since(generation, sent_at);
+            if let Some(error) = failure {
                 return Err(error);
             }
             if !has_refresh {
@@ -87,17 +91,12 @@ impl<E: Env> Core<E> {
     /// refresh storms").
     fn cooling(&self, generation: u64) -> bool {
         let now = self.env.now_ms();
-        self.state()
-            .cooldown
-            .is_some_and(|(g, until)| g == generation && now < until)
+        self.state().cooling(generation, now)
     }
 
     /// The API accepted the token of `generation`.
     fn accepted(&self, generation: u64) {
-        let mut st = self.state_mut();
-        if st.generation == generation {
-            st.accepted = true;
-        }
+        self.state_mut().accepted(generation);
     }
 
     /// The token of `generation`, fresh from a refresh that a rejection started and never
@@ -107,14 +106,7 @@ impl<E: Env> Core<E> {
     /// cooldown.
     fn refused_fresh(&self, generation: u64) -> bool {
         let until = self.env.now_ms() + self.config.refresh_cooldown_ms;
-        let mut st = self.state_mut();
-        let fresh = st.generation == generation && st.after_rejection && !st.accepted;
-        // Once per token: when its cooldown is over, its next rejection refreshes again.
-        let first = st.cooldown.is_none_or(|(g, _)| g != generation);
-        if fresh && first {
-            st.cooldown = Some((generation, until));
-        }
-        fresh && first
+        self.state_mut().refused_fresh(generation, until)
     }
 
     /// Steps 2 and 3: wait for a refresh in flight; refresh first when the token is expiring
@@ -148,8 +140,8 @@ impl<E: Env> Core<E> {
     fn authorization(&self) -> (Option<String>, u64) {
         let st = self.state();
         (
-            st.access.as_deref().map(|t| self.config.authorization(t)),
-            st.generation,
+            st.access().map(|t| self.config.authorization(t)),
+            st.generation(),
         )
     }
 
@@ -160,13 +152,13 @@ impl<E: Env> Core<E> {
         attempt: u8,
     ) -> Result<E::Response, Error> {
         let response = self.env.send(request, authorization, attempt).await?;
-        let wants_date = self.state().clock.wants_date();
+        let wants_date = self.state().clock().wants_date();
         if let Some(date) = wants_date
             .then(|| self.env.server_date(&response))
             .flatten()
         {
             let local = self.env.now_ms();
-            self.state_mut().clock.observe_date(date, local);
+            self.state_mut().observe_date(date, local);
         }
         Ok(response)
     }
@@ -188,6 +180,6 @@ impl<E: Env> Core<E> {
         if self.needs_refresh_first() {
             self.join_or_start(Reason::Expiring).wait().await?;
         }
-        Ok(self.state().access.clone())
+        Ok(self.state().access().cloned())
     }
 }

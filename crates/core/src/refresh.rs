@@ -4,24 +4,17 @@
 
 use std::rc::Rc;
 
-use crate::core::{Arrival, Core};
+use crate::core::Core;
 use crate::env::{Action, Answer, Attempt, Broadcast, EndReason, Env, Reason};
 use crate::error::{Code, Error};
 use crate::policy::backoff_ms;
+use crate::session::{Arrival, Outcome};
 use crate::shared::Shared;
-
-/// The outcome every waiter of one refresh gets.
-pub type Outcome = Result<(), Error>;
-
-/// A refresh in flight.
-pub(crate) struct Flight {
-    pub outcome: Rc<Shared<Outcome>>,
-}
 
 impl<E: Env> Core<E> {
     /// The refresh in flight, to wait on.
     pub(crate) fn flight(&self) -> Option<Rc<Shared<Outcome>>> {
-        self.state().flight.as_ref().map(|f| Rc::clone(&f.outcome))
+        self.state().flight()
     }
 
     /// Joins the refresh in flight or starts one.
@@ -30,13 +23,7 @@ impl<E: Env> Core<E> {
             return outcome;
         }
         let outcome = Shared::new();
-        let epoch = {
-            let mut st = self.state_mut();
-            st.flight = Some(Flight {
-                outcome: Rc::clone(&outcome),
-            });
-            st.epoch
-        };
+        let epoch = self.state_mut().start_flight(&outcome);
         let core = Rc::clone(self);
         let done = Rc::clone(&outcome);
         self.env.spawn(Box::pin(async move {
@@ -54,17 +41,18 @@ impl<E: Env> Core<E> {
     pub(crate) fn needs_refresh_first(&self) -> bool {
         let now = self.server_now();
         let st = self.state();
-        match (&st.access, &st.refresh) {
+        let lifetime = st.lifetime();
+        match (st.access(), st.refresh()) {
             // In cookie mode a session needs only the access token; with none, requests go
             // out without the header.
-            (Some(_), _) if self.config.cookie => st.lifetime.expiring(now, self.config.leeway_ms),
+            (Some(_), _) if self.config.cookie => lifetime.expiring(now, self.config.leeway_ms),
             (None, _) if self.config.cookie => false,
             (None, Some(_)) => true,
-            (Some(_), Some(_)) => st.lifetime.expiring(now, self.config.leeway_ms),
+            (Some(_), Some(_)) => lifetime.expiring(now, self.config.leeway_ms),
             // Nothing to refresh with: a token inside its leeway is still sent, but one that has
             // expired would only be rejected; the refresh ends the session without a call
             // ("no refresh token stored").
-            (Some(_), None) => st.lifetime.expired(now),
+            (Some(_), None) => lifetime.expired(now),
             (None, None) => false,
         }
     }
@@ -72,12 +60,7 @@ impl<E: Env> Core<E> {
     /// True while `outcome` is the flight in flight of session `epoch`: a login, logout or
     /// dispose, or another tab's tokens settling it, ends a flight's say.
     fn owns(&self, epoch: u64, outcome: &Rc<Shared<Outcome>>) -> bool {
-        let st = self.state();
-        st.epoch == epoch
-            && st
-                .flight
-                .as_ref()
-                .is_some_and(|f| Rc::ptr_eq(&f.outcome, outcome))
+        self.state().owns(epoch, outcome)
     }
 
     /// Calls the refresh endpoint, retrying transient failures with backoff. `None` when the
@@ -103,13 +86,10 @@ impl<E: Env> Core<E> {
             if let Some(tokens) = self.stored_by_another_tab(epoch).await {
                 return Some((Attempt::Adopted(tokens), reason));
             }
-            let token = {
-                let st = self.state();
-                if !self.owns(epoch, outcome) {
-                    return None;
-                }
-                st.refresh.clone()
-            };
+            if !self.owns(epoch, outcome) {
+                return None;
+            }
+            let token = self.state().refresh().cloned();
             if token.is_none() && !self.config.cookie {
                 let e = Error::new(
                     Code::SessionExpired,
@@ -150,7 +130,7 @@ impl<E: Env> Core<E> {
                     if let Some(tokens) = self.stored_by_another_tab(epoch).await {
                         return Some((Attempt::Adopted(tokens), reason));
                     }
-                    if self.state().refresh == token {
+                    if self.state().refresh() == token.as_ref() {
                         return Some((Attempt::Definitive(e, answer), reason));
                     }
                 }
@@ -168,13 +148,13 @@ impl<E: Env> Core<E> {
         attempt: Option<(Attempt, EndReason)>,
         started_for: Reason,
     ) {
-        let current = |core: &Self| core.state().epoch == epoch;
+        let current = |core: &Self| core.state().epoch() == epoch;
         let Some((attempt, reason)) = attempt.filter(|_| current(self)) else {
             return;
         };
         let result = match attempt {
             Attempt::Tokens(tokens, date) => {
-                let old_refresh = self.state().refresh.clone();
+                let old_refresh = self.state().refresh().cloned();
                 // In cookie mode a refresh token in the body is not ours to keep.
                 let new_refresh = tokens.refresh.clone().filter(|_| !self.config.cookie);
                 let rotated = new_refresh.is_some() && new_refresh != old_refresh;
@@ -182,8 +162,8 @@ impl<E: Env> Core<E> {
                 self.adopt_access(&tokens.access, tokens.expires_in, Arrival::Refresh(date));
                 {
                     let mut st = self.state_mut();
-                    st.refresh = refresh.clone();
-                    st.after_rejection = started_for == Reason::Rejected;
+                    st.set_refresh(refresh.clone());
+                    st.set_after_rejection(started_for == Reason::Rejected);
                 }
                 let written = self
                     .write_tokens(&tokens.access, refresh.as_deref(), false)
@@ -262,37 +242,17 @@ impl<E: Env> Core<E> {
     /// configuration error is not retried; the next request after a failure tries again).
     fn remember_failure(&self, error: &Error) {
         let now = self.env.now_ms();
-        let mut st = self.state_mut();
-        st.failure = Some((st.generation, now, error.clone()));
-    }
-
-    /// The failure a request sent at `sent_at` with the token of `generation` shares, if any.
-    pub(crate) fn failed_since(&self, generation: u64, sent_at: f64) -> Option<Error> {
-        let st = self.state();
-        match &st.failure {
-            Some((g, at, e)) if *g == generation && sent_at <= *at => Some(e.clone()),
-            _ => None,
-        }
+        self.state_mut().remember_failure(error, now);
     }
 
     fn clear_flight(&self, outcome: &Rc<Shared<Outcome>>) {
-        let mut st = self.state_mut();
-        if st
-            .flight
-            .as_ref()
-            .is_some_and(|f| Rc::ptr_eq(&f.outcome, outcome))
-        {
-            st.flight = None;
-        }
+        self.state_mut().clear_flight(outcome);
     }
 
     /// `refresh()`: forces a refresh, joining one in flight.
     pub async fn force_refresh(self: &Rc<Self>) -> Outcome {
         self.check_alive()?;
-        let logged_in = {
-            let st = self.state();
-            st.access.is_some() || st.refresh.is_some()
-        };
+        let logged_in = self.state().authenticated();
         // In cookie mode the cookie may hold a session that JS cannot see: ask it.
         if !logged_in && !self.config.cookie && self.flight().is_none() {
             return Err(Error::new(Code::SessionExpired, "refresh(): not logged in"));
@@ -308,7 +268,7 @@ impl<E: Env> Core<E> {
     pub fn tick(self: &Rc<Self>) -> f64 {
         const MAX_MS: f64 = 30_000.0;
         const MIN_MS: f64 = 10.0;
-        if self.state().disposed {
+        if self.state().disposed() {
             return MAX_MS;
         }
         if self.flight().is_none() && self.needs_refresh_first() {
@@ -317,8 +277,8 @@ impl<E: Env> Core<E> {
         }
         let now = self.server_now();
         let st = self.state();
-        match st.lifetime.refresh_at(self.config.leeway_ms) {
-            Some(at) if (st.refresh.is_some() || self.config.cookie) && at > now => {
+        match st.lifetime().refresh_at(self.config.leeway_ms) {
+            Some(at) if (st.refresh().is_some() || self.config.cookie) && at > now => {
                 (at - now).clamp(MIN_MS, MAX_MS)
             }
             _ => MAX_MS,

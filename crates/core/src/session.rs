@@ -1,0 +1,285 @@
+//! The client's state and its only writer. Every other module reads it through these methods and
+//! changes it only through the transitions named here, so each rule about the state (a new
+//! access token bumps `generation`, a login, logout or dispose bumps `epoch` and takes the flight,
+//! a cooldown starts once per token) lives in one place.
+//!
+//! The state is held in a `RefCell` by [`crate::core::Core`]: a borrow never lives across an
+//! `.await` or a `dispatch` (listeners may call back into the client).
+
+use std::rc::Rc;
+
+use crate::clock::Clock;
+use crate::env::TokenInfo;
+use crate::error::Error;
+use crate::policy::Lifetime;
+use crate::shared::Shared;
+
+/// The outcome every waiter of one refresh gets.
+pub type Outcome = Result<(), Error>;
+
+/// A refresh in flight.
+pub(crate) struct Flight {
+    pub outcome: Rc<Shared<Outcome>>,
+}
+
+/// Where an access token comes from: what it may tell the clock, and whether it is fresh.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Arrival {
+    /// Read from storage or taken from another tab: it may have been issued long ago (an app
+    /// that starts again), so its `iat` says nothing about the server's clock now.
+    Stored,
+    /// Given to `login()`: a new token, as the server just issued it (API.md, "Clock").
+    Login,
+    /// Fresh from the refresh call that just returned, with the response's `Date` (ms) when it
+    /// had one.
+    Refresh(Option<f64>),
+}
+
+pub(crate) struct State<C> {
+    access: Option<String>,
+    refresh: Option<String>,
+    info: TokenInfo<C>,
+    lifetime: Lifetime,
+    generation: u64,
+    epoch: u64,
+    flight: Option<Flight>,
+    clock: Clock,
+    /// `(generation, until)`: rejections of that token start no refresh until device time
+    /// `until` (API.md, "No refresh storms").
+    cooldown: Option<(u64, f64)>,
+    /// The API accepted the current access token at least once.
+    accepted: bool,
+    /// The current access token came from a refresh that a rejection started.
+    after_rejection: bool,
+    /// The last failed refresh: `(generation, device ms, error)`.
+    failure: Option<(u64, f64, Error)>,
+    /// The session ended by expiry (tokens removed) and no login came since.
+    expired: bool,
+    /// Tokens in memory that storage failed to take; written again by the next request.
+    unsaved: bool,
+    disposed: bool,
+}
+
+impl<C> State<C> {
+    /// Logged out, nothing read yet.
+    pub fn new() -> Self {
+        State {
+            access: None,
+            refresh: None,
+            info: TokenInfo {
+                claims: None,
+                expires_at: None,
+                issued_at: None,
+            },
+            lifetime: Lifetime::default(),
+            generation: 0,
+            epoch: 0,
+            flight: None,
+            clock: Clock::default(),
+            cooldown: None,
+            accepted: false,
+            after_rejection: false,
+            failure: None,
+            expired: false,
+            unsaved: false,
+            disposed: false,
+        }
+    }
+
+    // What the state says.
+
+    pub fn access(&self) -> Option<&String> {
+        self.access.as_ref()
+    }
+    pub fn refresh(&self) -> Option<&String> {
+        self.refresh.as_ref()
+    }
+    /// A token is held.
+    pub fn authenticated(&self) -> bool {
+        self.access.is_some() || self.refresh.is_some()
+    }
+    pub fn info(&self) -> &TokenInfo<C> {
+        &self.info
+    }
+    pub fn lifetime(&self) -> &Lifetime {
+        &self.lifetime
+    }
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+    pub fn epoch(&self) -> u64 {
+        self.epoch
+    }
+    pub fn clock(&self) -> &Clock {
+        &self.clock
+    }
+    pub fn expired(&self) -> bool {
+        self.expired
+    }
+    pub fn unsaved(&self) -> bool {
+        self.unsaved
+    }
+    pub fn disposed(&self) -> bool {
+        self.disposed
+    }
+
+    /// The refresh in flight, to wait on.
+    pub fn flight(&self) -> Option<Rc<Shared<Outcome>>> {
+        self.flight.as_ref().map(|f| Rc::clone(&f.outcome))
+    }
+
+    /// True while `outcome` is the flight of session `epoch`.
+    pub fn owns(&self, epoch: u64, outcome: &Rc<Shared<Outcome>>) -> bool {
+        self.epoch == epoch && self.is_flight(outcome)
+    }
+
+    fn is_flight(&self, outcome: &Rc<Shared<Outcome>>) -> bool {
+        self.flight
+            .as_ref()
+            .is_some_and(|f| Rc::ptr_eq(&f.outcome, outcome))
+    }
+
+    /// True while rejections of the token of `generation` start no refresh (device ms `now`).
+    pub fn cooling(&self, generation: u64, now: f64) -> bool {
+        self.cooldown
+            .is_some_and(|(g, until)| g == generation && now < until)
+    }
+
+    /// The failure a request sent at `sent_at` with the token of `generation` shares, if any.
+    pub fn failed_since(&self, generation: u64, sent_at: f64) -> Option<Error> {
+        match &self.failure {
+            Some((g, at, e)) if *g == generation && sent_at <= *at => Some(e.clone()),
+            _ => None,
+        }
+    }
+
+    // How it changes.
+
+    /// A new access token: decoded as `info`, the clock updated when the token is new (from its
+    /// `iat`, or a refresh response's `Date`), the generation bumped. A stored token tells the
+    /// clock nothing: its `iat` may be long past, and taking it as "now" would make an expired
+    /// token look fresh. `local` is device ms now.
+    pub fn take_access(
+        &mut self,
+        access: &str,
+        info: TokenInfo<C>,
+        expires_in: Option<f64>,
+        arrival: Arrival,
+        local: f64,
+    ) {
+        match (arrival, info.issued_at) {
+            (Arrival::Login | Arrival::Refresh(_), Some(iat)) => {
+                self.clock.observe_issued_at(iat, local)
+            }
+            (Arrival::Refresh(Some(date)), None) => self.clock.observe_date(date, local),
+            (Arrival::Stored, _) | (Arrival::Login | Arrival::Refresh(None), None) => {}
+        }
+        let now = self.clock.now(local);
+        let expires_at = info.expires_at.or(expires_in.map(|s| now + s * 1_000.0));
+        self.lifetime = Lifetime {
+            expires_at,
+            issued_at: info.issued_at.or(expires_in.map(|_| now)),
+            arrived_at: matches!(arrival, Arrival::Refresh(_)).then_some(now),
+        };
+        self.info = TokenInfo { expires_at, ..info };
+        self.access = Some(access.to_string());
+        self.generation += 1;
+        self.accepted = false;
+        self.after_rejection = false;
+        self.expired = false;
+    }
+
+    /// The refresh token to present next (`None`: none, or cookie mode).
+    pub fn set_refresh(&mut self, refresh: Option<String>) {
+        self.refresh = refresh;
+    }
+
+    /// The current access token came from a refresh that a rejection started (or not).
+    pub fn set_after_rejection(&mut self, after_rejection: bool) {
+        self.after_rejection = after_rejection;
+    }
+
+    /// The session is over in memory: the tokens are forgotten; `expired` says whether it
+    /// expired (rather than a logout).
+    pub fn end(&mut self, expired: bool) {
+        self.access = None;
+        self.refresh = None;
+        self.info = TokenInfo {
+            claims: None,
+            expires_at: None,
+            issued_at: None,
+        };
+        self.lifetime = Lifetime::default();
+        self.generation += 1;
+        self.unsaved = false;
+        self.expired = expired;
+    }
+
+    /// A new session epoch (login, logout, dispose): the flight in flight, if any, is handed
+    /// back for its waiters to be told.
+    pub fn next_epoch(&mut self) -> Option<Flight> {
+        self.epoch += 1;
+        self.flight.take()
+    }
+
+    /// `dispose()`: a new epoch, and no more operations.
+    pub fn dispose(&mut self) -> Option<Flight> {
+        self.disposed = true;
+        self.next_epoch()
+    }
+
+    /// A refresh starts; returns its epoch.
+    pub fn start_flight(&mut self, outcome: &Rc<Shared<Outcome>>) -> u64 {
+        self.flight = Some(Flight {
+            outcome: Rc::clone(outcome),
+        });
+        self.epoch
+    }
+
+    /// The refresh of `outcome` is over (if it is still the one in flight).
+    pub fn clear_flight(&mut self, outcome: &Rc<Shared<Outcome>>) {
+        if self.is_flight(outcome) {
+            self.flight = None;
+        }
+    }
+
+    /// Another tab's tokens settle the refresh in flight: it is handed back.
+    pub fn take_flight(&mut self) -> Option<Flight> {
+        self.flight.take()
+    }
+
+    /// Whether storage holds the tokens in memory.
+    pub fn set_unsaved(&mut self, unsaved: bool) {
+        self.unsaved = unsaved;
+    }
+
+    /// The API accepted the token of `generation`.
+    pub fn accepted(&mut self, generation: u64) {
+        if self.generation == generation {
+            self.accepted = true;
+        }
+    }
+
+    /// The token of `generation` was rejected again after a refresh a rejection started, never
+    /// accepted: its rejections start no refresh until device ms `until`. Once per token: when
+    /// its cooldown is over, its next rejection refreshes again. True when this rejection started
+    /// the cooldown.
+    pub fn refused_fresh(&mut self, generation: u64, until: f64) -> bool {
+        let fresh = self.generation == generation && self.after_rejection && !self.accepted;
+        let first = self.cooldown.is_none_or(|(g, _)| g != generation);
+        if fresh && first {
+            self.cooldown = Some((generation, until));
+        }
+        fresh && first
+    }
+
+    /// A refresh for the current token failed at device ms `now`.
+    pub fn remember_failure(&mut self, error: &Error, now: f64) {
+        self.failure = Some((self.generation, now, error.clone()));
+    }
+
+    /// A response's `Date` (server ms), seen at device ms `local`.
+    pub fn observe_date(&mut self, date: f64, local: f64) {
+        self.clock.observe_date(date, local);
+    }
+}
