@@ -155,7 +155,8 @@ export async function createAuthClient(options) {
   // What the host uses of the core and the page, set below.
   const shell = { channel: null, allows: () => false, onAction: () => {}, join: null, group: null, self: null, crossTab: false };
   const documentUrl = globalThis.location && typeof globalThis.location.href === 'string' ? globalThis.location.href : undefined;
-  const core = new wasm.ClientCore(options, createHost(opts, listeners, timers, shell), documentUrl);
+  const host = createHost(opts, listeners, timers, shell);
+  const core = new wasm.ClientCore(options, host, documentUrl);
   shell.allows = (url) => core.allows(url);
   shell.group = shell.join();
   try {
@@ -165,6 +166,8 @@ export async function createAuthClient(options) {
     throw error;
   }
 
+  const headerName = core.headerName();
+  const timeoutMs = core.timeoutMs();
   let disposed = false;
   let auto = null;
   // Other clients of this app sharing the storage hear this one's news, and it theirs.
@@ -202,10 +205,19 @@ export async function createAuthClient(options) {
       let prepared;
       try {
         prepared = prepare(input, init, (url) => core.resolveUrl(url));
+        // The fast path: a request whose token is fresh needs no waiting, so the core is asked
+        // synchronously before the send and after it, and only a rejection goes on in the core
+        // (as a Promise). Anything to wait for first (a refresh) takes core.fetch.
+        const header = core.ready(prepared.url, prepared.auth);
+        if (header === undefined) return core.fetch(prepared, prepared.auth);
+        if (header === false) return host.send(prepared, headerName, null, 0, timeoutMs);
+        const generation = header === null ? undefined : core.generation();
+        const sentAt = host.now();
+        return host.send(prepared, headerName, header, 0, timeoutMs)
+          .then((response) => core.afterSend(prepared, response, generation, sentAt));
       } catch (error) {
         return Promise.reject(error);
       }
-      return core.fetch(prepared, prepared.auth);
     }),
     login: live((tokens) => core.login(tokens || {})),
     logout: live(() => core.logout()),

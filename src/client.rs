@@ -15,6 +15,7 @@ use crate::js_refresh::read_token_set;
 use authlane_core::core::Core;
 use authlane_core::env::Fut;
 use authlane_core::error::{Code, Error};
+use authlane_core::pipeline::{First, Ready};
 
 /// One client's core: its state, refresh queue and pipeline.
 ///
@@ -78,6 +79,62 @@ impl ClientCore {
     pub fn fetch(&self, prepared: JsValue, auth: bool) -> Promise {
         let core = Rc::clone(&self.core);
         promise(async move { core.fetch(prepared, auth).await })
+    }
+
+    /// The fast path's first step, for a request to `url`: the header value to send now (`null`
+    /// to send without one, then `afterSend`), `false` to send it as it is and be done, or
+    /// `undefined` to take `fetch` (a refresh must come first or is in flight).
+    pub fn ready(&self, url: &str, auth: bool) -> JsValue {
+        match self.core.ready_now(url, auth) {
+            Ready::Bypass => JsValue::FALSE,
+            Ready::Send { authorization, .. } => {
+                authorization.map(JsValue::from).unwrap_or(JsValue::NULL)
+            }
+            Ready::Wait => JsValue::UNDEFINED,
+        }
+    }
+
+    /// The generation of the token held now: what `ready` just put in the header.
+    pub fn generation(&self) -> f64 {
+        self.core.generation() as f64
+    }
+
+    /// The fast path's response: the response itself when it is the answer, else a Promise of
+    /// the answer (a rejection: a refresh and a resend). `generation` is `undefined` when the
+    /// request went without a token; `sent_at` is `now()` before it was sent.
+    #[wasm_bindgen(js_name = afterSend)]
+    pub fn after_send(
+        &self,
+        prepared: JsValue,
+        response: JsValue,
+        generation: Option<f64>,
+        sent_at: f64,
+    ) -> JsValue {
+        let generation = generation.map(|g| g as u64);
+        match self.core.first_response(response, generation) {
+            First::Done(response) => response,
+            First::Judge(response, verdict) => {
+                let core = Rc::clone(&self.core);
+                let generation = generation.unwrap_or_default();
+                promise(async move {
+                    core.after_first(&prepared, response, verdict, generation, sent_at)
+                        .await
+                })
+                .into()
+            }
+        }
+    }
+
+    /// The auth header's name, for the fast path's send.
+    #[wasm_bindgen(js_name = headerName)]
+    pub fn header_name(&self) -> String {
+        self.core.env().header_name.clone()
+    }
+
+    /// The per-attempt timeout (ms), for the fast path's send.
+    #[wasm_bindgen(js_name = timeoutMs)]
+    pub fn timeout_ms(&self) -> f64 {
+        self.core.env().timeout_ms
     }
 
     /// `login(tokens)`: `{ accessToken, refreshToken?, expiresIn? }` or a token response as a

@@ -18,7 +18,8 @@ fn opt_num(v: Option<f64>) -> JsValue {
 pub fn action_to_js(action: Action<JsValue>) -> JsValue {
     let payload = Object::new();
     let claims = |c: Option<JsValue>| c.unwrap_or(JsValue::NULL);
-    let kind = ["authlane/", action.name()].concat();
+    let mut kind = String::from("authlane/");
+    kind.push_str(action.name());
     match action {
         Action::Restored {
             authenticated,

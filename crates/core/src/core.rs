@@ -35,6 +35,16 @@ impl<E: Env> Core<E> {
         &self.config
     }
 
+    /// The surroundings it was made with.
+    pub fn env(&self) -> &E {
+        &self.env
+    }
+
+    /// The generation of the access token held now: every new token (or none) bumps it.
+    pub fn generation(&self) -> u64 {
+        self.state().generation()
+    }
+
     /// A logged-out core; call [`Core::start`] to read storage.
     pub fn new(env: E, config: Config) -> Rc<Self> {
         Rc::new(Core {

@@ -1,17 +1,105 @@
 //! One request's way through the client (API.md, "What client.fetch does"): origin check, wait
 //! for a refresh in flight, refresh first when expiring, attach the token read at send time,
 //! send, judge the response, resend at most once.
+//!
+//! A request whose token is fresh needs no waiting, so the host may take a synchronous fast
+//! path: [`Core::ready_now`] before sending, [`Core::first_response`] on the response, and only
+//! for a rejection the asynchronous rest ([`Core::after_first`]). [`Core::fetch`] is the same
+//! steps with the waits in between.
 
 use std::rc::Rc;
 
 use crate::core::Core;
-use crate::env::{EndReason, Env, Reason};
+use crate::env::{EndReason, Env, Fut, Reason};
 use crate::error::Error;
 use crate::policy::insufficient_scope;
 use crate::session::Outcome;
 use crate::shared::{select, Either, Shared};
 
+/// What a request may do now, without waiting ([`Core::ready_now`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Ready {
+    /// Not for our token (`auth: false`, or an origin the allowlist refuses): send it as it is;
+    /// the client has nothing more to do with it.
+    Bypass,
+    /// Send it with this header value (`None`: logged out, no header), then hand the response to
+    /// [`Core::first_response`] with this generation.
+    Send {
+        /// The header value.
+        authorization: Option<String>,
+        /// The generation of the token it carries.
+        generation: u64,
+    },
+    /// A refresh must come first, or one is in flight, or tokens wait to be stored, or the client
+    /// was disposed: take [`Core::fetch`].
+    Wait,
+}
+
+/// What a first response needs ([`Core::first_response`]).
+pub enum First<R> {
+    /// Nothing: it is the answer.
+    Done(R),
+    /// To be judged and, if rejected, answered by a refresh and a resend ([`Core::after_first`]):
+    /// the `refreshOn` predicate's pending verdict, or `None` when the status already said
+    /// "rejected".
+    Judge(R, Option<Fut<bool>>),
+}
+
 impl<E: Env> Core<E> {
+    /// The fast path's first step: what the request may do now, decided without waiting.
+    pub fn ready_now(&self, url: &str, auth: bool) -> Ready {
+        {
+            let st = self.state();
+            if st.disposed() {
+                return Ready::Wait;
+            }
+            if !auth || !self.config.allows(url) {
+                return Ready::Bypass;
+            }
+            if st.unsaved() || st.flight().is_some() {
+                return Ready::Wait;
+            }
+        }
+        if self.needs_refresh_first() {
+            return Ready::Wait;
+        }
+        let (authorization, generation) = self.authorization();
+        Ready::Send {
+            authorization,
+            generation,
+        }
+    }
+
+    /// The first response of a request sent with the token of `generation` (`None`: sent
+    /// without a token): the server's `Date` noted, then whether it is the answer or must be
+    /// judged. Decided without waiting, except for a `refreshOn` predicate's verdict.
+    pub fn first_response(
+        &self,
+        response: E::Response,
+        generation: Option<u64>,
+    ) -> First<E::Response> {
+        self.observe_date(&response);
+        // A rejection from another origin (the request was redirected there) says nothing about
+        // our token.
+        let from_allowed = self
+            .env
+            .response_url(&response)
+            .is_none_or(|url| self.config.allows(&url));
+        let Some(generation) = generation.filter(|_| from_allowed) else {
+            return First::Done(response);
+        };
+        match self.env.rejects(&response) {
+            Some(verdict) => First::Judge(response, Some(verdict)),
+            None if self.config.refresh_on.contains(&self.env.status(&response)) => {
+                First::Judge(response, None)
+            }
+            None => {
+                self.accepted(generation);
+                First::Done(response)
+            }
+        }
+    }
+
     /// `client.fetch`, after the JS shell has prepared the request.
     pub async fn fetch(
         self: &Rc<Self>,
@@ -27,19 +115,33 @@ impl<E: Env> Core<E> {
 
         let (authorization, generation) = self.authorization();
         let sent_at = self.env.now_ms();
-        let response = self.send(&request, authorization.clone(), 0).await?;
-        // A rejection from another origin (the request was redirected there) says nothing about
-        // our token.
-        let from_allowed = self
-            .env
-            .response_url(&response)
-            .is_none_or(|url| self.config.allows(&url));
-        if authorization.is_none() || !from_allowed {
-            return Ok(response);
+        let sent = authorization.is_some().then_some(generation);
+        let response = self.env.send(&request, authorization, 0).await?;
+        match self.first_response(response, sent) {
+            First::Done(response) => Ok(response),
+            First::Judge(response, verdict) => {
+                self.after_first(&request, response, verdict, generation, sent_at)
+                    .await
+            }
         }
-        if !self.is_rejection(&response).await {
-            self.accepted(generation);
-            return Ok(response);
+    }
+
+    /// The rest of a request after a first response to judge: the `refreshOn` verdict awaited
+    /// (when there is one), and for a rejection a refresh and one resend. `sent_at` is device ms
+    /// when the first send left.
+    pub async fn after_first(
+        self: &Rc<Self>,
+        request: &E::Request,
+        response: E::Response,
+        verdict: Option<Fut<bool>>,
+        generation: u64,
+        sent_at: f64,
+    ) -> Result<E::Response, Error> {
+        if let Some(verdict) = verdict {
+            if !verdict.await {
+                self.accepted(generation);
+                return Ok(response);
+            }
         }
         // A refresh cannot grant a missing scope; and a token that a refresh just produced and
         // the server refused before ever accepting it is refused for another reason: no
@@ -70,15 +172,16 @@ impl<E: Env> Core<E> {
                 return Err(self.ended_error());
             }
             let outcome = self.join_or_start(Reason::Rejected);
-            self.wait(&outcome, &request).await?;
+            self.wait(&outcome, request).await?;
         }
         // As before the first send: wait for a refresh in flight, and refresh first when the
         // current token is itself expiring (a straggler may come back long after it left).
-        self.ready_to_send(&request).await?;
+        self.ready_to_send(request).await?;
         let (Some(authorization), generation) = self.authorization() else {
             return Err(self.ended_error());
         };
-        let response = self.send(&request, Some(authorization), 1).await?;
+        let response = self.env.send(request, Some(authorization), 1).await?;
+        self.observe_date(&response);
         if self.is_rejection(&response).await {
             self.refused_fresh(generation);
         } else {
@@ -145,22 +248,13 @@ impl<E: Env> Core<E> {
         )
     }
 
-    async fn send(
-        &self,
-        request: &E::Request,
-        authorization: Option<String>,
-        attempt: u8,
-    ) -> Result<E::Response, Error> {
-        let response = self.env.send(request, authorization, attempt).await?;
+    /// Notes the response's `Date` while the clock can still learn from it.
+    fn observe_date(&self, response: &E::Response) {
         let wants_date = self.state().clock().wants_date();
-        if let Some(date) = wants_date
-            .then(|| self.env.server_date(&response))
-            .flatten()
-        {
+        if let Some(date) = wants_date.then(|| self.env.server_date(response)).flatten() {
             let local = self.env.now_ms();
             self.state_mut().observe_date(date, local);
         }
-        Ok(response)
     }
 
     async fn is_rejection(&self, response: &E::Response) -> bool {

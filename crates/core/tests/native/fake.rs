@@ -11,8 +11,10 @@ use std::cell::Cell;
 use std::collections::HashMap;
 use std::rc::Rc;
 
+use authlane_core::core::Core;
 use authlane_core::env::{Action, Answer, Attempt, Env, Fut, Slot, Stored, TokenInfo};
 use authlane_core::error::{Code, Error};
+use authlane_core::pipeline::{First, Ready};
 use authlane_core::refresh_result::{classify, token_set, Field, Reply};
 use authlane_core::shared::Shared;
 use futures::executor::LocalSpawner;
@@ -448,5 +450,30 @@ impl Env for FakeEnv {
             );
         }
         world.actions.push(text);
+    }
+}
+
+/// `client.fetch` as the JS shell runs it (js/client.js): the synchronous fast path while the
+/// core says the request may go now, [`Core::fetch`] when something must come first.
+pub async fn shell_fetch(core: &Rc<Core<FakeEnv>>, req: Req, auth: bool) -> Result<Resp, Error> {
+    let env = core.env();
+    match core.ready_now(&env.url(&req), auth) {
+        Ready::Wait => core.fetch(req, auth).await,
+        Ready::Bypass => env.send(&req, None, 0).await,
+        Ready::Send {
+            authorization,
+            generation,
+        } => {
+            let sent = authorization.is_some().then_some(generation);
+            let sent_at = env.now_ms();
+            let response = env.send(&req, authorization, 0).await?;
+            match core.first_response(response, sent) {
+                First::Done(response) => Ok(response),
+                First::Judge(response, verdict) => {
+                    core.after_first(&req, response, verdict, generation, sent_at)
+                        .await
+                }
+            }
+        }
     }
 }

@@ -9,7 +9,7 @@ use authlane_core::error::{Code, Error};
 use futures::executor::LocalPool;
 use futures::task::LocalSpawnExt;
 
-use crate::fake::{world, FakeEnv, Req, W};
+use crate::fake::{shell_fetch, world, FakeEnv, Req, W};
 
 pub const API: &str = "https://api.example";
 
@@ -80,7 +80,9 @@ impl Harness {
             self.pool
                 .spawner()
                 .spawn_local(async move {
-                    let r = core.fetch(Req { id, url }, true).await.map(|r| r.status);
+                    let r = shell_fetch(&core, Req { id, url }, true)
+                        .await
+                        .map(|r| r.status);
                     results.borrow_mut().push((id, r));
                 })
                 .unwrap();
