@@ -164,6 +164,11 @@ impl<E: Env> Core<E> {
         if self.state().epoch() != epoch {
             return written;
         }
+        // These very tokens expired meanwhile (a request refreshed them, and the refresh token
+        // was refused): sessionExpired told the listeners; the caller learns it here.
+        if !self.state().authenticated() {
+            return Err(self.ended_error());
+        }
         let s = self.session();
         self.env.dispatch(Action::LoggedIn {
             claims: s.claims,
@@ -179,10 +184,16 @@ impl<E: Env> Core<E> {
         refresh: Option<&str>,
         remove_missing: bool,
     ) -> Result<(), Error> {
-        let epoch = self.state().epoch();
+        let mark = |core: &Self| {
+            let st = core.state();
+            (st.epoch(), st.generation())
+        };
+        let before = mark(self);
         let mut result = self.env.store(Slot::Access, access.to_string()).await;
-        // A logout or login while the first write was pending owns storage now.
-        if self.state().epoch() != epoch {
+        // A logout or login while the first write was pending owns storage now, and so does
+        // whatever replaced these tokens in memory (a refresh writing its own, an expiry that
+        // removed them): writing on would put back a token it replaced.
+        if mark(self) != before {
             return Ok(());
         }
         if result.is_ok() && !self.config.cookie {
@@ -192,7 +203,7 @@ impl<E: Env> Core<E> {
                 None => Ok(()),
             };
         }
-        if self.state().epoch() == epoch {
+        if mark(self) == before {
             self.state_mut().set_unsaved(result.is_err());
         }
         result

@@ -15,8 +15,12 @@ mod fake;
 #[allow(dead_code)] // shared with tests/clock.rs
 mod harness;
 
+use std::cell::RefCell;
+use std::rc::Rc;
+
 use authlane_core::env::TokenSet;
 use authlane_core::error::{Code, Error};
+use authlane_core::shared::Shared;
 use fake::{RefreshPlan, Req};
 use futures::task::LocalSpawnExt;
 use harness::{code, harness, Results, API};
@@ -270,6 +274,72 @@ fn login_during_refresh_wins_over_the_late_result() {
     );
     assert_eq!(w.storage["authlane.refreshToken"], fresh_refresh);
     assert_eq!(results.borrow()[0].1.as_ref().ok(), Some(&200));
+}
+
+/// A login whose tokens are already dead (an expired access token, a refused refresh token) and a
+/// request sent while its tokens are being written: the request's refresh ends the session
+/// before the login's write is done. Found by the simulation (seed 4236) before storage
+/// removals took time; this replays it deterministically with slow storage. The login must
+/// neither announce a session that already ended (loggedIn after sessionExpired left a store
+/// saying "logged in" for a client that is not) nor write its burnt refresh token back after the
+/// expiry removed the tokens.
+#[test]
+fn a_session_that_expires_while_login_writes_is_not_announced_again() {
+    let mut h = harness(21, 900_000.0);
+    let (dead, refused) = {
+        let mut w = h.w.borrow_mut();
+        (w.issue_access(-60_000.0), w.issue_refresh())
+    };
+    h.w.borrow_mut().plans.push_back(RefreshPlan::Definitive);
+    let gate = Shared::new();
+    h.w.borrow_mut().storage_gate = Some(gate.clone());
+    let core = h.core.clone();
+    let tokens = TokenSet {
+        access: dead,
+        refresh: Some(refused),
+        expires_in: None,
+    };
+    let login: Rc<RefCell<Option<Result<(), Error>>>> = Default::default();
+    let l2 = login.clone();
+    h.pool
+        .spawner()
+        .spawn_local(async move { *l2.borrow_mut() = Some(core.login(tokens).await) })
+        .unwrap();
+    h.pool.run_until_stalled();
+    assert!(login.borrow().is_none(), "the login is still writing");
+    h.w.borrow_mut().storage_gate = None; // the expiry's own writes need not wait
+    h.w.borrow_mut().removal_allowed = true;
+    let results = h.burst(1, &format!("{API}/x"));
+    assert_eq!(
+        code(&results[0].1),
+        Some(Code::SessionExpired),
+        "{results:?}"
+    );
+    gate.complete(());
+    h.pool.run_until_stalled();
+    let settled = login.borrow().clone();
+    assert_eq!(
+        settled.map(|r| r.map_err(|e| e.code())),
+        Some(Err(Code::SessionExpired)),
+        "the login settles, telling its caller the session it began is over"
+    );
+    let w = h.w.borrow();
+    let last = w
+        .actions
+        .iter()
+        .rev()
+        .find(|a| a.starts_with("LoggedIn") || a.starts_with("SessionExpired"));
+    assert!(
+        last.is_some_and(|a| a.starts_with("SessionExpired")),
+        "{:?}",
+        w.actions
+    );
+    assert!(!h.core.session().authenticated);
+    assert!(
+        w.storage.is_empty(),
+        "nothing written back after the expiry: {:?}",
+        w.storage
+    );
 }
 
 #[test]

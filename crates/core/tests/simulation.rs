@@ -80,6 +80,10 @@ fn simulate(seed: u64) -> Vec<String> {
                     world.known = Some(access.clone());
                     world.logged_out = false;
                     world.removal_allowed = false;
+                    // Not an action: marks where the app began a session, which may expire
+                    // before its loggedIn (tokens already dead), so "one sessionExpired per
+                    // session" counts from here too.
+                    world.actions.push("(login() called)".into());
                 }
                 let _ = core
                     .login(TokenSet {
@@ -263,7 +267,7 @@ fn simulate(seed: u64) -> Vec<String> {
     }
     let mut expired_in_session = 0;
     for a in &world.actions {
-        if a.starts_with("LoggedIn") || a.starts_with("LoggedOut") {
+        if a.starts_with("LoggedIn") || a.starts_with("LoggedOut") || a == "(login() called)" {
             expired_in_session = 0;
         } else if a.starts_with("SessionExpired") {
             expired_in_session += 1;

@@ -412,7 +412,11 @@ impl Env for FakeEnv {
                 Ok(())
             }
         };
+        let gate = w.borrow().storage_gate.clone();
         Box::pin(async move {
+            if let Some(gate) = gate {
+                gate.wait().await;
+            }
             delay(&w, 2).await;
             result
         })

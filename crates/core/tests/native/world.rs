@@ -48,6 +48,9 @@ pub struct World {
     pub issued: HashMap<String, (f64, f64)>, // what the token itself says
     /// While set, refresh calls wait for it: lets a test act while a refresh is in flight.
     pub gate: Option<Rc<Shared<()>>>,
+    /// While set, storage writes wait for it (after landing): lets a test act while a login or
+    /// a refresh is writing its tokens.
+    pub storage_gate: Option<Rc<Shared<()>>>,
     /// The newest access token the client knows (the simulation's model of it).
     pub known: Option<String>,
     /// Bumped by the simulation's logins and logouts: a refresh from an older one is discarded.
@@ -112,6 +115,7 @@ pub fn world(seed: u64) -> W {
         valid: HashMap::new(),
         issued: HashMap::new(),
         gate: None,
+        storage_gate: None,
         known: None,
         epoch: 0,
         logged_out: false,
