@@ -109,7 +109,7 @@ impl<E: Env> Core<E> {
     }
 
     /// Wakes the waiters of a flight that a new epoch or another tab's tokens took.
-    fn settle(&self, flight: Option<Flight>, outcome: Result<(), Error>) {
+    pub(crate) fn settle(&self, flight: Option<Flight>, outcome: Result<(), Error>) {
         if let Some(f) = flight {
             self.env.cancel_refresh();
             f.outcome.complete(outcome);

@@ -90,13 +90,8 @@ impl<E: Env> Core<E> {
                 // A refresh of ours in flight is settled with these tokens: it would present a
                 // refresh token that the other tab's rotation burnt.
                 let flight = self.state_mut().take_flight();
-                if flight.is_some() {
-                    self.env.cancel_refresh();
-                }
                 self.adopt_from_other_tab(tokens);
-                if let Some(f) = flight {
-                    f.outcome.complete(Ok(()));
-                }
+                self.settle(flight, Ok(()));
             }
             Broadcast::LoggedOut => {
                 let error = Error::new(Code::LoggedOut, "logged out in another tab");

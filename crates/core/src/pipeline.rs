@@ -53,7 +53,7 @@ impl<E: Env> Core<E> {
             if st.disposed() {
                 return Ready::Wait;
             }
-            if !auth || !self.config.allows(url) {
+            if self.bypasses(url, auth) {
                 return Ready::Bypass;
             }
             if st.unsaved() || st.flight().is_some() {
@@ -88,15 +88,27 @@ impl<E: Env> Core<E> {
         let Some(generation) = generation.filter(|_| from_allowed) else {
             return First::Done(response);
         };
-        match self.env.rejects(&response) {
-            Some(verdict) => First::Judge(response, Some(verdict)),
-            None if self.config.refresh_on.contains(&self.env.status(&response)) => {
-                First::Judge(response, None)
-            }
-            None => {
+        match self.verdict(&response) {
+            Err(pending) => First::Judge(response, Some(pending)),
+            Ok(true) => First::Judge(response, None),
+            Ok(false) => {
                 self.accepted(generation);
                 First::Done(response)
             }
+        }
+    }
+
+    /// Not for our token: `auth: false`, or an origin the allowlist refuses.
+    fn bypasses(&self, url: &str, auth: bool) -> bool {
+        !auth || !self.config.allows(url)
+    }
+
+    /// Whether `response` rejects the token: by its status, or the `refreshOn` predicate's
+    /// verdict still to come.
+    fn verdict(&self, response: &E::Response) -> Result<bool, Fut<bool>> {
+        match self.env.rejects(response) {
+            Some(pending) => Err(pending),
+            None => Ok(self.config.refresh_on.contains(&self.env.status(response))),
         }
     }
 
@@ -107,7 +119,7 @@ impl<E: Env> Core<E> {
         auth: bool,
     ) -> Result<E::Response, Error> {
         self.check_alive()?;
-        if !auth || !self.config.allows(&self.env.url(&request)) {
+        if self.bypasses(&self.env.url(&request), auth) {
             return self.env.send(&request, None, 0).await;
         }
         self.save_unsaved().await;
@@ -258,9 +270,9 @@ impl<E: Env> Core<E> {
     }
 
     async fn is_rejection(&self, response: &E::Response) -> bool {
-        match self.env.rejects(response) {
-            Some(verdict) => verdict.await,
-            None => self.config.refresh_on.contains(&self.env.status(response)),
+        match self.verdict(response) {
+            Ok(rejected) => rejected,
+            Err(pending) => pending.await,
         }
     }
 
