@@ -24,7 +24,7 @@ use authlane_core::config::Config;
 use authlane_core::core::Core;
 use authlane_core::env::TokenSet;
 use authlane_core::error::{Code, Error};
-use fake::{shell_fetch, world, FakeEnv, RefreshPlan, Req, W};
+use fake::{either_path, world, FakeEnv, RefreshPlan, Req, W};
 use futures::executor::LocalPool;
 use futures::task::LocalSpawnExt;
 
@@ -152,15 +152,7 @@ fn simulate(seed: u64) -> Vec<String> {
                 let (core, results) = (core.clone(), results.clone());
                 pool.spawner()
                     .spawn_local(async move {
-                        // Half the requests as the JS shell sends them (the fast path while
-                        // the token is fresh), half straight through Core::fetch.
-                        let req = Req { id, url };
-                        let r = if id % 2 == 0 {
-                            shell_fetch(&core, req, true).await
-                        } else {
-                            core.fetch(req, true).await
-                        };
-                        let r = r.map(|r| r.status);
+                        let r = either_path(&core, Req { id, url }).await.map(|r| r.status);
                         results.borrow_mut().push((id, r));
                     })
                     .unwrap();

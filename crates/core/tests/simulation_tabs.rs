@@ -22,7 +22,7 @@ use std::rc::Rc;
 use authlane_core::config::Config;
 use authlane_core::core::Core;
 use authlane_core::error::{Code, Error};
-use fake::{shell_fetch, world, FakeEnv, Lock, RefreshPlan, Req, W};
+use fake::{either_path, world, FakeEnv, Lock, RefreshPlan, Req, W};
 use futures::executor::LocalPool;
 use futures::task::LocalSpawnExt;
 
@@ -79,13 +79,7 @@ fn simulate(seed: u64) -> Vec<String> {
                 pool.spawner()
                     .spawn_local(async move {
                         let url = format!("{API}/items/{id}");
-                        let req = Req { id, url };
-                        let r = if id % 2 == 0 {
-                            shell_fetch(&tab, req, true).await
-                        } else {
-                            tab.fetch(req, true).await
-                        };
-                        let r = r.map(|r| r.status);
+                        let r = either_path(&tab, Req { id, url }).await.map(|r| r.status);
                         results.borrow_mut().push((id, r));
                     })
                     .unwrap();

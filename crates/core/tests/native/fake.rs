@@ -457,6 +457,16 @@ impl Env for FakeEnv {
     }
 }
 
+/// Even request ids as the JS shell sends them ([`shell_fetch`]), odd ones straight through
+/// [`Core::fetch`]: the simulations check both paths against the same invariants.
+pub async fn either_path(core: &Rc<Core<FakeEnv>>, req: Req) -> Result<Resp, Error> {
+    if req.id % 2 == 0 {
+        shell_fetch(core, req, true).await
+    } else {
+        core.fetch(req, true).await
+    }
+}
+
 /// `client.fetch` as the JS shell runs it (js/client.js): the synchronous fast path while the
 /// core says the request may go now, [`Core::fetch`] when something must come first.
 pub async fn shell_fetch(core: &Rc<Core<FakeEnv>>, req: Req, auth: bool) -> Result<Resp, Error> {
