@@ -188,11 +188,13 @@ export async function createAuthClient(options) {
     auto = setTimeout(schedule, core.tick());
     if (auto && auto.unref) auto.unref();
   };
-  // New tokens: the next auto-refresh check counts from them (tick() answers 30 s while a
-  // refresh runs, so a short-lived token would otherwise expire before the next check).
+  // The next auto-refresh check counts from the new state when a refresh ends or tokens
+  // arrive (tick() answers 30 s while a refresh runs, so a short-lived token would otherwise
+  // expire before the next check, and a failed refresh would wait that long to try again).
   // Asked once the core's call that dispatched the action is over, so it is never re-entered.
+  const RESCHEDULE = [ACTION.restored, ACTION.loggedIn, ACTION.refreshSucceeded, ACTION.refreshFailed];
   shell.onAction = (action) => {
-    if (action.type !== ACTION.refreshSucceeded && action.type !== ACTION.loggedIn) return;
+    if (!RESCHEDULE.includes(action.type)) return;
     Promise.resolve().then(() => {
       if (auto === null || disposed) return;
       clearTimeout(auto);

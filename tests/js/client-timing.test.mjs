@@ -48,3 +48,26 @@ for (const ttl of [2, 3]) {
     assert.ok(calls >= seconds / ttl && calls <= seconds / (ttl / 2 - 0.5) + 1, `${calls} refresh calls in ${seconds} s`);
   });
 }
+
+// Found by CI on a loaded machine: a timer refresh that failed (all its attempts) left the
+// timer waiting 30 s, since the shell asked tick() again only when new tokens arrived; the
+// 3 s token above stayed expired for the rest of the run. The shell now asks again when a
+// refresh fails, and the core backs off (1 s, 2 s, ... 30 s) so a failing server is no loop.
+test('auto refresh tries again about a second after a refresh that failed', async (t) => {
+  const server = await serverFor(t, { accessTtl: 8 });
+  const { client } = await clientFor(t, server);
+  await client.login(await server.issueTokens({ ttl: 8 }));
+  server.failRefresh(503, 3); // the first timer refresh: every attempt fails
+  client.startAutoRefresh();
+  t.after(() => client.stopAutoRefresh());
+  const expired = [];
+  for (let at = 0; at < 10_000; at += 100) {
+    await delay(100);
+    const { expiresAt } = client.session();
+    if (!(expiresAt > Date.now())) expired.push(at);
+  }
+  assert.deepEqual(expired, [], 'sampled every 100 ms: never expired');
+  // 3 failed attempts from about 4 s (half the life; whole-second iat: up to a second earlier),
+  // one that worked about a second after them, maybe the next one 4 s later.
+  assert.ok(server.refreshCalls >= 4 && server.refreshCalls <= 6, `${server.refreshCalls} refresh calls`);
+});

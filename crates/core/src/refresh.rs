@@ -263,24 +263,38 @@ impl<E: Env> Core<E> {
     /// One auto-refresh check: starts a refresh when the token is due. Returns the ms until the
     /// next check (at most 30 s; timestamps decide, so a device that slept refreshes on its
     /// first tick after waking). While a refresh runs it returns the longest wait: the host asks
-    /// again when new tokens arrive (`refreshSucceeded`, `loggedIn`), and the answer then counts
-    /// from the new token.
+    /// again when the refresh ends (`refreshSucceeded`, `refreshFailed`) or tokens arrive
+    /// (`restored`, `loggedIn`), and the answer then counts from the new state.
+    ///
+    /// The timer also refreshes a token that arrived already expired by our clock (which a
+    /// request would still send: the server judges it), and it tries again after a refresh that
+    /// failed; both after a backoff (see `State::timer_wait`), so neither can loop.
     pub fn tick(self: &Rc<Self>) -> f64 {
         const MAX_MS: f64 = 30_000.0;
         const MIN_MS: f64 = 10.0;
-        if self.state().disposed() {
-            return MAX_MS;
-        }
-        if self.flight().is_none() && self.needs_refresh_first() {
-            let _ = self.join_or_start(Reason::Timer);
+        if self.state().disposed() || self.flight().is_some() {
             return MAX_MS;
         }
         let now = self.server_now();
-        let st = self.state();
-        match st.lifetime().refresh_at(self.config.leeway_ms) {
-            Some(at) if (st.refresh().is_some() || self.config.cookie) && at > now => {
-                (at - now).clamp(MIN_MS, MAX_MS)
+        let (can_refresh, dead_on_arrival, refresh_at) = {
+            let st = self.state();
+            let lifetime = st.lifetime();
+            (
+                st.access().is_some() && (st.refresh().is_some() || self.config.cookie),
+                lifetime.arrived_at.is_some() && lifetime.expired(now),
+                lifetime.refresh_at(self.config.leeway_ms),
+            )
+        };
+        if self.needs_refresh_first() || (can_refresh && dead_on_arrival) {
+            let wait = self.state().timer_wait(self.env.now_ms());
+            if wait > 0.0 {
+                return wait.clamp(MIN_MS, MAX_MS);
             }
+            let _ = self.join_or_start(Reason::Timer);
+            return MAX_MS;
+        }
+        match refresh_at {
+            Some(at) if can_refresh && at > now => (at - now).clamp(MIN_MS, MAX_MS),
             _ => MAX_MS,
         }
     }

@@ -53,6 +53,9 @@ pub(crate) struct State<C> {
     after_rejection: bool,
     /// The last failed refresh: `(generation, device ms, error)`.
     failure: Option<(u64, f64, Error)>,
+    /// Refreshes in a row that left the token due (they failed, or their token arrived already
+    /// expired), and when the last one ended (device ms): the auto-refresh timer backs off.
+    misses: (u32, f64),
     /// The session ended by expiry (tokens removed) and no login came since.
     expired: bool,
     /// Tokens in memory that storage failed to take; written again by the next request.
@@ -80,6 +83,7 @@ impl<C> State<C> {
             accepted: false,
             after_rejection: false,
             failure: None,
+            misses: (0, 0.0),
             expired: false,
             unsaved: false,
             disposed: false,
@@ -153,6 +157,20 @@ impl<C> State<C> {
         }
     }
 
+    /// How long the auto-refresh timer waits before it tries again (device ms `now`): nothing
+    /// after a refresh that worked, then 1 s, 2 s, 4 s ... up to 30 s after each refresh in a
+    /// row that left the token due. A server that keeps failing, or a clock that makes every
+    /// new token look expired, never drives the timer in a loop.
+    pub fn timer_wait(&self, now: f64) -> f64 {
+        match self.misses {
+            (0, _) => 0.0,
+            (n, at) => {
+                let wait = 1_000.0 * 2f64.powi(n.saturating_sub(1).min(5) as i32);
+                (at + wait.min(30_000.0) - now).max(0.0)
+            }
+        }
+    }
+
     // How it changes.
 
     /// A new access token: decoded as `info`, the clock updated when the token is new (from its
@@ -180,6 +198,12 @@ impl<C> State<C> {
             expires_at,
             issued_at: info.issued_at.or(expires_in.map(|_| now)),
             arrived_at: matches!(arrival, Arrival::Refresh(_)).then_some(now),
+        };
+        let dead_on_arrival = self.lifetime.arrived_at.is_some() && self.lifetime.expired(now);
+        self.misses = if dead_on_arrival {
+            (self.misses.0.saturating_add(1), local)
+        } else {
+            (0, local)
         };
         self.info = TokenInfo { expires_at, ..info };
         self.access = Some(access.to_string());
@@ -276,6 +300,7 @@ impl<C> State<C> {
     /// A refresh for the current token failed at device ms `now`.
     pub fn remember_failure(&mut self, error: &Error, now: f64) {
         self.failure = Some((self.generation, now, error.clone()));
+        self.misses = (self.misses.0.saturating_add(1), now);
     }
 
     /// A response's `Date` (server ms), seen at device ms `local`.

@@ -4,7 +4,8 @@
 //! configuration error), an API that refuses every token, logout, login, clock jumps and skew,
 //! a quarter of the runs in cookie mode, under a
 //! seeded scheduler; half the runs start from stored tokens of every age (expired, inside the
-//! leeway, valid), as an app that starts again does. Invariants are checked at every send, write and removal, and at the end. A
+//! leeway, valid), as an app that starts again does; half keep auto refresh on (no timer loop; after
+//! the script, a calm minute in which the token never expires once the timer's backoff is over). Invariants are checked at every send, write and removal, and at the end. A
 //! failing seed prints itself: `SIM_SEED=<n> cargo test -p authlane-core --test simulation` replays it.
 #![allow(
     clippy::unwrap_used,
@@ -138,8 +139,14 @@ fn simulate(seed: u64) -> Vec<String> {
             .unwrap();
     }
     pool.run_until_stalled();
+    // Half the runs keep auto refresh on: the host's timer as js/client.js runs it.
+    let mut timer = (rand(2) == 0).then(|| HostTimer::new(&w));
+    let started_at = w.borrow().local_ms;
 
     for _ in 0..30 {
+        if let Some(t) = timer.as_mut() {
+            t.step(&core, &w);
+        }
         match rand(13) {
             0..=4 => {
                 let id = spawned;
@@ -182,8 +189,7 @@ fn simulate(seed: u64) -> Vec<String> {
                     RefreshPlan::Rotate,
                     RefreshPlan::Misconfigured,
                     RefreshPlan::Lost,
-                ][rand(7) as usize]
-                    .clone();
+                ][rand(7) as usize];
                 w.borrow_mut().plans.push_back(plan);
             }
             8 => {
@@ -219,8 +225,20 @@ fn simulate(seed: u64) -> Vec<String> {
         }
     }
     pool.run_until_stalled();
+    let mut broken = Vec::new();
+    if let Some(t) = timer.as_mut() {
+        // No timer loop, whatever the script did: one timer refresh for each token the app gave
+        // or storage held, and beyond that one per 500 ms at most.
+        let elapsed = w.borrow().local_ms - started_at;
+        let by_timer = w.borrow().has_action("RefreshStarted(Timer)");
+        let given = 1 + w.borrow().has_action("(login() called)");
+        if by_timer as f64 > given as f64 + elapsed / 500.0 {
+            broken.push(format!("{by_timer} timer refreshes in {elapsed} ms"));
+        }
+        broken.extend(calm_tail(&mut pool, &core, &w, t));
+    }
 
-    let mut broken = w.borrow().violations.clone();
+    broken.extend(w.borrow().violations.iter().cloned());
     let world = w.borrow();
     if results.borrow().len() != spawned {
         broken.push(format!(
@@ -292,6 +310,90 @@ fn simulate(seed: u64) -> Vec<String> {
         }
         for x in &world.sent {
             eprintln!("sent {} {:?} {}", x.request, x.authorization, x.attempt);
+        }
+    }
+    broken
+}
+
+/// The host's auto-refresh timer (js/client.js): a check when `tick()` says, and again whenever
+/// a refresh ends or tokens arrive.
+struct HostTimer {
+    next: f64,
+    seen_actions: usize,
+}
+
+impl HostTimer {
+    fn new(w: &W) -> Self {
+        HostTimer {
+            next: w.borrow().local_ms,
+            seen_actions: 0,
+        }
+    }
+
+    fn step(&mut self, core: &Rc<Core<FakeEnv>>, w: &W) {
+        const RESCHEDULE: [&str; 4] = ["Restored", "LoggedIn", "RefreshSucceeded", "RefreshFailed"];
+        let (now, rescheduled) = {
+            let w = w.borrow();
+            let new = w.actions[self.seen_actions..]
+                .iter()
+                .any(|a| RESCHEDULE.iter().any(|r| a.starts_with(r)));
+            self.seen_actions = w.actions.len();
+            (w.local_ms, new)
+        };
+        if rescheduled || now >= self.next {
+            self.next = now + core.tick();
+        }
+    }
+}
+
+/// After the script: the refresh endpoint and the API answer again, and auto refresh runs for a
+/// minute. Once the timer's backoff after the script's failed refreshes is over (1 s after one,
+/// 2 s after two in a row, ... at most 30 s), a session that is still on never holds an access
+/// token expired by the corrected clock.
+fn calm_tail(
+    pool: &mut LocalPool,
+    core: &Rc<Core<FakeEnv>>,
+    w: &W,
+    timer: &mut HostTimer,
+) -> Vec<String> {
+    {
+        let mut world = w.borrow_mut();
+        world.plans.clear();
+        world.api_refuses = None;
+    }
+    let failed_in_a_row = {
+        let world = w.borrow();
+        let last_tokens = world.actions.iter().rposition(|a| {
+            ["Restored", "LoggedIn", "RefreshSucceeded"]
+                .iter()
+                .any(|r| a.starts_with(r))
+        });
+        world.actions[last_tokens.map_or(0, |i| i + 1)..]
+            .iter()
+            .filter(|a| a.starts_with("RefreshFailed"))
+            .count() as i32
+    };
+    let backoff = match failed_in_a_row {
+        0 => 0.0,
+        n => (1_000.0 * 2f64.powi(n - 1)).min(30_000.0),
+    };
+    let grace = backoff + 1_000.0;
+    let start = w.borrow().local_ms;
+    let mut broken = Vec::new();
+    while w.borrow().local_ms - start < 45_000.0 {
+        w.borrow_mut().local_ms += 100.0;
+        timer.step(core, w);
+        pool.run_until_stalled();
+        timer.step(core, w);
+        let s = core.session();
+        let elapsed = w.borrow().local_ms - start;
+        if elapsed > grace && s.authenticated {
+            if let Some(exp) = s.expires_at {
+                if core.server_now() >= exp {
+                    broken.push(format!("auto refresh on, the endpoint answering, the token expired {elapsed} ms into the calm tail ({failed_in_a_row} refreshes had failed)"));
+                    break;
+                }
+            }
         }
     }
     broken

@@ -89,8 +89,7 @@ fn simulate(seed: u64) -> Vec<String> {
                     RefreshPlan::Rotate,
                     RefreshPlan::Transient,
                     RefreshPlan::Freeze,
-                ][rand(3) as usize]
-                    .clone();
+                ][rand(3) as usize];
                 w.borrow_mut().plans.push_back(plan);
             }
             6 | 7 => {

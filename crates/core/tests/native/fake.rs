@@ -353,6 +353,7 @@ impl Env for FakeEnv {
                     if current {
                         world.known = Some(access.clone());
                     }
+                    world.local_ms += world.refresh_latency_ms;
                     answer(
                         200,
                         None,

@@ -13,7 +13,7 @@ use authlane_core::error::Error;
 use authlane_core::shared::Shared;
 
 /// What the refresh endpoint does next.
-#[derive(Clone, Debug)]
+#[derive(Clone, Copy, Debug)]
 pub enum RefreshPlan {
     Rotate,
     Definitive,
@@ -78,6 +78,8 @@ pub struct World {
     pub max_inflight_refresh: usize,
     /// Tokens carry `iat` and `exp` in whole seconds, as real JWTs do.
     pub whole_second_iat: bool,
+    /// How long a refresh's answer takes to come back after the server issued its tokens.
+    pub refresh_latency_ms: f64,
     /// Refresh tokens that rotation replaced: presenting one again revokes the whole family.
     pub spent_refresh: Vec<String>,
     /// How often a spent refresh token came back (each revoked the family).
@@ -134,6 +136,7 @@ pub fn world(seed: u64) -> W {
         inflight_refresh: HashMap::new(),
         max_inflight_refresh: 0,
         whole_second_iat: false,
+        refresh_latency_ms: 0.0,
         spent_refresh: Vec::new(),
         reuses: 0,
         expired_seen: 0,
