@@ -202,21 +202,33 @@ export async function createAuthClient(options) {
     });
   };
 
+  // A request: the core says, without waiting, whether it goes now (and with which header) or
+  // must wait for something first (a refresh, shared with every request it holds; a storage
+  // write), and the request asks again after the wait. The request's own signal ends a wait.
+  // Only a rejection goes on in the core (afterSend's Promise: a refresh and one resend).
+  let lastWait;
+  const run = (prepared, first) => {
+    const ready = core.ready(prepared.url, prepared.auth, first);
+    if (ready === false) return host.send(prepared, headerName, null, 0, timeoutMs);
+    if (ready === null || typeof ready === 'string') {
+      const generation = ready === null ? undefined : core.generation();
+      const sentAt = host.now();
+      return host.send(prepared, headerName, ready, 0, timeoutMs)
+        .then((response) => core.afterSend(prepared, response, generation, sentAt));
+    }
+    if (ready !== lastWait) {
+      lastWait = ready;
+      ready.catch(() => {}); // each request that waits reports a failure itself
+    }
+    const abort = aborted(prepared);
+    const wait = abort === null ? ready : Promise.race([ready, abort.then((reason) => Promise.reject(reason))]);
+    return wait.then(() => run(prepared, false));
+  };
+
   return {
     fetch: live((input, init) => {
-      let prepared;
       try {
-        prepared = prepare(input, init, (url) => core.resolveUrl(url));
-        // The fast path: a request whose token is fresh needs no waiting, so the core is asked
-        // synchronously before the send and after it, and only a rejection goes on in the core
-        // (as a Promise). Anything to wait for first (a refresh) takes core.fetch.
-        const header = core.ready(prepared.url, prepared.auth);
-        if (header === undefined) return core.fetch(prepared, prepared.auth);
-        if (header === false) return host.send(prepared, headerName, null, 0, timeoutMs);
-        const generation = header === null ? undefined : core.generation();
-        const sentAt = host.now();
-        return host.send(prepared, headerName, header, 0, timeoutMs)
-          .then((response) => core.afterSend(prepared, response, generation, sentAt));
+        return run(prepare(input, init, (url) => core.resolveUrl(url)), true);
       } catch (error) {
         return Promise.reject(error);
       }

@@ -1,6 +1,7 @@
 //! The exported client core. The JS shell (`js/client.js`) wraps it as `AuthClient`: it prepares
 //! requests and provides the host; every decision happens here and in the modules it drives.
 
+use std::cell::RefCell;
 use std::future::Future;
 use std::rc::Rc;
 
@@ -15,19 +16,22 @@ use crate::js_refresh::read_token_set;
 use authlane_core::core::Core;
 use authlane_core::env::Fut;
 use authlane_core::error::{Code, Error};
-use authlane_core::pipeline::{First, Ready};
+use authlane_core::pipeline::{First, Held, Ready};
 
 /// One client's core: its state, refresh queue and pipeline.
 ///
 /// ```js
 /// const core = new ClientCore(options, host, location?.href);
 /// await core.start();
-/// const response = await core.fetch(prepared, true);
+/// const header = core.ready(url, true, true); // then send, and core.afterSend(...)
 /// ```
 #[wasm_bindgen]
 pub struct ClientCore {
     core: Rc<Core<JsEnv>>,
     base_url: Option<String>,
+    /// The refresh that `hold` last handed out, with its Promise: every request it holds gets
+    /// the same one.
+    held: RefCell<Option<(Held, Promise)>>,
 }
 
 /// Boxes each exported method's future, so that `settle` (and with it `future_to_promise`'s
@@ -55,6 +59,7 @@ impl ClientCore {
         Ok(ClientCore {
             core: Core::new(env, config),
             base_url: settings.base_url,
+            held: RefCell::new(None),
         })
     }
 
@@ -75,23 +80,42 @@ impl ClientCore {
         self.core.config().allows(url)
     }
 
-    /// Sends a prepared request through the pipeline; resolves with the final `Response`.
-    pub fn fetch(&self, prepared: JsValue, auth: bool) -> Promise {
-        let core = Rc::clone(&self.core);
-        promise(async move { core.fetch(prepared, auth).await })
-    }
-
-    /// The fast path's first step, for a request to `url`: the header value to send now (`null`
-    /// to send without one, then `afterSend`), `false` to send it as it is and be done, or
-    /// `undefined` to take `fetch` (a refresh must come first or is in flight).
-    pub fn ready(&self, url: &str, auth: bool) -> JsValue {
-        match self.core.ready_now(url, auth) {
+    /// What a request to `url` may do now: the header value to send it with (`null` to send it
+    /// without one; then `afterSend`), `false` to send it as it is and be done, or a Promise to
+    /// wait for before asking again with `first` false: the refresh that holds it (the same
+    /// Promise for every request that refresh holds; it rejects with the refresh's error), the
+    /// write of tokens storage refused earlier, or a rejection when the client was disposed.
+    pub fn ready(&self, url: &str, auth: bool, first: bool) -> JsValue {
+        match self.core.ready_now(url, auth, first) {
             Ready::Bypass => JsValue::FALSE,
             Ready::Send { authorization, .. } => {
                 authorization.map(JsValue::from).unwrap_or(JsValue::NULL)
             }
-            Ready::Wait => JsValue::UNDEFINED,
+            Ready::Wait(refresh) => self.held(refresh).into(),
+            Ready::Save => {
+                let core = Rc::clone(&self.core);
+                promise(async move {
+                    core.save_unsaved().await;
+                    Ok(JsValue::UNDEFINED)
+                })
+                .into()
+            }
+            Ready::Closed(e) => Promise::reject(&js_error::into_js(e)).into(),
         }
+    }
+
+    /// The Promise of `refresh` for the requests it holds: made once per refresh.
+    fn held(&self, refresh: Held) -> Promise {
+        let mut held = self.held.borrow_mut();
+        if let Some((last, promise)) = held.as_ref() {
+            if Rc::ptr_eq(last, &refresh) {
+                return promise.clone();
+            }
+        }
+        let wait = Rc::clone(&refresh);
+        let shared = promise(async move { wait.wait().await.map(|()| JsValue::UNDEFINED) });
+        *held = Some((refresh, shared.clone()));
+        shared
     }
 
     /// The generation of the token held now: what `ready` just put in the header.

@@ -2,10 +2,10 @@
 //! for a refresh in flight, refresh first when expiring, attach the token read at send time,
 //! send, judge the response, resend at most once.
 //!
-//! A request whose token is fresh needs no waiting, so the host may take a synchronous fast
-//! path: [`Core::ready_now`] before sending, [`Core::first_response`] on the response, and only
-//! for a rejection the asynchronous rest ([`Core::after_first`]). [`Core::fetch`] is the same
-//! steps with the waits in between.
+//! The host drives each request and the core decides, without waiting: [`Core::ready_now`]
+//! before sending (send now, or wait for a refresh or a storage write and ask again),
+//! [`Core::first_response`] on the response, and only for a rejection the asynchronous rest
+//! ([`Core::after_first`]: a refresh and one resend).
 
 use std::rc::Rc;
 
@@ -16,8 +16,10 @@ use crate::policy::insufficient_scope;
 use crate::session::Outcome;
 use crate::shared::{select, Either, Shared};
 
-/// What a request may do now, without waiting ([`Core::ready_now`]).
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// A refresh that held requests wait for, and its outcome.
+pub type Held = Rc<Shared<Result<(), Error>>>;
+
+/// What a request may do now ([`Core::ready_now`]).
 pub enum Ready {
     /// Not for our token (`auth: false`, or an origin the allowlist refuses): send it as it is;
     /// the client has nothing more to do with it.
@@ -30,9 +32,13 @@ pub enum Ready {
         /// The generation of the token it carries.
         generation: u64,
     },
-    /// A refresh must come first, or one is in flight, or tokens wait to be stored, or the client
-    /// was disposed: take [`Core::fetch`].
-    Wait,
+    /// Wait for this refresh (in flight, or started now because the token is due), then ask
+    /// again. Every request one refresh holds gets the same one: a storm shares one wait.
+    Wait(Held),
+    /// Write the tokens storage refused earlier first ([`Core::save_unsaved`]), then ask again.
+    Save,
+    /// The client was disposed.
+    Closed(Error),
 }
 
 /// What a first response needs ([`Core::first_response`]).
@@ -46,22 +52,28 @@ pub enum First<R> {
 }
 
 impl<E: Env> Core<E> {
-    /// The fast path's first step: what the request may do now, decided without waiting.
-    pub fn ready_now(&self, url: &str, auth: bool) -> Ready {
-        {
-            let st = self.state();
-            if st.disposed() {
-                return Ready::Wait;
-            }
-            if self.bypasses(url, auth) {
-                return Ready::Bypass;
-            }
-            if st.unsaved() || st.flight().is_some() {
-                return Ready::Wait;
-            }
+    /// What a request to `url` may do now, decided without waiting: the host sends it, or waits
+    /// for what [`Ready`] names and asks again. `first` is true the first time a request asks: it
+    /// tries writing tokens that storage refused before it goes, once.
+    ///
+    /// The host's loop ends: a refresh's own token never looks due on arrival
+    /// (`Lifetime::refresh_at`), and a failed refresh rejects the request; only a new login or a
+    /// sleep can make another round.
+    pub fn ready_now(self: &Rc<Self>, url: &str, auth: bool, first: bool) -> Ready {
+        if let Err(e) = self.check_alive() {
+            return Ready::Closed(e);
+        }
+        if self.bypasses(url, auth) {
+            return Ready::Bypass;
+        }
+        if first && self.state().unsaved() {
+            return Ready::Save;
+        }
+        if let Some(outcome) = self.flight() {
+            return Ready::Wait(outcome);
         }
         if self.needs_refresh_first() {
-            return Ready::Wait;
+            return Ready::Wait(self.join_or_start(Reason::Expiring));
         }
         let (authorization, generation) = self.authorization();
         Ready::Send {
@@ -109,32 +121,6 @@ impl<E: Env> Core<E> {
         match self.env.rejects(response) {
             Some(pending) => Err(pending),
             None => Ok(self.config.refresh_on.contains(&self.env.status(response))),
-        }
-    }
-
-    /// `client.fetch`, after the JS shell has prepared the request.
-    pub async fn fetch(
-        self: &Rc<Self>,
-        request: E::Request,
-        auth: bool,
-    ) -> Result<E::Response, Error> {
-        self.check_alive()?;
-        if self.bypasses(&self.env.url(&request), auth) {
-            return self.env.send(&request, None, 0).await;
-        }
-        self.save_unsaved().await;
-        self.ready_to_send(&request).await?;
-
-        let (authorization, generation) = self.authorization();
-        let sent_at = self.env.now_ms();
-        let sent = authorization.is_some().then_some(generation);
-        let response = self.env.send(&request, authorization, 0).await?;
-        match self.first_response(response, sent) {
-            First::Done(response) => Ok(response),
-            First::Judge(response, verdict) => {
-                self.after_first(&request, response, verdict, generation, sent_at)
-                    .await
-            }
         }
     }
 

@@ -21,7 +21,7 @@ use std::rc::Rc;
 use authlane_core::env::TokenSet;
 use authlane_core::error::{Code, Error};
 use authlane_core::shared::Shared;
-use fake::{RefreshPlan, Req};
+use fake::{shell_fetch, RefreshPlan, Req};
 use futures::task::LocalSpawnExt;
 use harness::{code, harness, Results, API};
 
@@ -180,16 +180,16 @@ fn logout_during_refresh_rejects_held_requests_and_nothing_is_written_after() {
             h.pool
                 .spawner()
                 .spawn_local(async move {
-                    let r = core
-                        .fetch(
-                            Req {
-                                id,
-                                url: format!("{API}/x"),
-                            },
-                            true,
-                        )
-                        .await
-                        .map(|r| r.status);
+                    let r = shell_fetch(
+                        &core,
+                        Req {
+                            id,
+                            url: format!("{API}/x"),
+                        },
+                        true,
+                    )
+                    .await
+                    .map(|r| r.status);
                     results.borrow_mut().push((id, r));
                 })
                 .unwrap();
@@ -235,16 +235,16 @@ fn login_during_refresh_wins_over_the_late_result() {
     h.pool
         .spawner()
         .spawn_local(async move {
-            let r = core
-                .fetch(
-                    Req {
-                        id: 0,
-                        url: format!("{API}/x"),
-                    },
-                    true,
-                )
-                .await
-                .map(|r| r.status);
+            let r = shell_fetch(
+                &core,
+                Req {
+                    id: 0,
+                    url: format!("{API}/x"),
+                },
+                true,
+            )
+            .await
+            .map(|r| r.status);
             r2.borrow_mut().push((0, r));
         })
         .unwrap();
@@ -352,16 +352,16 @@ fn aborting_one_waiter_leaves_the_shared_refresh_running() {
         h.pool
             .spawner()
             .spawn_local(async move {
-                let r = core
-                    .fetch(
-                        Req {
-                            id,
-                            url: format!("{API}/x"),
-                        },
-                        true,
-                    )
-                    .await
-                    .map(|r| r.status);
+                let r = shell_fetch(
+                    &core,
+                    Req {
+                        id,
+                        url: format!("{API}/x"),
+                    },
+                    true,
+                )
+                .await
+                .map(|r| r.status);
                 results.borrow_mut().push((id, r));
             })
             .unwrap();

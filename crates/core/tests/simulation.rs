@@ -25,7 +25,7 @@ use authlane_core::config::Config;
 use authlane_core::core::Core;
 use authlane_core::env::TokenSet;
 use authlane_core::error::{Code, Error};
-use fake::{either_path, world, FakeEnv, RefreshPlan, Req, W};
+use fake::{shell_fetch, world, FakeEnv, RefreshPlan, Req, W};
 use futures::executor::LocalPool;
 use futures::task::LocalSpawnExt;
 
@@ -159,7 +159,9 @@ fn simulate(seed: u64) -> Vec<String> {
                 let (core, results) = (core.clone(), results.clone());
                 pool.spawner()
                     .spawn_local(async move {
-                        let r = either_path(&core, Req { id, url }).await.map(|r| r.status);
+                        let r = shell_fetch(&core, Req { id, url }, true)
+                            .await
+                            .map(|r| r.status);
                         results.borrow_mut().push((id, r));
                     })
                     .unwrap();

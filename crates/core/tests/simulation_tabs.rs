@@ -22,7 +22,7 @@ use std::rc::Rc;
 use authlane_core::config::Config;
 use authlane_core::core::Core;
 use authlane_core::error::{Code, Error};
-use fake::{either_path, world, FakeEnv, Lock, RefreshPlan, Req, W};
+use fake::{shell_fetch, world, FakeEnv, Lock, RefreshPlan, Req, W};
 use futures::executor::LocalPool;
 use futures::task::LocalSpawnExt;
 
@@ -79,7 +79,9 @@ fn simulate(seed: u64) -> Vec<String> {
                 pool.spawner()
                     .spawn_local(async move {
                         let url = format!("{API}/items/{id}");
-                        let r = either_path(&tab, Req { id, url }).await.map(|r| r.status);
+                        let r = shell_fetch(&tab, Req { id, url }, true)
+                            .await
+                            .map(|r| r.status);
                         results.borrow_mut().push((id, r));
                     })
                     .unwrap();

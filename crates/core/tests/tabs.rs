@@ -19,7 +19,7 @@ use authlane_core::config::Config;
 use authlane_core::core::Core;
 use authlane_core::env::Broadcast;
 use authlane_core::error::Error;
-use fake::{world, FakeEnv, RefreshPlan, Req, W};
+use fake::{shell_fetch, world, FakeEnv, RefreshPlan, Req, W};
 use futures::executor::LocalPool;
 use futures::task::LocalSpawnExt;
 
@@ -57,15 +57,15 @@ fn request(pool: &LocalPool, tab: &Tab, id: usize) -> Result1 {
     let (tab, out) = (tab.clone(), result.clone());
     pool.spawner()
         .spawn_local(async move {
-            let r = tab
-                .fetch(
-                    Req {
-                        id,
-                        url: format!("{API}/x"),
-                    },
-                    true,
-                )
-                .await;
+            let r = shell_fetch(
+                &tab,
+                Req {
+                    id,
+                    url: format!("{API}/x"),
+                },
+                true,
+            )
+            .await;
             *out.borrow_mut() = Some(r.map(|r| r.status));
         })
         .unwrap();

@@ -16,7 +16,7 @@ use authlane_core::env::{Action, Answer, Attempt, Env, Fut, Slot, Stored, TokenI
 use authlane_core::error::{Code, Error};
 use authlane_core::pipeline::{First, Ready};
 use authlane_core::refresh_result::{classify, token_set, Field, Reply};
-use authlane_core::shared::Shared;
+use authlane_core::shared::{select, Either, Shared};
 use futures::executor::LocalSpawner;
 use futures::task::LocalSpawnExt;
 
@@ -458,37 +458,41 @@ impl Env for FakeEnv {
     }
 }
 
-/// Even request ids as the JS shell sends them ([`shell_fetch`]), odd ones straight through
-/// [`Core::fetch`]: the simulations check both paths against the same invariants.
-pub async fn either_path(core: &Rc<Core<FakeEnv>>, req: Req) -> Result<Resp, Error> {
-    if req.id % 2 == 0 {
-        shell_fetch(core, req, true).await
-    } else {
-        core.fetch(req, true).await
-    }
-}
-
-/// `client.fetch` as the JS shell runs it (js/client.js): the synchronous fast path while the
-/// core says the request may go now, [`Core::fetch`] when something must come first.
+/// `client.fetch` as the JS shell runs it (js/client.js): it asks the core what the request may
+/// do, sends it or waits (for a refresh, or a storage write; the request's abort ends the wait)
+/// and asks again; only a rejection goes on in the core.
 pub async fn shell_fetch(core: &Rc<Core<FakeEnv>>, req: Req, auth: bool) -> Result<Resp, Error> {
     let env = core.env();
-    match core.ready_now(&env.url(&req), auth) {
-        Ready::Wait => core.fetch(req, auth).await,
-        Ready::Bypass => env.send(&req, None, 0).await,
-        Ready::Send {
-            authorization,
-            generation,
-        } => {
-            let sent = authorization.is_some().then_some(generation);
-            let sent_at = env.now_ms();
-            let response = env.send(&req, authorization, 0).await?;
-            match core.first_response(response, sent) {
-                First::Done(response) => Ok(response),
-                First::Judge(response, verdict) => {
-                    core.after_first(&req, response, verdict, generation, sent_at)
-                        .await
-                }
+    let mut first = true;
+    loop {
+        let waited = match core.ready_now(&env.url(&req), auth, first) {
+            Ready::Bypass => return env.send(&req, None, 0).await,
+            Ready::Closed(e) => return Err(e),
+            Ready::Save => match select(core.save_unsaved(), env.aborted(&req)).await {
+                Either::Left(()) => Ok(()),
+                Either::Right(e) => Err(e),
+            },
+            Ready::Wait(refresh) => match select(refresh.wait(), env.aborted(&req)).await {
+                Either::Left(outcome) => outcome,
+                Either::Right(e) => Err(e),
+            },
+            Ready::Send {
+                authorization,
+                generation,
+            } => {
+                let sent = authorization.is_some().then_some(generation);
+                let sent_at = env.now_ms();
+                let response = env.send(&req, authorization, 0).await?;
+                return match core.first_response(response, sent) {
+                    First::Done(response) => Ok(response),
+                    First::Judge(response, verdict) => {
+                        core.after_first(&req, response, verdict, generation, sent_at)
+                            .await
+                    }
+                };
             }
-        }
+        };
+        waited?;
+        first = false;
     }
 }
