@@ -16,6 +16,7 @@ import { promisify } from 'node:util';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 import { launch } from '../tests/support/browser.mjs';
 import { startAuthServer } from '../tests/support/server.mjs';
+import { interleave, stats, table } from './lib.mjs';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
 const vite = join(root, 'tests/bundlers/node_modules/vite/bin/vite.js');
@@ -26,6 +27,10 @@ const br = (b) => brotliCompressSync(b, { params: { [constants.BROTLI_PARAM_QUAL
 const N = 8;
 const job = {
   authlane: `import { createAuthClient } from 'authlane';
+
+// Cold start: from the page's time origin to a ready client (no request made).
+window.cold = createAuthClient({ baseUrl: location.origin, refresh: { url: '/refresh' } })
+  .then((client) => { client.dispose(); return performance.now(); });
 
 window.job = async ({ base, tokens, n }) => {
   const client = await createAuthClient({ baseUrl: base, refresh: { url: '/refresh' } });
@@ -40,6 +45,15 @@ window.ready = true;
   'axios + axios-auth-refresh + jwt-decode': `import axios from 'axios';
 import createAuthRefreshInterceptor from 'axios-auth-refresh';
 import { jwtDecode } from 'jwt-decode';
+
+// Cold start: from the page's time origin to an instance with its interceptors (no request made).
+{
+  const api = axios.create({ baseURL: location.origin });
+  api.interceptors.request.use((config) => config);
+  createAuthRefreshInterceptor(api, async () => {});
+  void jwtDecode;
+  window.cold = Promise.resolve(performance.now());
+}
 
 window.job = async ({ base, tokens, n }) => {
   const session = { ...tokens };
@@ -131,7 +145,31 @@ async function measure(browser, auth, dist) {
   }
 }
 
-export async function pageSizes() {
+/**
+ * Cold start as users meet it: each built page opened in a new browser context (empty cache),
+ * from the page's time origin (navigation start: the HTML, the bundle, the wasm, compiling and
+ * instantiating it) to a ready client. ms per contender, interleaved.
+ */
+async function coldStarts(browser, dists, rounds) {
+  const sites = {};
+  for (const [name, dist] of Object.entries(dists)) sites[name] = await serveDir(dist);
+  try {
+    return await interleave(Object.keys(dists), rounds, async (name) => {
+      const page = await browser.newPage();
+      try {
+        await page.goto(sites[name].url + '/');
+        await page.waitForFunction(() => window.cold, null, { timeout: 20000 });
+        return await page.evaluate(() => window.cold);
+      } finally {
+        await page.context().close();
+      }
+    });
+  } finally {
+    for (const site of Object.values(sites)) await site.close();
+  }
+}
+
+export async function pageSizes({ coldRounds = 10 } = {}) {
   if (!existsSync(vite)) throw new Error('tests/bundlers/node_modules is missing: run scripts/setup.sh');
   const work = mkdtempSync(join(tmpdir(), 'authlane-page-size-'));
   const [browser, auth] = await Promise.all([launch(), startAuthServer()]);
@@ -162,7 +200,12 @@ export async function pageSizes() {
       const split = r.wasmGzip ? ` (JS ${kb(r.jsGzip)} + wasm ${kb(r.wasmGzip)})` : '';
       lines.push(`| ${label[name]} | ${r.files} | ${kb(r.raw)} | ${kb(r.gzip)}${split} | ${kb(r.brotli)} | ${(r.gzip / axios.gzip).toFixed(2)} |`);
     }
-    return { table: lines.join('\n'), authlane: rows.authlane, axios, ratio: rows.authlane.gzip / axios.gzip };
+    const cold = await coldStarts(browser, dists, coldRounds);
+    return {
+      table: lines.join('\n'), authlane: rows.authlane, axios, ratio: rows.authlane.gzip / axios.gzip,
+      cold, coldTable: table(cold, { unit: 'ms', baseline: 'axios + axios-auth-refresh + jwt-decode' }),
+      coldRatio: stats(cold.authlane).median / stats(cold['axios + axios-auth-refresh + jwt-decode']).median,
+    };
   } finally {
     await browser.close();
     await auth.close();
@@ -175,5 +218,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const started = Date.now();
   const r = await pageSizes();
   console.log(r.table);
+  console.log('\nCold start of the same pages, a new browser context each time (ms):\n');
+  console.log(r.coldTable);
   console.log(`\nratio ${r.ratio.toFixed(2)}; took ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }
