@@ -16,7 +16,7 @@ part() {
 }
 
 part "cargo fmt" cargo fmt --all --check
-part "clippy (wasm32)" cargo clippy --workspace --target wasm32-unknown-unknown -- -D warnings
+part "clippy (wasm32, with the wasm tests)" cargo clippy --workspace --target wasm32-unknown-unknown --tests -- -D warnings
 part "clippy (native, with tests)" cargo clippy --workspace --all-targets -- -D warnings
 part "cargo test (native)" cargo test --workspace
 part "fuzz smoke (10 s a target; npm run fuzz runs longer)" bash scripts/fuzz.sh 10

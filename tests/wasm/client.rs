@@ -1,11 +1,14 @@
 //! The real client core through the real JS engine: a host object as the JS shell builds one
 //! (storage a plain JS object, a fake auth server behind `send` and `callRefresh` that judges
-//! JWTs by their `exp`), the wasm module's own promises, an abort signal.
+//! JWTs by their `exp`), the wasm module's own promises, an abort signal. Requests go as
+//! js/client.js sends them: `ready`, then send and `afterSend`, or wait and ask again.
+
+use std::rc::Rc;
 
 use authlane::client::ClientCore;
 use js_sys::{Array, Promise, Reflect};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::JsFuture;
+use wasm_bindgen_futures::{future_to_promise, JsFuture};
 use wasm_bindgen_test::wasm_bindgen_test;
 
 #[wasm_bindgen(inline_js = r#"
@@ -61,12 +64,22 @@ export function request(path, signal) {
 export function abortController() {
   return new AbortController();
 }
+export function send(host, prepared, header) {
+  return host.send(prepared, 'Authorization', header, 0, 0);
+}
+export function waitFor(host, prepared, ready) {
+  const abort = host.aborted(prepared);
+  return abort === null ? ready : Promise.race([ready, abort.then((reason) => Promise.reject(reason))]);
+}
 "#)]
 extern "C" {
     fn world() -> JsValue;
     fn request(path: &str, signal: JsValue) -> JsValue;
     #[wasm_bindgen(js_name = abortController)]
     fn abort_controller() -> web_sys::AbortController;
+    fn send(host: &JsValue, prepared: &JsValue, header: JsValue) -> Promise;
+    #[wasm_bindgen(js_name = waitFor)]
+    fn wait_for(host: &JsValue, prepared: &JsValue, ready: Promise) -> Promise;
 }
 
 fn get(v: &JsValue, key: &str) -> JsValue {
@@ -77,10 +90,38 @@ async fn settle(p: Promise) -> Result<JsValue, JsValue> {
     JsFuture::from(p).await
 }
 
-async fn client(w: &JsValue) -> ClientCore {
+async fn client(w: &JsValue) -> Rc<ClientCore> {
     let core = ClientCore::new(get(w, "options"), get(w, "host"), None).unwrap();
     settle(core.start()).await.unwrap();
-    core
+    Rc::new(core)
+}
+
+/// `client.fetch` as js/client.js runs it over the core's exports: ask `ready`, send (then
+/// `afterSend`) or wait for what it names (the request's signal ends the wait) and ask again.
+fn fetch(core: &Rc<ClientCore>, w: &JsValue, prepared: JsValue) -> Promise {
+    let (core, host) = (Rc::clone(core), get(w, "host"));
+    future_to_promise(async move {
+        let url = get(&prepared, "url").as_string().unwrap();
+        let mut first = true;
+        loop {
+            let ready = core.ready(&url, true, first);
+            if ready.as_bool() == Some(false) {
+                return settle(send(&host, &prepared, JsValue::NULL)).await;
+            }
+            if ready.is_null() || ready.is_string() {
+                let generation = ready.is_string().then(|| core.generation());
+                let sent_at = js_sys::Date::now();
+                let response = settle(send(&host, &prepared, ready)).await?;
+                let answer = core.after_send(prepared, response, generation, sent_at);
+                return match answer.dyn_into::<Promise>() {
+                    Ok(promise) => settle(promise).await,
+                    Err(response) => Ok(response),
+                };
+            }
+            settle(wait_for(&host, &prepared, ready.into())).await?;
+            first = false;
+        }
+    })
 }
 
 #[wasm_bindgen_test]
@@ -88,7 +129,7 @@ async fn five_requests_through_an_expired_stored_token_make_one_refresh() {
     let w = world();
     let core = client(&w).await;
     let all: Array = (0..5)
-        .map(|i| core.fetch(request(&format!("/x/{i}"), JsValue::UNDEFINED), true))
+        .map(|i| fetch(&core, &w, request(&format!("/x/{i}"), JsValue::UNDEFINED)))
         .collect();
     let responses = settle(Promise::all(&all)).await.unwrap();
     let statuses: Vec<f64> = Array::from(&responses)
@@ -121,8 +162,8 @@ async fn an_aborted_request_rejects_alone_and_the_shared_refresh_goes_on() {
     Reflect::set(&w, &"refreshDelay".into(), &JsValue::from_f64(30.0)).unwrap();
     let core = client(&w).await;
     let controller = abort_controller();
-    let aborted = core.fetch(request("/a", controller.signal().into()), true);
-    let other = core.fetch(request("/b", JsValue::UNDEFINED), true);
+    let aborted = fetch(&core, &w, request("/a", controller.signal().into()));
+    let other = fetch(&core, &w, request("/b", JsValue::UNDEFINED));
     controller.abort();
     let error = settle(aborted).await.unwrap_err();
     assert_eq!(
@@ -140,7 +181,7 @@ async fn a_refused_refresh_ends_the_session_and_empties_storage() {
     let w = world();
     Reflect::set(&w, &"refresh".into(), &"not-r0".into()).unwrap();
     let core = client(&w).await;
-    let error = settle(core.fetch(request("/x", JsValue::UNDEFINED), true))
+    let error = settle(fetch(&core, &w, request("/x", JsValue::UNDEFINED)))
         .await
         .unwrap_err();
     assert_eq!(
