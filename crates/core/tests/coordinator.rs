@@ -176,23 +176,7 @@ fn logout_during_refresh_rejects_held_requests_and_nothing_is_written_after() {
         let gate = h.w.borrow_mut().close_gate();
         let results: Results = Default::default();
         for id in 0..5 {
-            let (core, results) = (h.core.clone(), results.clone());
-            h.pool
-                .spawner()
-                .spawn_local(async move {
-                    let r = shell_fetch(
-                        &core,
-                        Req {
-                            id,
-                            url: format!("{API}/x"),
-                        },
-                        true,
-                    )
-                    .await
-                    .map(|r| r.status);
-                    results.borrow_mut().push((id, r));
-                })
-                .unwrap();
+            h.spawn(id, &format!("{API}/x"), &results);
         }
         h.pool.run_until_stalled();
         assert_eq!(h.w.borrow().refresh_count(), 1);
@@ -348,23 +332,7 @@ fn aborting_one_waiter_leaves_the_shared_refresh_running() {
     let gate = h.w.borrow_mut().close_gate();
     let results: Results = Default::default();
     for id in 0..3 {
-        let (core, results) = (h.core.clone(), results.clone());
-        h.pool
-            .spawner()
-            .spawn_local(async move {
-                let r = shell_fetch(
-                    &core,
-                    Req {
-                        id,
-                        url: format!("{API}/x"),
-                    },
-                    true,
-                )
-                .await
-                .map(|r| r.status);
-                results.borrow_mut().push((id, r));
-            })
-            .unwrap();
+        h.spawn(id, &format!("{API}/x"), &results);
     }
     h.pool.run_until_stalled();
     let abort =

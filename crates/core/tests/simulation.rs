@@ -18,21 +18,18 @@
 #[allow(dead_code)] // shared with tests/coordinator.rs, which uses the rest
 mod fake;
 
-use std::cell::RefCell;
 use std::rc::Rc;
 
 use authlane_core::config::Config;
 use authlane_core::core::Core;
 use authlane_core::env::TokenSet;
 use authlane_core::error::{Code, Error};
-use fake::{shell_fetch, world, FakeEnv, RefreshPlan, Req, W};
+use fake::{spawn_request, world, FakeEnv, RefreshPlan, Results, W};
 use futures::executor::LocalPool;
 use futures::task::LocalSpawnExt;
 
 const API: &str = "https://api.example";
 const SEEDS: u64 = 10_000;
-
-type Results = Rc<RefCell<Vec<(usize, Result<u16, Error>)>>>;
 
 /// Runs one seed; returns the broken invariants.
 fn simulate(seed: u64) -> Vec<String> {
@@ -156,15 +153,7 @@ fn simulate(seed: u64) -> Vec<String> {
                 } else {
                     format!("{API}/items/{id}")
                 };
-                let (core, results) = (core.clone(), results.clone());
-                pool.spawner()
-                    .spawn_local(async move {
-                        let r = shell_fetch(&core, Req { id, url }, true)
-                            .await
-                            .map(|r| r.status);
-                        results.borrow_mut().push((id, r));
-                    })
-                    .unwrap();
+                spawn_request(&pool.spawner(), &core, id, url, &results);
             }
             5 if spawned > 0 => {
                 let id = rand(spawned as u64) as usize;

@@ -16,20 +16,17 @@
 #[allow(dead_code)] // shared with the other native tests
 mod fake;
 
-use std::cell::RefCell;
 use std::rc::Rc;
 
 use authlane_core::config::Config;
 use authlane_core::core::Core;
-use authlane_core::error::{Code, Error};
-use fake::{shell_fetch, world, FakeEnv, Lock, RefreshPlan, Req, W};
+use authlane_core::error::Code;
+use fake::{spawn_request, world, FakeEnv, Lock, RefreshPlan, Results, W};
 use futures::executor::LocalPool;
 use futures::task::LocalSpawnExt;
 
 const API: &str = "https://api.example";
 const SEEDS: u64 = 3_000;
-
-type Results = Rc<RefCell<Vec<(usize, Result<u16, Error>)>>>;
 
 fn simulate(seed: u64) -> Vec<String> {
     let mut pool = LocalPool::new();
@@ -74,17 +71,14 @@ fn simulate(seed: u64) -> Vec<String> {
             0..=4 => {
                 let id = spawned;
                 spawned += 1;
-                let tab = tabs[rand(tabs.len() as u64) as usize].clone();
-                let results = results.clone();
-                pool.spawner()
-                    .spawn_local(async move {
-                        let url = format!("{API}/items/{id}");
-                        let r = shell_fetch(&tab, Req { id, url }, true)
-                            .await
-                            .map(|r| r.status);
-                        results.borrow_mut().push((id, r));
-                    })
-                    .unwrap();
+                let tab = &tabs[rand(tabs.len() as u64) as usize];
+                spawn_request(
+                    &pool.spawner(),
+                    tab,
+                    id,
+                    format!("{API}/items/{id}"),
+                    &results,
+                );
             }
             5 => {
                 let plan = [

@@ -458,6 +458,29 @@ impl Env for FakeEnv {
     }
 }
 
+/// Each request's id and what it ended with (its status, or the error).
+pub type Results = Rc<std::cell::RefCell<Vec<(usize, Result<u16, Error>)>>>;
+
+/// Starts request `id` to `url` as the JS shell sends it ([`shell_fetch`]); its result goes to
+/// `results` once the pool has run it to the end.
+pub fn spawn_request(
+    spawner: &LocalSpawner,
+    core: &Rc<Core<FakeEnv>>,
+    id: usize,
+    url: String,
+    results: &Results,
+) {
+    let (core, results) = (core.clone(), results.clone());
+    spawner
+        .spawn_local(async move {
+            let r = shell_fetch(&core, Req { id, url }, true)
+                .await
+                .map(|r| r.status);
+            results.borrow_mut().push((id, r));
+        })
+        .unwrap_or_else(|e| panic!("spawn: {e}"));
+}
+
 /// `client.fetch` as the JS shell runs it (js/client.js): it asks the core what the request may
 /// do, sends it or waits (for a refresh, or a storage write; the request's abort ends the wait)
 /// and asks again; only a rejection goes on in the core.

@@ -7,9 +7,8 @@ use authlane_core::config::Config;
 use authlane_core::core::Core;
 use authlane_core::error::{Code, Error};
 use futures::executor::LocalPool;
-use futures::task::LocalSpawnExt;
 
-use crate::fake::{shell_fetch, world, FakeEnv, Req, W};
+use crate::fake::{spawn_request, world, FakeEnv, W};
 
 pub const API: &str = "https://api.example";
 
@@ -59,9 +58,20 @@ pub fn harness_with(
     h
 }
 
-pub type Results = Rc<std::cell::RefCell<Vec<(usize, Result<u16, Error>)>>>;
+pub use crate::fake::Results;
 
 impl Harness {
+    /// Starts request `id` to `url` as the JS shell sends it (see [`spawn_request`]).
+    pub fn spawn(&self, id: usize, url: &str, results: &Results) {
+        spawn_request(
+            &self.pool.spawner(),
+            &self.core,
+            id,
+            url.to_string(),
+            results,
+        );
+    }
+
     /// Fires `n` requests at once, runs everything to completion, returns each result.
     pub fn burst(&mut self, n: usize, url: &str) -> Vec<(usize, Result<u16, Error>)> {
         let results: Results = Default::default();
@@ -74,18 +84,7 @@ impl Harness {
             .max()
             .unwrap_or(0);
         for id in first..first + n {
-            let core = self.core.clone();
-            let results = results.clone();
-            let url = url.to_string();
-            self.pool
-                .spawner()
-                .spawn_local(async move {
-                    let r = shell_fetch(&core, Req { id, url }, true)
-                        .await
-                        .map(|r| r.status);
-                    results.borrow_mut().push((id, r));
-                })
-                .unwrap();
+            self.spawn(id, url, &results);
         }
         self.pool.run_until_stalled();
         let out = results
