@@ -206,15 +206,17 @@ export async function createAuthClient(options) {
   // must wait for something first (a refresh, shared with every request it holds; a storage
   // write), and the request asks again after the wait. The request's own signal ends a wait.
   // Only a rejection goes on in the core (afterSend's Promise: a refresh and one resend).
+  // After any wait the client may have been disposed, and its core freed: never ask it then.
   let lastWait;
   const run = (prepared, first) => {
+    if (disposed) return gone();
     const ready = core.ready(prepared.url, prepared.auth, first);
     if (ready === false) return host.send(prepared, headerName, null, 0, timeoutMs);
     if (ready === null || typeof ready === 'string') {
       const generation = ready === null ? undefined : core.generation();
       const sentAt = host.now();
       return host.send(prepared, headerName, ready, 0, timeoutMs)
-        .then((response) => core.afterSend(prepared, response, generation, sentAt));
+        .then((response) => (disposed ? gone() : core.afterSend(prepared, response, generation, sentAt)));
     }
     if (ready !== lastWait) {
       lastWait = ready;

@@ -29,8 +29,8 @@ use authlane_core::pipeline::{First, Held, Ready};
 pub struct ClientCore {
     core: Rc<Core<JsEnv>>,
     base_url: Option<String>,
-    /// The refresh that `hold` last handed out, with its Promise: every request it holds gets
-    /// the same one.
+    /// The refresh that `ready` last named, with its Promise: every request it holds gets the
+    /// same one.
     held: RefCell<Option<(Held, Promise)>>,
 }
 

@@ -133,3 +133,26 @@ for (const async of [false, true]) {
     assert.ok(rs.every((r) => r.error.cause === storage.error), `the storage error is the cause (got: ${rs[0].error.cause})`);
   });
 }
+
+// The shell now performs the waits the core names (a refresh, the write of tokens storage refused
+// earlier) and asks the core again after each. A client disposed meanwhile is freed: asking it
+// again threw wasm-bindgen's "null pointer passed to rust" instead of LOGGED_OUT.
+test('dispose() while a request waits for tokens storage refused earlier to be written: it rejects LOGGED_OUT', async (t) => {
+  const server = await serverFor(t);
+  const storage = spyStorage({ async: true });
+  const { client } = await loggedInClient(t, server, { ttl: -60, storage });
+  storage.failOn = 'set';
+  storage.failing = true;
+  assertAll(await settleAll([client.fetch('/api/x')]), 'STORAGE_ERROR'); // the tokens stay unsaved
+  storage.failing = false;
+  let release;
+  const write = storage.setItem;
+  storage.setItem = (key, value) => new Promise((resolve) => { release = () => resolve(write(key, value)); });
+  const held = client.fetch('/api/y');
+  await new Promise((r) => setTimeout(r, 20));
+  assert.equal(typeof release, 'function', 'the request waits for the write');
+  client.dispose();
+  release();
+  const r = await settlesWithin(held);
+  assert.equal(r.error?.code, 'LOGGED_OUT', `settled with ${r.error?.message ?? r.value?.status}`);
+});
