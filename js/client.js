@@ -68,11 +68,21 @@ function takeLock(name, timeoutMs, timers) {
       untrack();
       resolve(value);
     };
+    const hold = (contended) => () => new Promise((release) => settle({ release, contended }));
+    // Free now, or held by another tab (then queue for it, and say so).
     locks
-      .request(name, { signal: controller.signal }, () => new Promise((release) => settle(release)))
+      .request(name, { ifAvailable: true }, (lock) => {
+        if (controller.signal.aborted) return settle(null); // disposed meanwhile: let it go
+        if (lock) return hold(false)();
+        locks.request(name, { signal: controller.signal }, hold(true)).catch(() => settle(null));
+        return undefined;
+      })
       .catch(() => settle(null));
   });
 }
+
+/** How long a tab that waited for another tab's lock waits for that tab's write to reach it. */
+const STORAGE_SETTLE_MS = 250;
 
 function createHost(options, listeners, timers, shell) {
   const storages = splitStorage(options.storage);
@@ -83,6 +93,24 @@ function createHost(options, listeners, timers, shell) {
   const now = options.now || Date.now;
   const refreshOn = typeof options.refreshOn === 'function' ? options.refreshOn : null;
   let refreshCancel = null; // aborts the refresh call in flight when its session ends
+  const load = (slot) => storages[slot].getItem(key(slot));
+  const quietly = async (read) => {
+    try {
+      return await read();
+    } catch {
+      return undefined;
+    }
+  };
+  // Resolves once the stored access token is no longer `seen`, or after `ms` (or at dispose).
+  const settled = (seen, ms) => new Promise((resolve) => {
+    const deadline = Date.now() + ms;
+    const check = async () => {
+      const now = await quietly(() => load('access'));
+      if (now !== seen || Date.now() >= deadline) resolve();
+      else timers.set(check, 10, resolve);
+    };
+    check();
+  });
   return {
     now: () => now(),
     random: Math.random,
@@ -106,17 +134,23 @@ function createHost(options, listeners, timers, shell) {
     },
     cancelRefresh: () => refreshCancel && refreshCancel.abort(),
     revoke: (token, hint, url, timeoutMs) => revoke(fetchFn, timers, options, token, hint, url, timeoutMs),
-    load: (slot) => storages[slot].getItem(key(slot)),
+    load,
     store: (slot, value) => storages[slot].setItem(key(slot), value),
     remove: (slot) => storages[slot].removeItem(key(slot)),
     async lock(timeoutMs) {
       // The tabs' lock first, then this app's: every client takes them in that order.
+      const seen = shell.crossTab ? quietly(() => load('access')) : undefined; // asked before the lock
       const tabs = shell.crossTab ? await takeLock(`${prefix}.refresh`, timeoutMs, timers) : null;
+      // Another tab held the lock: most likely it was refreshing, and its tokens are written. A
+      // browser shares localStorage between tabs' processes asynchronously, so the write may
+      // reach this tab after the lock does; reading storage then, the core would spend the same
+      // refresh token again (the server sees a reuse). Wait for storage to move, briefly.
+      if (tabs && tabs.contended) await settled(await seen, Math.min(STORAGE_SETTLE_MS, timeoutMs));
       const local = await lockGroup(shell.group, timeoutMs, timers);
       if (!local && !tabs) return null;
       return () => {
         if (local) local();
-        if (tabs) tabs();
+        if (tabs) tabs.release();
       };
     },
     broadcast(message) {

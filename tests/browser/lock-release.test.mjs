@@ -27,9 +27,9 @@ navigator.locks.request = (name, opts, cb) => {
   if (typeof opts === 'function') [opts, cb] = [{}, opts];
   lockLog.push('requested');
   return request(name, opts, (lock) => {
-    lockLog.push('granted');
+    lockLog.push(lock ? 'granted' : 'unavailable'); // null: an ifAvailable request found it held
     const held = Promise.resolve(cb(lock));
-    held.finally(() => lockLog.push('released'));
+    if (lock) held.finally(() => lockLog.push('released'));
     return held;
   });
 };
@@ -174,7 +174,8 @@ test('a client disposed while queued for the lock leaves no lock behind (not eve
   assert.deepEqual(whileHeld, { held: 1, pending: 0 }, "B's lock stays, A's queued request is withdrawn");
   await b.evaluate(() => window.letGo());
   assert.deepEqual(await waitLocks(a, FREE), FREE);
-  assert.deepEqual(await a.evaluate(() => lockLog), ['requested'], 'the disposed client never took the lock');
+  // It asked whether the lock was free (it was not), then queued.
+  assert.deepEqual(await a.evaluate(() => lockLog), ['requested', 'unavailable', 'requested'], 'the disposed client never took the lock');
   await assertNothingLeft(a, b, 'queued');
   assert.equal(server.refreshCalls, 2, 'only the two later refreshes called the server');
   await context.close();
