@@ -276,16 +276,18 @@ impl<E: Env> Core<E> {
             return MAX_MS;
         }
         let now = self.server_now();
-        let (can_refresh, dead_on_arrival, refresh_at) = {
+        // An expired token that requests would not refresh first is one that arrived expired
+        // (`Lifetime::refresh_at` is None for it): the timer renews it.
+        let (can_refresh, expired, refresh_at) = {
             let st = self.state();
             let lifetime = st.lifetime();
             (
                 st.access().is_some() && (st.refresh().is_some() || self.config.cookie),
-                lifetime.arrived_at.is_some() && lifetime.expired(now),
+                lifetime.expired(now),
                 lifetime.refresh_at(self.config.leeway_ms),
             )
         };
-        if self.needs_refresh_first() || (can_refresh && dead_on_arrival) {
+        if self.needs_refresh_first() || (can_refresh && expired) {
             let wait = self.state().timer_wait(self.env.now_ms());
             if wait > 0.0 {
                 return wait.clamp(MIN_MS, MAX_MS);
