@@ -15,7 +15,7 @@ mod fake;
 mod harness;
 
 use authlane_core::env::TokenSet;
-use fake::RefreshPlan;
+use fake::{HostTimer, RefreshPlan};
 use harness::{harness, harness_stored, API};
 
 #[test]
@@ -134,29 +134,14 @@ fn a_restored_token_that_expired_or_expires_within_the_leeway_is_refreshed_befor
 /// Returns the steps (ms from the start) at which the access token had expired by the server's
 /// clock.
 fn auto_refresh(h: &mut harness::Harness, ms: f64) -> Vec<f64> {
-    const RESCHEDULE: [&str; 4] = ["Restored", "LoggedIn", "RefreshSucceeded", "RefreshFailed"];
     let start = h.w.borrow().local_ms;
-    let mut next = start;
-    let mut seen_actions = h.w.borrow().actions.len();
+    let mut timer = HostTimer::new(&h.w);
     let mut expired = Vec::new();
     while h.w.borrow().local_ms - start < ms {
         h.w.borrow_mut().local_ms += 100.0;
-        let now = h.w.borrow().local_ms;
-        if now >= next {
-            next = now + h.core.tick();
-        }
+        timer.step(&h.core, &h.w);
         h.pool.run_until_stalled();
-        let ended = {
-            let w = h.w.borrow();
-            let new = w.actions[seen_actions..]
-                .iter()
-                .any(|a| RESCHEDULE.iter().any(|r| a.starts_with(r)));
-            seen_actions = w.actions.len();
-            new
-        };
-        if ended {
-            next = h.w.borrow().local_ms + h.core.tick();
-        }
+        timer.step(&h.core, &h.w);
         let expires_at = h.core.session().expires_at.unwrap();
         let w = h.w.borrow();
         if w.server_now() >= expires_at {

@@ -24,7 +24,7 @@ use authlane_core::config::Config;
 use authlane_core::core::Core;
 use authlane_core::env::TokenSet;
 use authlane_core::error::{Code, Error};
-use fake::{spawn_request, world, FakeEnv, RefreshPlan, Results, W};
+use fake::{spawn_request, world, FakeEnv, HostTimer, RefreshPlan, Results, W};
 use futures::executor::LocalPool;
 use futures::task::LocalSpawnExt;
 
@@ -304,37 +304,6 @@ fn simulate(seed: u64) -> Vec<String> {
         }
     }
     broken
-}
-
-/// The host's auto-refresh timer (js/client.js): a check when `tick()` says, and again whenever
-/// a refresh ends or tokens arrive.
-struct HostTimer {
-    next: f64,
-    seen_actions: usize,
-}
-
-impl HostTimer {
-    fn new(w: &W) -> Self {
-        HostTimer {
-            next: w.borrow().local_ms,
-            seen_actions: 0,
-        }
-    }
-
-    fn step(&mut self, core: &Rc<Core<FakeEnv>>, w: &W) {
-        const RESCHEDULE: [&str; 4] = ["Restored", "LoggedIn", "RefreshSucceeded", "RefreshFailed"];
-        let (now, rescheduled) = {
-            let w = w.borrow();
-            let new = w.actions[self.seen_actions..]
-                .iter()
-                .any(|a| RESCHEDULE.iter().any(|r| a.starts_with(r)));
-            self.seen_actions = w.actions.len();
-            (w.local_ms, new)
-        };
-        if rescheduled || now >= self.next {
-            self.next = now + core.tick();
-        }
-    }
 }
 
 /// After the script: the refresh endpoint and the API answer again, and auto refresh runs for a

@@ -519,3 +519,35 @@ pub async fn shell_fetch(core: &Rc<Core<FakeEnv>>, req: Req, auth: bool) -> Resu
         first = false;
     }
 }
+
+/// The host's auto-refresh timer as js/client.js runs it: a check when `tick()` says, and again
+/// whenever a refresh ends or tokens arrive. `step` once per step of device time, and again after
+/// the pool ran (to see the actions it dispatched).
+pub struct HostTimer {
+    next: f64,
+    seen_actions: usize,
+}
+
+impl HostTimer {
+    pub fn new(w: &W) -> Self {
+        HostTimer {
+            next: w.borrow().local_ms,
+            seen_actions: w.borrow().actions.len(),
+        }
+    }
+
+    pub fn step(&mut self, core: &Rc<Core<FakeEnv>>, w: &W) {
+        const RESCHEDULE: [&str; 4] = ["Restored", "LoggedIn", "RefreshSucceeded", "RefreshFailed"];
+        let (now, rescheduled) = {
+            let w = w.borrow();
+            let new = w.actions[self.seen_actions..]
+                .iter()
+                .any(|a| RESCHEDULE.iter().any(|r| a.starts_with(r)));
+            self.seen_actions = w.actions.len();
+            (w.local_ms, new)
+        };
+        if rescheduled || now >= self.next {
+            self.next = now + core.tick();
+        }
+    }
+}
