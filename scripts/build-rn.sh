@@ -22,6 +22,8 @@ rn_module() {
   wasm-opt --strip-target-features "$raw" -o "$out/stripped.wasm"
   # 3. Bundler-style glue: the module is imported, so a JS module can stand in for it.
   wasm-bindgen --target bundler --out-dir "$out" --out-name "$name" "$out/stripped.wasm"
+  # 3b. Import and export names without their hashes (short-names.mjs says why).
+  node scripts/short-names.mjs "$out/${name}_bg.wasm" "$out/${name}_bg.js" "$out/${name}.js"
   # 4. Lower what wasm2js cannot express (binaryen 132's passes).
   wasm-opt --enable-bulk-memory --enable-bulk-memory-opt --enable-sign-ext --enable-nontrapping-float-to-int \
     --enable-mutable-globals --llvm-memory-copy-fill-lowering --llvm-nontrapping-fptoint-lowering \

@@ -13,6 +13,8 @@ esac
 wasm_pack() { wasm-pack --quiet build --release --target web --no-pack "$@"; }
 wasm_pack --out-dir "$PWD/build/core" --out-name authlane .
 wasm_pack --out-dir "$PWD/build/verify" --out-name verify crates/verify
+node scripts/short-names.mjs build/core/authlane_bg.wasm build/core/authlane.js
+node scripts/short-names.mjs build/verify/verify_bg.wasm build/verify/verify.js
 
 bash scripts/build-rn.sh
 node scripts/assemble.mjs
