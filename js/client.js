@@ -239,32 +239,54 @@ export async function createAuthClient(options) {
   // A request: the core says, without waiting, whether it goes now (and with which header) or
   // must wait for something first (a refresh, shared with every request it holds; a storage
   // write), and the request asks again after the wait. The request's own signal ends a wait.
-  // Only a rejection goes on in the core (afterSend's Promise: a refresh and one resend).
+  // Its response goes to the core's judgement; a first response that rejected the token may
+  // bring one resend (step 2), after the refresh the core names.
   // After any wait the client may have been disposed, and its core freed: never ask it then.
   let lastWait;
-  const run = (prepared, first) => {
-    if (disposed) return gone();
-    const ready = core.ready(prepared.url, prepared.auth, first);
-    if (ready === false) return host.send(prepared, headerName, null, 0, timeoutMs);
-    if (ready === null || typeof ready === 'string') {
-      const generation = ready === null ? undefined : core.generation();
-      const sentAt = host.now();
-      return host.send(prepared, headerName, ready, 0, timeoutMs)
-        .then((response) => (disposed ? gone() : core.afterSend(prepared, response, generation, sentAt)));
-    }
-    if (ready !== lastWait) {
-      lastWait = ready;
-      ready.catch(() => {}); // each request that waits reports a failure itself
+  const wait = (prepared, promise, step) => {
+    if (promise !== lastWait) {
+      lastWait = promise;
+      promise.catch(() => {}); // each request that waits reports a failure itself
     }
     const abort = aborted(prepared);
-    const wait = abort === null ? ready : Promise.race([ready, abort.then((reason) => Promise.reject(reason))]);
-    return wait.then(() => run(prepared, false));
+    const waited = abort === null ? promise : Promise.race([promise, abort.then((reason) => Promise.reject(reason))]);
+    return waited.then(() => run(prepared, step));
+  };
+  const run = (prepared, step) => {
+    if (disposed) return gone();
+    const ready = core.ready(prepared.url, prepared.auth, step);
+    if (ready === false) return host.send(prepared, headerName, null, 0, timeoutMs);
+    if (ready !== null && typeof ready !== 'string') return wait(prepared, ready, step === 0 ? 1 : step);
+    const generation = ready === null ? undefined : core.generation();
+    const sentAt = host.now();
+    const resend = step === 2;
+    return host.send(prepared, headerName, ready, resend ? 1 : 0, timeoutMs).then((response) => {
+      if (disposed) return gone();
+      const verdict = core.onResponse(response, generation);
+      if (verdict === 0) return response;
+      const rejected = () => {
+        if (resend) {
+          core.refused(generation);
+          return response;
+        }
+        const next = core.afterRejection(response, generation, sentAt);
+        if (next === undefined) return response;
+        return next === null ? run(prepared, 2) : wait(prepared, next, 2);
+      };
+      if (verdict === 1) return rejected();
+      return host.rejects(response).then((yes) => {
+        if (disposed) return gone();
+        if (yes) return rejected();
+        core.accepted(generation);
+        return response;
+      });
+    });
   };
 
   return {
     fetch: live((input, init) => {
       try {
-        return run(prepare(input, init, (url) => core.resolveUrl(url)), true);
+        return run(prepare(input, init, (url) => core.resolveUrl(url)), 0);
       } catch (error) {
         return Promise.reject(error);
       }

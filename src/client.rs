@@ -16,14 +16,14 @@ use crate::js_refresh::read_token_set;
 use authlane_core::core::Core;
 use authlane_core::env::Fut;
 use authlane_core::error::{Code, Error};
-use authlane_core::pipeline::{First, Held, Ready};
+use authlane_core::pipeline::{Held, Ready, Rejection, Step, Verdict};
 
 /// One client's core: its state, refresh queue and pipeline.
 ///
 /// ```js
 /// const core = new ClientCore(options, host, location?.href);
 /// await core.start();
-/// const header = core.ready(url, true, true); // then send, and core.afterSend(...)
+/// const header = core.ready(url, true, 0); // then send, and core.onResponse(response, ...)
 /// ```
 #[wasm_bindgen]
 pub struct ClientCore {
@@ -81,12 +81,18 @@ impl ClientCore {
     }
 
     /// What a request to `url` may do now: the header value to send it with (`null` to send it
-    /// without one; then `afterSend`), `false` to send it as it is and be done, or a Promise to
-    /// wait for before asking again with `first` false: the refresh that holds it (the same
-    /// Promise for every request that refresh holds; it rejects with the refresh's error), the
-    /// write of tokens storage refused earlier, or a rejection when the client was disposed.
-    pub fn ready(&self, url: &str, auth: bool, first: bool) -> JsValue {
-        match self.core.ready_now(url, auth, first) {
+    /// without one; then `onResponse`), `false` to send it as it is and be done, or a Promise to
+    /// wait for before asking again: the refresh that holds it (the same Promise for every
+    /// request that refresh holds; it rejects with the refresh's error), the write of tokens
+    /// storage refused earlier, or a rejection (the client was disposed; a resend found the
+    /// session over). `step`: 0 before the first send, 1 after a wait, 2 before the resend.
+    pub fn ready(&self, url: &str, auth: bool, step: u8) -> JsValue {
+        let step = match step {
+            0 => Step::First,
+            1 => Step::Again,
+            _ => Step::Resend,
+        };
+        match self.core.ready_now(url, auth, step) {
             Ready::Bypass => JsValue::FALSE,
             Ready::Send { authorization, .. } => {
                 authorization.map(JsValue::from).unwrap_or(JsValue::NULL)
@@ -123,28 +129,48 @@ impl ClientCore {
         self.core.generation() as f64
     }
 
-    /// The fast path's response: the response itself when it is the answer, else a Promise of
-    /// the answer (a rejection: a refresh and a resend). `generation` is `undefined` when the
-    /// request went without a token; `sent_at` is `now()` before it was sent.
-    #[wasm_bindgen(js_name = afterSend)]
-    pub fn after_send(
-        &self,
-        prepared: JsValue,
-        response: JsValue,
-        generation: Option<f64>,
-        sent_at: f64,
-    ) -> JsValue {
-        let generation = generation.map(|g| g as u64);
-        match self.core.first_response(response, generation) {
-            First::Done(response) => response,
-            First::Judge(response, verdict) => {
+    /// What `response` (to a request sent with the token of `generation`, `undefined` for none)
+    /// says of the token: 0 nothing, it is the answer; 1 it rejects the token; 2 ask the
+    /// `refreshOn` predicate (then `accepted` when it says no).
+    #[wasm_bindgen(js_name = onResponse)]
+    pub fn on_response(&self, response: &JsValue, generation: Option<f64>) -> u8 {
+        match self
+            .core
+            .on_response(response, generation.map(|g| g as u64))
+        {
+            Verdict::Answer => 0,
+            Verdict::Rejected => 1,
+            Verdict::Ask => 2,
+        }
+    }
+
+    /// The `refreshOn` predicate found nothing against the token of `generation`.
+    pub fn accepted(&self, generation: f64) {
+        self.core.accepted(generation as u64);
+    }
+
+    /// The resend, with the token of `generation`, was rejected too.
+    pub fn refused(&self, generation: f64) {
+        self.core.refused_fresh(generation as u64);
+    }
+
+    /// What follows a first response that rejected the token of `generation` (sent at
+    /// `sent_at`, `now()` ms): `undefined` to answer with it as it is, `null` to send once more
+    /// now (`ready` with step 2), or a Promise to wait for first: the refresh to resend after,
+    /// or a rejection with the request's error.
+    #[wasm_bindgen(js_name = afterRejection)]
+    pub fn after_rejection(&self, response: &JsValue, generation: f64, sent_at: f64) -> JsValue {
+        match self
+            .core
+            .after_rejection(response, generation as u64, sent_at)
+        {
+            Rejection::Answer => JsValue::UNDEFINED,
+            Rejection::Resend(None) => JsValue::NULL,
+            Rejection::Resend(Some(refresh)) => self.held(refresh).into(),
+            Rejection::Fail(e) => Promise::reject(&js_error::into_js(e)).into(),
+            Rejection::Expire => {
                 let core = Rc::clone(&self.core);
-                let generation = generation.unwrap_or_default();
-                promise(async move {
-                    core.after_first(&prepared, response, verdict, generation, sent_at)
-                        .await
-                })
-                .into()
+                promise(async move { Err(core.expire_rejected().await) }).into()
             }
         }
     }

@@ -26,22 +26,6 @@ extern "C" {
     fn random(this: &Host) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(method, catch)]
     fn sleep(this: &Host, ms: f64) -> Result<JsValue, JsValue>;
-    #[wasm_bindgen(method, catch)]
-    fn send(
-        this: &Host,
-        request: &JsValue,
-        header_name: &str,
-        authorization: &JsValue,
-        attempt: f64,
-        timeout_ms: f64,
-    ) -> Result<JsValue, JsValue>;
-    #[wasm_bindgen(method, catch)]
-    fn aborted(this: &Host, request: &JsValue) -> Result<JsValue, JsValue>;
-    /// The `refreshOn` predicate's wrapper, if the options gave one.
-    #[wasm_bindgen(method, getter, js_name = rejects)]
-    fn rejects_fn(this: &Host) -> JsValue;
-    #[wasm_bindgen(method, catch)]
-    fn rejects(this: &Host, response: &JsValue) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(method, catch, js_name = callRefresh)]
     fn call_refresh(
         this: &Host,
@@ -76,8 +60,6 @@ extern "C" {
 /// The client's surroundings: the host and what it needs to know from the options.
 pub struct JsEnv {
     host: Host,
-    /// The options gave a `refreshOn` predicate.
-    has_rejects: bool,
     /// The auth header's name.
     pub header_name: String,
     /// Per attempt of a request, ms; 0 for none.
@@ -144,7 +126,6 @@ impl JsEnv {
     pub fn new(host: JsValue, settings: &HostSettings) -> Self {
         let host: Host = host.unchecked_into();
         JsEnv {
-            has_rejects: host.rejects_fn().is_function(),
             host,
             header_name: settings.header_name.clone(),
             timeout_ms: settings.timeout_ms,
@@ -171,7 +152,6 @@ impl Drop for JsLock {
 }
 
 impl Env for JsEnv {
-    type Request = JsValue;
     type Response = JsValue;
     type Claims = JsValue;
     type Lock = JsLock;
@@ -218,48 +198,8 @@ impl Env for JsEnv {
         })
     }
 
-    fn url(&self, request: &JsValue) -> String {
-        string(request, "url").unwrap_or_default()
-    }
-
     fn response_url(&self, response: &JsValue) -> Option<String> {
         string(response, "url").filter(|u| !u.is_empty())
-    }
-
-    fn send(
-        &self,
-        request: &JsValue,
-        authorization: Option<String>,
-        attempt: u8,
-    ) -> Fut<Result<JsValue, Error>> {
-        let started = self.host.send(
-            request,
-            &self.header_name,
-            &text_or_null(authorization.as_deref()),
-            f64::from(attempt),
-            self.timeout_ms,
-        );
-        Box::pin(async move {
-            async { settle(started?).await }
-                .await
-                .map_err(js_error::from_js)
-        })
-    }
-
-    fn aborted(&self, request: &JsValue) -> Fut<Error> {
-        let promise = self
-            .host
-            .aborted(request)
-            .ok()
-            .filter(|p| !p.is_null() && !p.is_undefined());
-        Box::pin(async move {
-            match promise {
-                Some(p) => match settle(p).await {
-                    Ok(reason) | Err(reason) => js_error::from_js(reason),
-                },
-                None => std::future::pending().await,
-            }
-        })
     }
 
     fn status(&self, response: &JsValue) -> u16 {
@@ -273,19 +213,6 @@ impl Env for JsEnv {
 
     fn www_authenticate(&self, response: &JsValue) -> Option<String> {
         header(response, "www-authenticate")
-    }
-
-    fn rejects(&self, response: &JsValue) -> Option<Fut<bool>> {
-        if !self.has_rejects {
-            return None;
-        }
-        let verdict = self.host.rejects(response);
-        Some(Box::pin(async move {
-            match verdict {
-                Ok(v) => settle(v).await.map(|v| v.is_truthy()).unwrap_or(false),
-                Err(_) => false,
-            }
-        }))
     }
 
     fn cancel_refresh(&self) {

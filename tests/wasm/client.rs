@@ -1,7 +1,7 @@
 //! The real client core through the real JS engine: a host object as the JS shell builds one
 //! (storage a plain JS object, a fake auth server behind `send` and `callRefresh` that judges
 //! JWTs by their `exp`), the wasm module's own promises, an abort signal. Requests go as
-//! js/client.js sends them: `ready`, then send and `afterSend`, or wait and ask again.
+//! js/client.js sends them: `ready`, then send and `onResponse` (and `afterRejection`), or wait and ask again.
 
 use std::rc::Rc;
 
@@ -97,29 +97,46 @@ async fn client(w: &JsValue) -> Rc<ClientCore> {
 }
 
 /// `client.fetch` as js/client.js runs it over the core's exports: ask `ready`, send (then
-/// `afterSend`) or wait for what it names (the request's signal ends the wait) and ask again.
+/// `onResponse`, and `afterRejection` for a rejection) or wait for what it names (the request's
+/// signal ends the wait) and ask again. The world has no `refreshOn` predicate.
 fn fetch(core: &Rc<ClientCore>, w: &JsValue, prepared: JsValue) -> Promise {
     let (core, host) = (Rc::clone(core), get(w, "host"));
     future_to_promise(async move {
         let url = get(&prepared, "url").as_string().unwrap();
-        let mut first = true;
+        let mut step = 0;
         loop {
-            let ready = core.ready(&url, true, first);
+            let ready = core.ready(&url, true, step);
             if ready.as_bool() == Some(false) {
                 return settle(send(&host, &prepared, JsValue::NULL)).await;
             }
-            if ready.is_null() || ready.is_string() {
+            let next = if ready.is_null() || ready.is_string() {
                 let generation = ready.is_string().then(|| core.generation());
                 let sent_at = js_sys::Date::now();
                 let response = settle(send(&host, &prepared, ready)).await?;
-                let answer = core.after_send(prepared, response, generation, sent_at);
-                return match answer.dyn_into::<Promise>() {
-                    Ok(promise) => settle(promise).await,
-                    Err(response) => Ok(response),
-                };
+                let rejected = core.on_response(&response, generation) == 1;
+                if !rejected {
+                    return Ok(response);
+                }
+                if step == 2 {
+                    core.refused(generation.unwrap());
+                    return Ok(response);
+                }
+                step = 2;
+                let next = core.after_rejection(&response, generation.unwrap(), sent_at);
+                if next.is_undefined() {
+                    return Ok(response);
+                }
+                if next.is_null() {
+                    continue;
+                }
+                next
+            } else {
+                ready
+            };
+            settle(wait_for(&host, &prepared, next.into())).await?;
+            if step == 0 {
+                step = 1;
             }
-            settle(wait_for(&host, &prepared, ready.into())).await?;
-            first = false;
         }
     })
 }

@@ -28,6 +28,8 @@ pub struct Config {
     pub allowed_origins: Vec<String>,
     /// Statuses that mean "token rejected" (when `refreshOn` is not a predicate).
     pub refresh_on: Vec<u16>,
+    /// `refreshOn` is a predicate: the host asks it whether a response rejects the token.
+    pub ask_refresh_on: bool,
     /// Refresh before sending when the token expires within this, ms.
     pub leeway_ms: f64,
     /// Refresh backoff.
@@ -52,6 +54,7 @@ impl Default for Config {
         Config {
             allowed_origins: Vec::new(),
             refresh_on: vec![401],
+            ask_refresh_on: false,
             leeway_ms: 60_000.0,
             retry: Retry::default(),
             scheme: "Bearer".into(),

@@ -231,8 +231,6 @@ impl<C> Action<C> {
 
 /// The client's surroundings.
 pub trait Env: 'static {
-    /// A request prepared for sending (and resending).
-    type Request;
     /// A response.
     type Response;
     /// Decoded claims as handed to listeners.
@@ -249,29 +247,12 @@ pub trait Env: 'static {
     /// Resolves after `ms`.
     fn sleep(&self, ms: f64) -> Fut<()>;
 
-    /// The request's absolute URL.
-    fn url(&self, request: &Self::Request) -> String;
     /// The URL a response came from after redirects; `None` when the engine does not say.
     fn response_url(&self, response: &Self::Response) -> Option<String>;
-    /// Sends one attempt with `authorization` as the auth header's value (none: no header).
-    /// `attempt` is 0 for the first send, 1 for the resend.
-    fn send(
-        &self,
-        request: &Self::Request,
-        authorization: Option<String>,
-        attempt: u8,
-    ) -> Fut<Result<Self::Response, Error>>;
-    /// Resolves when the request's signal aborts, with the error to reject with; never resolves
-    /// for a request without a signal.
-    fn aborted(&self, request: &Self::Request) -> Fut<Error>;
     /// The response's status.
     fn status(&self, response: &Self::Response) -> u16;
     /// The response's `Date` header, ms.
     fn server_date(&self, response: &Self::Response) -> Option<f64>;
-    /// The `refreshOn` predicate's verdict, when the option is a function (`None`: use the status
-    /// list).
-    fn rejects(&self, response: &Self::Response) -> Option<Fut<bool>>;
-
     /// The response's `WWW-Authenticate` header.
     fn www_authenticate(&self, response: &Self::Response) -> Option<String>;
 

@@ -326,6 +326,7 @@ pub fn parse<V: Value>(options: &V, env: Environment) -> Result<(Config, HostSet
     let config = Config {
         allowed_origins,
         refresh_on,
+        ask_refresh_on: refresh_on_value.is_function(),
         leeway_ms: non_negative(options, "leewaySeconds", "leewaySeconds", 60.0)? * 1_000.0,
         retry,
         scheme,

@@ -75,27 +75,3 @@ impl<T: Clone> Future for Wait<T> {
         Poll::Pending
     }
 }
-
-/// Which of two futures finished first.
-pub enum Either<A, B> {
-    /// The first.
-    Left(A),
-    /// The second.
-    Right(B),
-}
-
-/// Polls both futures; returns the first output (the first future wins a tie).
-pub async fn select<A: Future, B: Future>(a: A, b: B) -> Either<A::Output, B::Output> {
-    let mut a = Box::pin(a);
-    let mut b = Box::pin(b);
-    std::future::poll_fn(move |cx| {
-        if let Poll::Ready(v) = a.as_mut().poll(cx) {
-            return Poll::Ready(Either::Left(v));
-        }
-        if let Poll::Ready(v) = b.as_mut().poll(cx) {
-            return Poll::Ready(Either::Right(v));
-        }
-        Poll::Pending
-    })
-    .await
-}

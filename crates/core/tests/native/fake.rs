@@ -9,14 +9,16 @@ pub use world::*;
 
 use std::cell::Cell;
 use std::collections::HashMap;
+use std::future::Future;
 use std::rc::Rc;
+use std::task::Poll;
 
 use authlane_core::core::Core;
 use authlane_core::env::{Action, Answer, Attempt, Env, Fut, Slot, Stored, TokenInfo};
 use authlane_core::error::{Code, Error};
-use authlane_core::pipeline::{First, Ready};
+use authlane_core::pipeline::{Ready, Rejection, Step, Verdict};
 use authlane_core::refresh_result::{classify, token_set, Field, Reply};
-use authlane_core::shared::{select, Either, Shared};
+use authlane_core::shared::Shared;
 use futures::executor::LocalSpawner;
 use futures::task::LocalSpawnExt;
 
@@ -30,104 +32,13 @@ pub struct FakeEnv {
 }
 
 impl FakeEnv {
-    pub fn new(world: &W, spawner: LocalSpawner) -> Self {
-        FakeEnv {
-            world: world.clone(),
-            spawner,
-            cancels: Rc::default(),
-            tab: 0,
-        }
-    }
-}
-
-/// A held cross-tab lock; released when dropped.
-pub struct Held {
-    world: W,
-    tab: usize,
-}
-
-impl Drop for Held {
-    fn drop(&mut self) {
-        if let Some(lock) = self.world.borrow_mut().lock.as_mut() {
-            if lock.held_by == Some(self.tab) {
-                lock.held_by = None;
-            }
-        }
-    }
-}
-
-pub struct Req {
-    pub id: usize,
-    pub url: String,
-}
-
-pub struct Resp {
-    pub status: u16,
-    /// `WWW-Authenticate`.
-    pub challenge: Option<String>,
-}
-
-fn key(slot: Slot) -> &'static str {
-    match slot {
-        Slot::Access => "authlane.accessToken",
-        Slot::Refresh => "authlane.refreshToken",
-    }
-}
-
-impl Env for FakeEnv {
-    type Request = Req;
-    type Response = Resp;
-    type Claims = String;
-    type Lock = Held;
-
-    fn lock(&self) -> Fut<Option<Held>> {
-        let (w, tab) = (self.world.clone(), self.tab);
-        Box::pin(async move {
-            let timeout = w.borrow().lock.as_ref().map(|l| l.timeout_polls)?;
-            for _ in 0..timeout {
-                {
-                    let mut world = w.borrow_mut();
-                    let lock = world.lock.as_mut()?;
-                    if lock.held_by.is_none() {
-                        lock.held_by = Some(tab);
-                        return Some(Held {
-                            world: w.clone(),
-                            tab,
-                        });
-                    }
-                }
-                frozen(&w, 1).await;
-            }
-            None // timed out: the holder may be frozen
-        })
-    }
-    fn broadcast(&self, message: authlane_core::env::Broadcast) {
-        self.world.borrow_mut().mailbox.push((self.tab, message));
-    }
-
-    fn now_ms(&self) -> f64 {
-        self.world.borrow().local_ms
-    }
-    fn random(&self) -> f64 {
-        self.world.borrow_mut().rand(1000) as f64 / 1000.0
-    }
-    fn spawn(&self, task: Fut<()>) {
-        let _ = self.spawner.spawn_local(task);
-    }
-    fn sleep(&self, ms: f64) -> Fut<()> {
-        let w = self.world.clone();
-        Box::pin(async move {
-            delay(&w, 3).await;
-            w.borrow_mut().local_ms += ms;
-        })
-    }
-    fn url(&self, r: &Req) -> String {
+    /// The request's URL.
+    pub fn url(&self, r: &Req) -> String {
         r.url.clone()
     }
-    fn response_url(&self, _: &Resp) -> Option<String> {
-        None
-    }
-    fn send(
+    /// One attempt of a request, as the JS shell's `send` makes it: the fake API answers 200
+    /// to a live token it issued, 401 otherwise.
+    pub fn send(
         &self,
         r: &Req,
         authorization: Option<String>,
@@ -198,7 +109,8 @@ impl Env for FakeEnv {
             })
         })
     }
-    fn aborted(&self, r: &Req) -> Fut<Error> {
+    /// Resolves when the test aborts the request.
+    pub fn aborted(&self, r: &Req) -> Fut<Error> {
         let shared = self
             .world
             .borrow_mut()
@@ -208,13 +120,103 @@ impl Env for FakeEnv {
             .clone();
         Box::pin(async move { shared.wait().await })
     }
+    pub fn new(world: &W, spawner: LocalSpawner) -> Self {
+        FakeEnv {
+            world: world.clone(),
+            spawner,
+            cancels: Rc::default(),
+            tab: 0,
+        }
+    }
+}
+
+/// A held cross-tab lock; released when dropped.
+pub struct Held {
+    world: W,
+    tab: usize,
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        if let Some(lock) = self.world.borrow_mut().lock.as_mut() {
+            if lock.held_by == Some(self.tab) {
+                lock.held_by = None;
+            }
+        }
+    }
+}
+
+pub struct Req {
+    pub id: usize,
+    pub url: String,
+}
+
+pub struct Resp {
+    pub status: u16,
+    /// `WWW-Authenticate`.
+    pub challenge: Option<String>,
+}
+
+fn key(slot: Slot) -> &'static str {
+    match slot {
+        Slot::Access => "authlane.accessToken",
+        Slot::Refresh => "authlane.refreshToken",
+    }
+}
+
+impl Env for FakeEnv {
+    type Response = Resp;
+    type Claims = String;
+    type Lock = Held;
+
+    fn lock(&self) -> Fut<Option<Held>> {
+        let (w, tab) = (self.world.clone(), self.tab);
+        Box::pin(async move {
+            let timeout = w.borrow().lock.as_ref().map(|l| l.timeout_polls)?;
+            for _ in 0..timeout {
+                {
+                    let mut world = w.borrow_mut();
+                    let lock = world.lock.as_mut()?;
+                    if lock.held_by.is_none() {
+                        lock.held_by = Some(tab);
+                        return Some(Held {
+                            world: w.clone(),
+                            tab,
+                        });
+                    }
+                }
+                frozen(&w, 1).await;
+            }
+            None // timed out: the holder may be frozen
+        })
+    }
+    fn broadcast(&self, message: authlane_core::env::Broadcast) {
+        self.world.borrow_mut().mailbox.push((self.tab, message));
+    }
+
+    fn now_ms(&self) -> f64 {
+        self.world.borrow().local_ms
+    }
+    fn random(&self) -> f64 {
+        self.world.borrow_mut().rand(1000) as f64 / 1000.0
+    }
+    fn spawn(&self, task: Fut<()>) {
+        let _ = self.spawner.spawn_local(task);
+    }
+    fn sleep(&self, ms: f64) -> Fut<()> {
+        let w = self.world.clone();
+        Box::pin(async move {
+            delay(&w, 3).await;
+            w.borrow_mut().local_ms += ms;
+        })
+    }
+    fn response_url(&self, _: &Resp) -> Option<String> {
+        None
+    }
     fn status(&self, r: &Resp) -> u16 {
         r.status
     }
     fn server_date(&self, _: &Resp) -> Option<f64> {
-        None
-    }
-    fn rejects(&self, _: &Resp) -> Option<Fut<bool>> {
         None
     }
     fn cancel_refresh(&self) {
@@ -483,41 +485,64 @@ pub fn spawn_request(
 
 /// `client.fetch` as the JS shell runs it (js/client.js): it asks the core what the request may
 /// do, sends it or waits (for a refresh, or a storage write; the request's abort ends the wait)
-/// and asks again; only a rejection goes on in the core.
+/// and asks again; a response goes to the core's judgement, and a rejection may bring a resend.
 pub async fn shell_fetch(core: &Rc<Core<FakeEnv>>, req: Req, auth: bool) -> Result<Resp, Error> {
     let env = core.env();
-    let mut first = true;
+    let mut step = Step::First;
     loop {
-        let waited = match core.ready_now(&env.url(&req), auth, first) {
+        let wait = match core.ready_now(&env.url(&req), auth, step) {
             Ready::Bypass => return env.send(&req, None, 0).await,
             Ready::Closed(e) => return Err(e),
-            Ready::Save => match select(core.save_unsaved(), env.aborted(&req)).await {
-                Either::Left(()) => Ok(()),
-                Either::Right(e) => Err(e),
-            },
-            Ready::Wait(refresh) => match select(refresh.wait(), env.aborted(&req)).await {
-                Either::Left(outcome) => outcome,
-                Either::Right(e) => Err(e),
-            },
+            Ready::Save => Wait::Save,
+            Ready::Wait(refresh) => Wait::Refresh(refresh),
             Ready::Send {
                 authorization,
                 generation,
             } => {
                 let sent = authorization.is_some().then_some(generation);
                 let sent_at = env.now_ms();
-                let response = env.send(&req, authorization, 0).await?;
-                return match core.first_response(response, sent) {
-                    First::Done(response) => Ok(response),
-                    First::Judge(response, verdict) => {
-                        core.after_first(&req, response, verdict, generation, sent_at)
-                            .await
+                let resend = step == Step::Resend;
+                let response = env.send(&req, authorization, u8::from(resend)).await?;
+                match core.on_response(&response, sent) {
+                    Verdict::Answer => return Ok(response),
+                    Verdict::Ask => panic!("the fake has no refreshOn predicate"),
+                    Verdict::Rejected if resend => {
+                        core.refused_fresh(generation);
+                        return Ok(response);
                     }
-                };
+                    Verdict::Rejected => {}
+                }
+                step = Step::Resend;
+                match core.after_rejection(&response, generation, sent_at) {
+                    Rejection::Answer => return Ok(response),
+                    Rejection::Fail(e) => return Err(e),
+                    Rejection::Expire => return Err(core.expire_rejected().await),
+                    Rejection::Resend(None) => continue,
+                    Rejection::Resend(Some(refresh)) => Wait::Refresh(refresh),
+                }
             }
         };
+        let waited = match wait {
+            Wait::Save => match select(core.save_unsaved(), env.aborted(&req)).await {
+                Either::Left(()) => Ok(()),
+                Either::Right(e) => Err(e),
+            },
+            Wait::Refresh(refresh) => match select(refresh.wait(), env.aborted(&req)).await {
+                Either::Left(outcome) => outcome,
+                Either::Right(e) => Err(e),
+            },
+        };
         waited?;
-        first = false;
+        if step == Step::First {
+            step = Step::Again;
+        }
     }
+}
+
+/// What [`shell_fetch`] waits for before asking again.
+enum Wait {
+    Save,
+    Refresh(authlane_core::pipeline::Held),
 }
 
 /// The host's auto-refresh timer as js/client.js runs it: a check when `tick()` says, and again
@@ -550,4 +575,29 @@ impl HostTimer {
             self.next = now + core.tick();
         }
     }
+}
+
+/// Which of two futures finished first.
+enum Either<A, B> {
+    /// The first.
+    Left(A),
+    /// The second.
+    Right(B),
+}
+
+/// Polls both futures; returns the first output (the first future wins a tie): the shell's
+/// `Promise.race` of a wait and the request's abort.
+async fn select<A: Future, B: Future>(a: A, b: B) -> Either<A::Output, B::Output> {
+    let mut a = Box::pin(a);
+    let mut b = Box::pin(b);
+    std::future::poll_fn(move |cx| {
+        if let Poll::Ready(v) = a.as_mut().poll(cx) {
+            return Poll::Ready(Either::Left(v));
+        }
+        if let Poll::Ready(v) = b.as_mut().poll(cx) {
+            return Poll::Ready(Either::Right(v));
+        }
+        Poll::Pending
+    })
+    .await
 }
