@@ -283,6 +283,13 @@ export async function createAuthClient(options) {
     });
   };
 
+  // getAccessToken() as a request asks: the token now, or a wait and the question again.
+  const token = (first) => {
+    const ready = core.getAccessToken(first);
+    if (ready === null || typeof ready === 'string') return Promise.resolve(ready);
+    return ready.then(() => (disposed ? gone() : token(false)));
+  };
+
   return {
     fetch: live((input, init) => {
       try {
@@ -293,8 +300,8 @@ export async function createAuthClient(options) {
     }),
     login: live((tokens) => core.login(tokens || {})),
     logout: live(() => core.logout()),
-    getAccessToken: live(() => core.getAccessToken()),
-    refresh: live(() => core.refresh()),
+    getAccessToken: live(() => token(true)),
+    refresh: live(() => core.refresh().then(() => (disposed ? gone() : core.session()))),
     session: () => (disposed ? { authenticated: false, claims: null, expiresAt: null } : core.session()),
     subscribe(listener) {
       if (typeof listener !== 'function') throw new AuthlaneError(CODE.INVALID_CONFIG, 'subscribe(listener): listener must be a function');

@@ -97,6 +97,13 @@ impl ClientCore {
             Ready::Send { authorization, .. } => {
                 authorization.map(JsValue::from).unwrap_or(JsValue::NULL)
             }
+            wait => self.wait(wait),
+        }
+    }
+
+    /// The Promise to wait for before asking again: `Wait`, `Save` or `Closed`.
+    fn wait(&self, ready: Ready) -> JsValue {
+        match ready {
             Ready::Wait(refresh) => self.held(refresh).into(),
             Ready::Save => {
                 let core = Rc::clone(&self.core);
@@ -107,6 +114,7 @@ impl ClientCore {
                 .into()
             }
             Ready::Closed(e) => Promise::reject(&js_error::into_js(e)).into(),
+            Ready::Bypass | Ready::Send { .. } => JsValue::UNDEFINED,
         }
     }
 
@@ -211,26 +219,23 @@ impl ClientCore {
         })
     }
 
-    /// `getAccessToken()`.
+    /// `getAccessToken()`, without waiting: the token (`null` when logged out), or a Promise
+    /// to wait for before asking again with `first` false (as `ready`'s).
     #[wasm_bindgen(js_name = getAccessToken)]
-    pub fn get_access_token(&self) -> Promise {
-        let core = Rc::clone(&self.core);
-        promise(async move {
-            Ok(core
-                .access_token()
-                .await?
-                .map(JsValue::from)
-                .unwrap_or(JsValue::NULL))
-        })
+    pub fn get_access_token(&self, first: bool) -> JsValue {
+        match self.core.access_token_now(first) {
+            Ok(token) => token.map(JsValue::from).unwrap_or(JsValue::NULL),
+            Err(wait) => self.wait(wait),
+        }
     }
 
-    /// `refresh()`: resolves with the session after the refresh.
+    /// `refresh()`: the Promise of the refresh it started or joined (then `session()`), or a
+    /// rejection.
     pub fn refresh(&self) -> Promise {
-        let core = Rc::clone(&self.core);
-        promise(async move {
-            core.force_refresh().await?;
-            Ok(session_to_js(&core))
-        })
+        match self.core.force_refresh() {
+            Ok(refresh) => self.held(refresh),
+            Err(e) => Promise::reject(&js_error::into_js(e)),
+        }
     }
 
     /// `session()`: `{ authenticated, claims, expiresAt }`, never the tokens.

@@ -92,14 +92,8 @@ impl<E: Env> Core<E> {
         if self.bypasses(url, auth) {
             return Ready::Bypass;
         }
-        if step == Step::First && self.state().unsaved() {
-            return Ready::Save;
-        }
-        if let Some(outcome) = self.flight() {
-            return Ready::Wait(outcome);
-        }
-        if self.needs_refresh_first() {
-            return Ready::Wait(self.join_or_start(Reason::Expiring));
+        if let Some(wait) = self.hold(step == Step::First) {
+            return wait;
         }
         match self.authorization() {
             (None, _) if step == Step::Resend => Ready::Closed(self.ended_error()),
@@ -226,16 +220,30 @@ impl<E: Env> Core<E> {
         }
     }
 
-    /// `getAccessToken()`: a valid token, refreshing first when needed; `None` when logged out.
-    pub async fn access_token(self: &Rc<Self>) -> Result<Option<String>, Error> {
-        self.check_alive()?;
-        self.save_unsaved().await;
-        if let Some(outcome) = self.flight() {
-            outcome.wait().await?;
-        }
-        if self.needs_refresh_first() {
-            self.join_or_start(Reason::Expiring).wait().await?;
+    /// `getAccessToken()` decided without waiting: a valid token (`None`: logged out), or, as
+    /// `Err`, what to wait for before asking again with `first` false ([`Ready::Wait`],
+    /// [`Ready::Save`], or [`Ready::Closed`] to reject with).
+    pub fn access_token_now(self: &Rc<Self>, first: bool) -> Result<Option<String>, Ready> {
+        if let Some(wait) = self.hold(first) {
+            return Err(wait);
         }
         Ok(self.state().access().cloned())
+    }
+
+    /// What a request or `getAccessToken()` must wait for before the token is ready: nothing
+    /// (`None`), a refresh in flight or started now because the token is due, a storage write
+    /// refused earlier (tried the `first` time only), or nothing ever (the client was disposed).
+    fn hold(self: &Rc<Self>, first: bool) -> Option<Ready> {
+        if let Err(e) = self.check_alive() {
+            return Some(Ready::Closed(e));
+        }
+        if first && self.state().unsaved() {
+            return Some(Ready::Save);
+        }
+        if let Some(outcome) = self.flight() {
+            return Some(Ready::Wait(outcome));
+        }
+        self.needs_refresh_first()
+            .then(|| Ready::Wait(self.join_or_start(Reason::Expiring)))
     }
 }

@@ -7,6 +7,7 @@ use std::rc::Rc;
 use crate::core::Core;
 use crate::env::{Action, Answer, Attempt, Broadcast, EndReason, Env, Reason};
 use crate::error::{Code, Error};
+use crate::pipeline::Held;
 use crate::policy::backoff_ms;
 use crate::session::{Arrival, Outcome};
 use crate::shared::Shared;
@@ -249,15 +250,16 @@ impl<E: Env> Core<E> {
         self.state_mut().clear_flight(outcome);
     }
 
-    /// `refresh()`: forces a refresh, joining one in flight.
-    pub async fn force_refresh(self: &Rc<Self>) -> Outcome {
+    /// `refresh()`: forces a refresh, joining one in flight; the host waits for the refresh
+    /// returned.
+    pub fn force_refresh(self: &Rc<Self>) -> Result<Held, Error> {
         self.check_alive()?;
         let logged_in = self.state().authenticated();
         // In cookie mode the cookie may hold a session that JS cannot see: ask it.
         if !logged_in && !self.config.cookie && self.flight().is_none() {
             return Err(Error::new(Code::SessionExpired, "refresh(): not logged in"));
         }
-        self.join_or_start(Reason::Manual).wait().await
+        Ok(self.join_or_start(Reason::Manual))
     }
 
     /// One auto-refresh check: starts a refresh when the token is due. Returns the ms until the

@@ -223,7 +223,7 @@ fn in_cookie_mode_refresh_asks_the_cookie_for_a_session() {
     assert!(!h.core.session().authenticated);
     let core = h.core.clone();
     h.pool
-        .run_until(async move { core.force_refresh().await })
+        .run_until(async move { core.force_refresh()?.wait().await })
         .unwrap();
     assert!(
         h.core.session().authenticated,
@@ -238,7 +238,7 @@ fn in_cookie_mode_refresh_asks_the_cookie_for_a_session() {
     let core = h.core.clone();
     let e = h
         .pool
-        .run_until(async move { core.force_refresh().await })
+        .run_until(async move { core.force_refresh()?.wait().await })
         .unwrap_err();
     assert_eq!(e.code(), Code::SessionExpired);
     assert_eq!(h.w.borrow().has_action("SessionExpired"), 0);

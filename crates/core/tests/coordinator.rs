@@ -21,7 +21,7 @@ use std::rc::Rc;
 use authlane_core::env::TokenSet;
 use authlane_core::error::{Code, Error};
 use authlane_core::shared::Shared;
-use fake::{shell_fetch, RefreshPlan, Req};
+use fake::{shell_access_token, shell_fetch, RefreshPlan, Req};
 use futures::task::LocalSpawnExt;
 use harness::{code, harness, Results, API};
 
@@ -75,6 +75,43 @@ fn one_refresh_for_many_rejected_requests_and_stragglers_resend_without_refresh(
         assert!(resent >= 1, "seed {seed}");
         h.check_invariants();
     }
+}
+
+#[test]
+fn get_access_token_shares_the_requests_refresh_and_returns_its_token() {
+    for seed in 0..100 {
+        let mut h = harness(seed, -1_000.0);
+        let results: Results = Default::default();
+        for id in 0..3 {
+            h.spawn(id, &format!("{API}/items"), &results);
+        }
+        let core = h.core.clone();
+        let token = h
+            .pool
+            .run_until(async move { shell_access_token(&core).await })
+            .unwrap();
+        h.pool.run();
+        assert_eq!(h.w.borrow().refresh_count(), 1, "seed {seed}");
+        let stored = h.w.borrow().storage["authlane.accessToken"].clone();
+        assert_eq!(token, Some(stored), "seed {seed}: the refreshed token");
+        assert!(
+            results
+                .borrow()
+                .iter()
+                .all(|(_, r)| r.as_ref().ok() == Some(&200)),
+            "seed {seed}: {:?}",
+            results.borrow()
+        );
+        h.check_invariants();
+    }
+    let mut h = harness(1, 900_000.0);
+    h.core.dispose();
+    let core = h.core.clone();
+    let e = h
+        .pool
+        .run_until(async move { shell_access_token(&core).await })
+        .unwrap_err();
+    assert_eq!(e.code(), Code::LoggedOut, "after dispose()");
 }
 
 #[test]

@@ -539,6 +539,21 @@ pub async fn shell_fetch(core: &Rc<Core<FakeEnv>>, req: Req, auth: bool) -> Resu
     }
 }
 
+/// `getAccessToken()` as js/client.js runs it: the token now, or a wait and the question again.
+pub async fn shell_access_token(core: &Rc<Core<FakeEnv>>) -> Result<Option<String>, Error> {
+    let mut first = true;
+    loop {
+        match core.access_token_now(first) {
+            Ok(token) => return Ok(token),
+            Err(Ready::Wait(refresh)) => refresh.wait().await?,
+            Err(Ready::Save) => core.save_unsaved().await,
+            Err(Ready::Closed(e)) => return Err(e),
+            Err(Ready::Bypass | Ready::Send { .. }) => panic!("access_token_now: not a wait"),
+        }
+        first = false;
+    }
+}
+
 /// What [`shell_fetch`] waits for before asking again.
 enum Wait {
     Save,
