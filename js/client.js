@@ -262,7 +262,7 @@ export async function createAuthClient(options) {
     const resend = step === 2;
     return host.send(prepared, headerName, ready, resend ? 1 : 0, timeoutMs).then((response) => {
       if (disposed) return gone();
-      const verdict = core.onResponse(response, generation);
+      const verdict = core.onResponse(response, response.status, response.url || undefined, generation);
       if (verdict === 0) return response;
       const rejected = () => {
         if (resend) {

@@ -137,14 +137,22 @@ impl ClientCore {
         self.core.generation() as f64
     }
 
-    /// What `response` (to a request sent with the token of `generation`, `undefined` for none)
-    /// says of the token: 0 nothing, it is the answer; 1 it rejects the token; 2 ask the
-    /// `refreshOn` predicate (then `accepted` when it says no).
+    /// What `response` (to a request sent with the token of `generation`, `undefined` for none;
+    /// with its `status`, and its `url` unless empty) says of the token: 0 nothing, it is the
+    /// answer; 1 it rejects the token; 2 ask the `refreshOn` predicate (then `accepted` when it
+    /// says no).
     #[wasm_bindgen(js_name = onResponse)]
-    pub fn on_response(&self, response: &JsValue, generation: Option<f64>) -> u8 {
+    pub fn on_response(
+        &self,
+        response: &JsValue,
+        status: f64,
+        url: Option<String>,
+        generation: Option<f64>,
+    ) -> u8 {
+        let generation = generation.map(|g| g as u64);
         match self
             .core
-            .on_response(response, generation.map(|g| g as u64))
+            .on_response(response, status as u16, url.as_deref(), generation)
         {
             Verdict::Answer => 0,
             Verdict::Rejected => 1,

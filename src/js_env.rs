@@ -198,14 +198,6 @@ impl Env for JsEnv {
         })
     }
 
-    fn response_url(&self, response: &JsValue) -> Option<String> {
-        string(response, "url").filter(|u| !u.is_empty())
-    }
-
-    fn status(&self, response: &JsValue) -> u16 {
-        number(response, "status").unwrap_or(0.0) as u16
-    }
-
     fn server_date(&self, response: &JsValue) -> Option<f64> {
         let ms = js_sys::Date::parse(&header(response, "date")?);
         ms.is_finite().then_some(ms)

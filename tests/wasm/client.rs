@@ -113,7 +113,8 @@ fn fetch(core: &Rc<ClientCore>, w: &JsValue, prepared: JsValue) -> Promise {
                 let generation = ready.is_string().then(|| core.generation());
                 let sent_at = js_sys::Date::now();
                 let response = settle(send(&host, &prepared, ready)).await?;
-                let rejected = core.on_response(&response, generation) == 1;
+                let status = get(&response, "status").as_f64().unwrap();
+                let rejected = core.on_response(&response, status, None, generation) == 1;
                 if !rejected {
                     return Ok(response);
                 }

@@ -247,10 +247,6 @@ pub trait Env: 'static {
     /// Resolves after `ms`.
     fn sleep(&self, ms: f64) -> Fut<()>;
 
-    /// The URL a response came from after redirects; `None` when the engine does not say.
-    fn response_url(&self, response: &Self::Response) -> Option<String>;
-    /// The response's status.
-    fn status(&self, response: &Self::Response) -> u16;
     /// The response's `Date` header, ms.
     fn server_date(&self, response: &Self::Response) -> Option<f64>;
     /// The response's `WWW-Authenticate` header.

@@ -105,22 +105,28 @@ impl<E: Env> Core<E> {
     }
 
     /// A response to a request sent with the token of `generation` (`None`: sent without a
-    /// token): the server's `Date` noted, then what it says of the token. An answer with nothing
-    /// against the token counts as the API accepting it.
-    pub fn on_response(&self, response: &E::Response, generation: Option<u64>) -> Verdict {
+    /// token), with its `status` and the `url` it came from after redirects (`None` when the
+    /// engine does not say), which the host reads: the server's `Date` noted, then what it says
+    /// of the token. An answer with nothing against the token counts as the API accepting it.
+    pub fn on_response(
+        &self,
+        response: &E::Response,
+        status: u16,
+        url: Option<&str>,
+        generation: Option<u64>,
+    ) -> Verdict {
         self.observe_date(response);
-        // A rejection from another origin (the request was redirected there) says nothing about
-        // our token, and the `refreshOn` predicate never sees such a response.
-        let from_allowed = self
-            .env
-            .response_url(response)
-            .is_none_or(|url| self.config.allows(&url));
-        let Some(generation) = generation.filter(|_| from_allowed) else {
+        let Some(generation) = generation else {
             return Verdict::Answer;
         };
+        // A rejection from another origin (the request was redirected there) says nothing about
+        // our token, and the `refreshOn` predicate never sees such a response.
+        if url.is_some_and(|url| !self.config.allows(url)) {
+            return Verdict::Answer;
+        }
         if self.config.ask_refresh_on {
             Verdict::Ask
-        } else if self.config.refresh_on.contains(&self.env.status(response)) {
+        } else if self.config.refresh_on.contains(&status) {
             Verdict::Rejected
         } else {
             self.accepted(generation);

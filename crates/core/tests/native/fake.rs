@@ -210,12 +210,6 @@ impl Env for FakeEnv {
             w.borrow_mut().local_ms += ms;
         })
     }
-    fn response_url(&self, _: &Resp) -> Option<String> {
-        None
-    }
-    fn status(&self, r: &Resp) -> u16 {
-        r.status
-    }
     fn server_date(&self, _: &Resp) -> Option<f64> {
         None
     }
@@ -503,7 +497,7 @@ pub async fn shell_fetch(core: &Rc<Core<FakeEnv>>, req: Req, auth: bool) -> Resu
                 let sent_at = env.now_ms();
                 let resend = step == Step::Resend;
                 let response = env.send(&req, authorization, u8::from(resend)).await?;
-                match core.on_response(&response, sent) {
+                match core.on_response(&response, response.status, None, sent) {
                     Verdict::Answer => return Ok(response),
                     Verdict::Ask => panic!("the fake has no refreshOn predicate"),
                     Verdict::Rejected if resend => {
