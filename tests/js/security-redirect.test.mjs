@@ -89,6 +89,24 @@ test('a 401 from another origin after a redirect is returned as is: no refresh, 
   assert.ok(!actions.some((a) => a.type === 'authlane/refreshStarted'));
 });
 
+test('a resend redirected to another origin that answers 401: returned as is, never shown to refreshOn', async (t) => {
+  // The first send's 401 (an expired token) is the API's: refresh, resend. The resend is
+  // redirected to another origin, whose 401 says nothing about the new token: the refreshOn
+  // predicate never sees it, as it never sees a first response from there. (Until 5fc0a6b the
+  // resend's response was judged wherever it came from.)
+  const [server, other] = [await serverFor(t), await echoFor(t)];
+  const seen = [];
+  const refreshOn = (res) => { seen.push(new URL(res.url).origin); return res.status === 401; };
+  const { client } = await loggedInClient(t, server, { refreshOn });
+  server.expireAllAccessTokens();
+  const r = await settlesWithin(client.fetch(`${via(302, `${other.url}/denied?status=401`)}&auth`));
+  assert.equal(r.value?.status, 401, 'the other origin\'s 401 reaches the caller');
+  assert.equal(server.refreshCalls, 1);
+  assert.equal(other.seen.length, 1, 'resent once');
+  assert.deepEqual(seen, [server.url], 'the predicate saw only the API\'s 401');
+  assertNoTokenArrived(other, server);
+});
+
 for (const status of [302, 307]) {
   test(`custom header name: a ${status} to another origin does not carry the token there`, async (t) => {
     // fetch drops only Authorization on a cross-origin redirect; with header: { name: 'X-Auth' }

@@ -169,6 +169,10 @@ export async function startAuthServer(options = {}) {
     }
     if (url.pathname === '/api/redirect') {
       api.apiCalls++;
+      if (url.searchParams.has('auth')) { // ?auth: redirects only a request with a valid token
+        const { state } = await checkAccess(req.headers.authorization);
+        if (state !== 'valid') return json(res, st.rejectStatus, { error: `access token ${state}` });
+      }
       res.writeHead(Number(url.searchParams.get('status')) || 302, { Location: url.searchParams.get('to') || '/' }); // ?status=307
       return res.end();
     }
