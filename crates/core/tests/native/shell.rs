@@ -1,0 +1,173 @@
+//! The JS shell's side of the fake world: `client.fetch`, `getAccessToken()` and the
+//! auto-refresh timer run as js/client.js runs them over the core, so the native tests and the
+//! simulations drive the core exactly as the package does.
+
+use std::future::Future;
+use std::rc::Rc;
+use std::task::Poll;
+
+use authlane_core::core::Core;
+use authlane_core::env::Env;
+use authlane_core::error::Error;
+use authlane_core::pipeline::{Ready, Rejection, Step, Verdict};
+use futures::executor::LocalSpawner;
+use futures::task::LocalSpawnExt;
+
+use super::{FakeEnv, Req, Resp, W};
+
+/// Each request's id and what it ended with (its status, or the error).
+pub type Results = Rc<std::cell::RefCell<Vec<(usize, Result<u16, Error>)>>>;
+
+/// Starts request `id` to `url` as the JS shell sends it ([`shell_fetch`]); its result goes to
+/// `results` once the pool has run it to the end.
+pub fn spawn_request(
+    spawner: &LocalSpawner,
+    core: &Rc<Core<FakeEnv>>,
+    id: usize,
+    url: String,
+    results: &Results,
+) {
+    let (core, results) = (core.clone(), results.clone());
+    spawner
+        .spawn_local(async move {
+            let r = shell_fetch(&core, Req { id, url }, true)
+                .await
+                .map(|r| r.status);
+            results.borrow_mut().push((id, r));
+        })
+        .unwrap_or_else(|e| panic!("spawn: {e}"));
+}
+
+/// `client.fetch` as the JS shell runs it (js/client.js): it asks the core what the request may
+/// do, sends it or waits (for a refresh, or a storage write; the request's abort ends the wait)
+/// and asks again; a response goes to the core's judgement, and a rejection may bring a resend.
+pub async fn shell_fetch(core: &Rc<Core<FakeEnv>>, req: Req, auth: bool) -> Result<Resp, Error> {
+    let env = core.env();
+    let mut step = Step::First;
+    loop {
+        let wait = match core.ready_now(&env.url(&req), auth, step) {
+            Ready::Bypass => return env.send(&req, None, 0).await,
+            Ready::Closed(e) => return Err(e),
+            Ready::Save => Wait::Save,
+            Ready::Wait(refresh) => Wait::Refresh(refresh),
+            Ready::Send {
+                authorization,
+                generation,
+            } => {
+                let sent = authorization.is_some().then_some(generation);
+                let sent_at = env.now_ms();
+                let resend = step == Step::Resend;
+                let response = env.send(&req, authorization, u8::from(resend)).await?;
+                match core.on_response(&response, response.status, None, sent) {
+                    Verdict::Answer => return Ok(response),
+                    Verdict::Ask => panic!("the fake has no refreshOn predicate"),
+                    Verdict::Rejected if resend => {
+                        core.refused_fresh(generation);
+                        return Ok(response);
+                    }
+                    Verdict::Rejected => {}
+                }
+                step = Step::Resend;
+                match core.after_rejection(&response, generation, sent_at) {
+                    Rejection::Answer => return Ok(response),
+                    Rejection::Fail(e) => return Err(e),
+                    Rejection::Expire => return Err(core.expire_rejected().await),
+                    Rejection::Resend(None) => continue,
+                    Rejection::Resend(Some(refresh)) => Wait::Refresh(refresh),
+                }
+            }
+        };
+        let waited = match wait {
+            Wait::Save => match select(core.save_unsaved(), env.aborted(&req)).await {
+                Either::Left(()) => Ok(()),
+                Either::Right(e) => Err(e),
+            },
+            Wait::Refresh(refresh) => match select(refresh.wait(), env.aborted(&req)).await {
+                Either::Left(outcome) => outcome,
+                Either::Right(e) => Err(e),
+            },
+        };
+        waited?;
+        if step == Step::First {
+            step = Step::Again;
+        }
+    }
+}
+
+/// `getAccessToken()` as js/client.js runs it: the token now, or a wait and the question again.
+pub async fn shell_access_token(core: &Rc<Core<FakeEnv>>) -> Result<Option<String>, Error> {
+    let mut first = true;
+    loop {
+        match core.access_token_now(first) {
+            Ok(token) => return Ok(token),
+            Err(Ready::Wait(refresh)) => refresh.wait().await?,
+            Err(Ready::Save) => core.save_unsaved().await,
+            Err(Ready::Closed(e)) => return Err(e),
+            Err(Ready::Bypass | Ready::Send { .. }) => panic!("access_token_now: not a wait"),
+        }
+        first = false;
+    }
+}
+
+/// What [`shell_fetch`] waits for before asking again.
+enum Wait {
+    Save,
+    Refresh(authlane_core::pipeline::Held),
+}
+
+/// The host's auto-refresh timer as js/client.js runs it: a check when `tick()` says, and again
+/// whenever a refresh ends or tokens arrive. `step` once per step of device time, and again after
+/// the pool ran (to see the actions it dispatched).
+pub struct HostTimer {
+    next: f64,
+    seen_actions: usize,
+}
+
+impl HostTimer {
+    pub fn new(w: &W) -> Self {
+        HostTimer {
+            next: w.borrow().local_ms,
+            seen_actions: w.borrow().actions.len(),
+        }
+    }
+
+    pub fn step(&mut self, core: &Rc<Core<FakeEnv>>, w: &W) {
+        const RESCHEDULE: [&str; 4] = ["Restored", "LoggedIn", "RefreshSucceeded", "RefreshFailed"];
+        let (now, rescheduled) = {
+            let w = w.borrow();
+            let new = w.actions[self.seen_actions..]
+                .iter()
+                .any(|a| RESCHEDULE.iter().any(|r| a.starts_with(r)));
+            self.seen_actions = w.actions.len();
+            (w.local_ms, new)
+        };
+        if rescheduled || now >= self.next {
+            self.next = now + core.tick();
+        }
+    }
+}
+
+/// Which of two futures finished first.
+enum Either<A, B> {
+    /// The first.
+    Left(A),
+    /// The second.
+    Right(B),
+}
+
+/// Polls both futures; returns the first output (the first future wins a tie): the shell's
+/// `Promise.race` of a wait and the request's abort.
+async fn select<A: Future, B: Future>(a: A, b: B) -> Either<A::Output, B::Output> {
+    let mut a = Box::pin(a);
+    let mut b = Box::pin(b);
+    std::future::poll_fn(move |cx| {
+        if let Poll::Ready(v) = a.as_mut().poll(cx) {
+            return Poll::Ready(Either::Left(v));
+        }
+        if let Poll::Ready(v) = b.as_mut().poll(cx) {
+            return Poll::Ready(Either::Right(v));
+        }
+        Poll::Pending
+    })
+    .await
+}
