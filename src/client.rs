@@ -16,7 +16,7 @@ use crate::js_refresh::read_token_set;
 use authlane_core::core::Core;
 use authlane_core::env::Fut;
 use authlane_core::error::{Code, Error};
-use authlane_core::pipeline::{Held, Ready, Rejection, Step, Verdict};
+use authlane_core::pipeline::{Held, Ready, Rejection, Step, Verdict, Wait};
 
 /// One client's core: its state, refresh queue and pipeline.
 ///
@@ -97,15 +97,15 @@ impl ClientCore {
             Ready::Send { authorization, .. } => {
                 authorization.map(JsValue::from).unwrap_or(JsValue::NULL)
             }
-            wait => self.wait(wait),
+            Ready::Wait(wait) => self.wait(wait),
         }
     }
 
-    /// The Promise to wait for before asking again: `Wait`, `Save` or `Closed`.
-    fn wait(&self, ready: Ready) -> JsValue {
-        match ready {
-            Ready::Wait(refresh) => self.held(refresh).into(),
-            Ready::Save => {
+    /// The Promise to wait for before asking again (a rejection for [`Wait::Reject`]).
+    fn wait(&self, wait: Wait) -> JsValue {
+        match wait {
+            Wait::Refresh(refresh) => self.held(refresh).into(),
+            Wait::Save => {
                 let core = Rc::clone(&self.core);
                 promise(async move {
                     core.save_unsaved().await;
@@ -113,8 +113,7 @@ impl ClientCore {
                 })
                 .into()
             }
-            Ready::Closed(e) => Promise::reject(&js_error::into_js(e)).into(),
-            Ready::Bypass | Ready::Send { .. } => JsValue::UNDEFINED,
+            Wait::Reject(e) => Promise::reject(&js_error::into_js(e)).into(),
         }
     }
 

@@ -43,14 +43,20 @@ pub enum Ready {
         /// The generation of the token it carries.
         generation: u64,
     },
-    /// Wait for this refresh (in flight, or started now because the token is due), then ask
-    /// again. Every request one refresh holds gets the same one: a storm shares one wait.
-    Wait(Held),
-    /// Write the tokens storage refused earlier first ([`Core::save_unsaved`]), then ask again.
+    /// Wait first, then ask again (or reject, for [`Wait::Reject`]).
+    Wait(Wait),
+}
+
+/// What a request or `getAccessToken()` waits for before asking again.
+pub enum Wait {
+    /// This refresh (in flight, or started now because the token is due). Every request one
+    /// refresh holds gets the same one: a storm shares one wait.
+    Refresh(Held),
+    /// The write of tokens storage refused earlier ([`Core::save_unsaved`]).
     Save,
-    /// Reject the request with this error: the client was disposed, or a resend found the
-    /// session over.
-    Closed(Error),
+    /// Nothing: reject with this error (the client was disposed, or a resend found the session
+    /// over).
+    Reject(Error),
 }
 
 /// What a response to a request that carried our token says of the token
@@ -87,16 +93,16 @@ impl<E: Env> Core<E> {
     /// sleep can make another round.
     pub fn ready_now(self: &Rc<Self>, url: &str, auth: bool, step: Step) -> Ready {
         if let Err(e) = self.check_alive() {
-            return Ready::Closed(e);
+            return Ready::Wait(Wait::Reject(e));
         }
         if self.bypasses(url, auth) {
             return Ready::Bypass;
         }
         if let Some(wait) = self.hold(step == Step::First) {
-            return wait;
+            return Ready::Wait(wait);
         }
         match self.authorization() {
-            (None, _) if step == Step::Resend => Ready::Closed(self.ended_error()),
+            (None, _) if step == Step::Resend => Ready::Wait(Wait::Reject(self.ended_error())),
             (authorization, generation) => Ready::Send {
                 authorization,
                 generation,
@@ -227,9 +233,8 @@ impl<E: Env> Core<E> {
     }
 
     /// `getAccessToken()` decided without waiting: a valid token (`None`: logged out), or, as
-    /// `Err`, what to wait for before asking again with `first` false ([`Ready::Wait`],
-    /// [`Ready::Save`], or [`Ready::Closed`] to reject with).
-    pub fn access_token_now(self: &Rc<Self>, first: bool) -> Result<Option<String>, Ready> {
+    /// `Err`, what to wait for before asking again with `first` false.
+    pub fn access_token_now(self: &Rc<Self>, first: bool) -> Result<Option<String>, Wait> {
         if let Some(wait) = self.hold(first) {
             return Err(wait);
         }
@@ -239,17 +244,17 @@ impl<E: Env> Core<E> {
     /// What a request or `getAccessToken()` must wait for before the token is ready: nothing
     /// (`None`), a refresh in flight or started now because the token is due, a storage write
     /// refused earlier (tried the `first` time only), or nothing ever (the client was disposed).
-    fn hold(self: &Rc<Self>, first: bool) -> Option<Ready> {
+    fn hold(self: &Rc<Self>, first: bool) -> Option<Wait> {
         if let Err(e) = self.check_alive() {
-            return Some(Ready::Closed(e));
+            return Some(Wait::Reject(e));
         }
         if first && self.state().unsaved() {
-            return Some(Ready::Save);
+            return Some(Wait::Save);
         }
         if let Some(outcome) = self.flight() {
-            return Some(Ready::Wait(outcome));
+            return Some(Wait::Refresh(outcome));
         }
         self.needs_refresh_first()
-            .then(|| Ready::Wait(self.join_or_start(Reason::Expiring)))
+            .then(|| Wait::Refresh(self.join_or_start(Reason::Expiring)))
     }
 }

@@ -9,7 +9,7 @@ use std::task::Poll;
 use authlane_core::core::Core;
 use authlane_core::env::Env;
 use authlane_core::error::Error;
-use authlane_core::pipeline::{Ready, Rejection, Step, Verdict};
+use authlane_core::pipeline::{Ready, Rejection, Step, Verdict, Wait};
 use futures::executor::LocalSpawner;
 use futures::task::LocalSpawnExt;
 
@@ -47,9 +47,7 @@ pub async fn shell_fetch(core: &Rc<Core<FakeEnv>>, req: Req, auth: bool) -> Resu
     loop {
         let wait = match core.ready_now(&env.url(&req), auth, step) {
             Ready::Bypass => return env.send(&req, None, 0).await,
-            Ready::Closed(e) => return Err(e),
-            Ready::Save => Wait::Save,
-            Ready::Wait(refresh) => Wait::Refresh(refresh),
+            Ready::Wait(wait) => wait,
             Ready::Send {
                 authorization,
                 generation,
@@ -78,6 +76,7 @@ pub async fn shell_fetch(core: &Rc<Core<FakeEnv>>, req: Req, auth: bool) -> Resu
             }
         };
         let waited = match wait {
+            Wait::Reject(e) => Err(e),
             Wait::Save => match select(core.save_unsaved(), env.aborted(&req)).await {
                 Either::Left(()) => Ok(()),
                 Either::Right(e) => Err(e),
@@ -100,19 +99,12 @@ pub async fn shell_access_token(core: &Rc<Core<FakeEnv>>) -> Result<Option<Strin
     loop {
         match core.access_token_now(first) {
             Ok(token) => return Ok(token),
-            Err(Ready::Wait(refresh)) => refresh.wait().await?,
-            Err(Ready::Save) => core.save_unsaved().await,
-            Err(Ready::Closed(e)) => return Err(e),
-            Err(Ready::Bypass | Ready::Send { .. }) => panic!("access_token_now: not a wait"),
+            Err(Wait::Refresh(refresh)) => refresh.wait().await?,
+            Err(Wait::Save) => core.save_unsaved().await,
+            Err(Wait::Reject(e)) => return Err(e),
         }
         first = false;
     }
-}
-
-/// What [`shell_fetch`] waits for before asking again.
-enum Wait {
-    Save,
-    Refresh(authlane_core::pipeline::Held),
 }
 
 /// The host's auto-refresh timer as js/client.js runs it: a check when `tick()` says, and again
