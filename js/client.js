@@ -6,7 +6,7 @@ import { CODE } from './facts.js';
 import { ACTION } from './actions.js';
 import { memoryStorage } from './storage.js';
 import { groupOf, lockGroup } from './siblings.js';
-import { aborted, callRefresh, prepare, revoke, send } from './transport.js';
+import { aborted, callRefresh, discard, prepare, revoke, send } from './transport.js';
 
 function splitStorage(storage) {
   if (storage == null) {
@@ -271,6 +271,7 @@ export async function createAuthClient(options) {
         }
         const next = core.afterRejection(response, generation, sentAt);
         if (next === undefined) return response;
+        discard(response); // the caller gets the resend's response (or an error), never this one
         return next === null ? run(prepared, 2) : wait(prepared, next, 2);
       };
       if (verdict === 1) return rejected();

@@ -158,7 +158,7 @@ function retryAfterMs(value) {
 }
 
 /** Lets go of a response nobody will read. */
-function discard(response) {
+export function discard(response) {
   try {
     const cancelled = response && response.body && response.body.cancel && response.body.cancel();
     if (cancelled && cancelled.catch) cancelled.catch(() => {});

@@ -25,3 +25,27 @@ test('a request rejected with an old token is not sent again with a token the cl
   assert.equal(sends[1].tokenState, 'valid', `the resend carried an ${sends[1].tokenState} token`);
   assert.equal(r.value?.status, 200);
 });
+
+test('a rejected response the caller never sees is let go: its body is cancelled before the resend', async (t) => {
+  // Its body would otherwise hold a connection (undici) or memory until garbage collection,
+  // for every rejected request of a storm. The API here refuses every token: the first 401
+  // brings a refresh and a resend, whose 401 the caller gets, readable.
+  const server = await serverFor(t);
+  const cancelled = [];
+  let n = 0;
+  const denying = async (input, init) => {
+    if (!String(input).endsWith('/api/denied')) return fetch(input, init);
+    const number = ++n;
+    const body = new ReadableStream({
+      pull: (c) => { c.enqueue(new TextEncoder().encode(`denied #${number}`)); c.close(); },
+      cancel: () => { cancelled.push(number); },
+    }, { highWaterMark: 0 });
+    return new Response(body, { status: 401 });
+  };
+  const { client } = await loggedInClient(t, server, { fetch: denying });
+  const r = await settlesWithin(client.fetch('/api/denied'));
+  assert.equal(server.refreshCalls, 1, 'the first 401 refreshed');
+  assert.equal(r.value?.status, 401);
+  assert.equal(await r.value.text(), 'denied #2', 'the caller reads the resend\'s answer');
+  assert.deepEqual(cancelled, [1], 'the first answer, which nobody gets, was let go');
+});
