@@ -104,15 +104,7 @@ impl ClientCore {
     /// The Promise to wait for before asking again (a rejection for [`Wait::Reject`]).
     fn wait(&self, wait: Wait) -> JsValue {
         match wait {
-            Wait::Refresh(refresh) => self.held(refresh).into(),
-            Wait::Save => {
-                let core = Rc::clone(&self.core);
-                promise(async move {
-                    core.save_unsaved().await;
-                    Ok(JsValue::UNDEFINED)
-                })
-                .into()
-            }
+            Wait::Refresh(held) | Wait::Save(held) => self.held(held).into(),
             Wait::Reject(e) => Promise::reject(&js_error::into_js(e)).into(),
         }
     }

@@ -156,3 +156,23 @@ test('dispose() while a request waits for tokens storage refused earlier to be w
   const r = await settlesWithin(held);
   assert.equal(r.error?.code, 'LOGGED_OUT', `settled with ${r.error?.message ?? r.value?.status}`);
 });
+
+// Each request that found the tokens unsaved wrote them itself: a burst of n requests made n
+// writes of the same tokens at once (n round trips to AsyncStorage in React Native). The core
+// now starts one write and every request that asks while it runs waits for that one.
+test('tokens storage refused earlier are written once for a burst of requests, not once per request', async (t) => {
+  const server = await serverFor(t);
+  const storage = spyStorage({ async: true });
+  const { client } = await loggedInClient(t, server, { ttl: -60, storage });
+  storage.failOn = 'set';
+  storage.failing = true;
+  assertAll(await settleAll([client.fetch('/api/x')]), 'STORAGE_ERROR'); // the tokens stay unsaved
+  storage.failing = false;
+  storage.calls.length = 0;
+  const rs = await settleAll(Array.from({ length: 5 }, (_, i) => client.fetch(`/api/burst/${i}`)));
+  assertAll(rs, 200);
+  const writes = storage.calls.filter(([op]) => op === 'set');
+  assert.deepEqual(writes.map(([, key]) => key).sort(), ['authlane.accessToken', 'authlane.refreshToken'],
+    `one write of each token, got ${JSON.stringify(writes)}`);
+  assert.equal(storage.items.get('authlane.accessToken'), server.log.at(-1).auth.slice('Bearer '.length));
+});

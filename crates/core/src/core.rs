@@ -9,7 +9,8 @@ use crate::config::Config;
 use crate::env::{Action, Broadcast, EndReason, Env, Slot, Stored, TokenSet};
 use crate::error::{Code, Error};
 use crate::policy::usable_token;
-use crate::session::{Arrival, Flight, State};
+use crate::session::{Arrival, Flight, Outcome, State};
+use crate::shared::Shared;
 
 /// The client core, shared by every request and the refresh task.
 pub struct Core<E: Env> {
@@ -207,6 +208,24 @@ impl<E: Env> Core<E> {
             self.state_mut().set_unsaved(result.is_err());
         }
         result
+    }
+
+    /// [`Core::save_unsaved`] once for every request that asks while it runs: the first starts
+    /// it, the others wait for the same write.
+    pub(crate) fn join_or_start_save(self: &Rc<Self>) -> Rc<Shared<Outcome>> {
+        if let Some(saving) = self.state().saving() {
+            return saving;
+        }
+        let done = Shared::new();
+        self.state_mut().set_saving(Some(Rc::clone(&done)));
+        let core = Rc::clone(self);
+        let saved = Rc::clone(&done);
+        self.env.spawn(Box::pin(async move {
+            core.save_unsaved().await;
+            core.state_mut().set_saving(None);
+            saved.complete(Ok(()));
+        }));
+        done
     }
 
     /// Writes tokens that storage refused earlier; errors are kept for the next try.

@@ -52,8 +52,9 @@ pub enum Wait {
     /// This refresh (in flight, or started now because the token is due). Every request one
     /// refresh holds gets the same one: a storm shares one wait.
     Refresh(Held),
-    /// The write of tokens storage refused earlier ([`Core::save_unsaved`]).
-    Save,
+    /// The write of tokens storage refused earlier ([`Core::save_unsaved`]), one for every
+    /// request that asks while it runs.
+    Save(Held),
     /// Nothing: reject with this error (the client was disposed, or a resend found the session
     /// over).
     Reject(Error),
@@ -249,7 +250,7 @@ impl<E: Env> Core<E> {
             return Some(Wait::Reject(e));
         }
         if first && self.state().unsaved() {
-            return Some(Wait::Save);
+            return Some(Wait::Save(self.join_or_start_save()));
         }
         if let Some(outcome) = self.flight() {
             return Some(Wait::Refresh(outcome));

@@ -60,6 +60,8 @@ pub(crate) struct State<C> {
     expired: bool,
     /// Tokens in memory that storage failed to take; written again by the next request.
     unsaved: bool,
+    /// That write again, while it runs: every request that asks waits for this one.
+    saving: Option<Rc<Shared<Outcome>>>,
     disposed: bool,
 }
 
@@ -86,6 +88,7 @@ impl<C> State<C> {
             misses: (0, 0.0),
             expired: false,
             unsaved: false,
+            saving: None,
             disposed: false,
         }
     }
@@ -275,6 +278,16 @@ impl<C> State<C> {
     /// Whether storage holds the tokens in memory.
     pub fn set_unsaved(&mut self, unsaved: bool) {
         self.unsaved = unsaved;
+    }
+
+    /// The write of unsaved tokens in progress, to wait on.
+    pub fn saving(&self) -> Option<Rc<Shared<Outcome>>> {
+        self.saving.clone()
+    }
+
+    /// The write of unsaved tokens starts (`Some`) or is over (`None`).
+    pub fn set_saving(&mut self, saving: Option<Rc<Shared<Outcome>>>) {
+        self.saving = saving;
     }
 
     /// The API accepted the token of `generation`.

@@ -77,14 +77,12 @@ pub async fn shell_fetch(core: &Rc<Core<FakeEnv>>, req: Req, auth: bool) -> Resu
         };
         let waited = match wait {
             Wait::Reject(e) => Err(e),
-            Wait::Save => match select(core.save_unsaved(), env.aborted(&req)).await {
-                Either::Left(()) => Ok(()),
-                Either::Right(e) => Err(e),
-            },
-            Wait::Refresh(refresh) => match select(refresh.wait(), env.aborted(&req)).await {
-                Either::Left(outcome) => outcome,
-                Either::Right(e) => Err(e),
-            },
+            Wait::Refresh(held) | Wait::Save(held) => {
+                match select(held.wait(), env.aborted(&req)).await {
+                    Either::Left(outcome) => outcome,
+                    Either::Right(e) => Err(e),
+                }
+            }
         };
         waited?;
         if step == Step::First {
@@ -99,8 +97,7 @@ pub async fn shell_access_token(core: &Rc<Core<FakeEnv>>) -> Result<Option<Strin
     loop {
         match core.access_token_now(first) {
             Ok(token) => return Ok(token),
-            Err(Wait::Refresh(refresh)) => refresh.wait().await?,
-            Err(Wait::Save) => core.save_unsaved().await,
+            Err(Wait::Refresh(held) | Wait::Save(held)) => held.wait().await?,
             Err(Wait::Reject(e)) => return Err(e),
         }
         first = false;
