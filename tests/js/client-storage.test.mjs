@@ -134,17 +134,24 @@ for (const async of [false, true]) {
   });
 }
 
-// The shell now performs the waits the core names (a refresh, the write of tokens storage refused
-// earlier) and asks the core again after each. A client disposed meanwhile is freed: asking it
-// again threw wasm-bindgen's "null pointer passed to rust" instead of LOGGED_OUT.
-test('dispose() while a request waits for tokens storage refused earlier to be written: it rejects LOGGED_OUT', async (t) => {
+/** A client whose refreshed tokens storage refused to write (they stay in memory, unsaved);
+ *  the storage works again from now on. */
+async function withUnsavedTokens(t) {
   const server = await serverFor(t);
   const storage = spyStorage({ async: true });
   const { client } = await loggedInClient(t, server, { ttl: -60, storage });
   storage.failOn = 'set';
   storage.failing = true;
-  assertAll(await settleAll([client.fetch('/api/x')]), 'STORAGE_ERROR'); // the tokens stay unsaved
+  assertAll(await settleAll([client.fetch('/api/x')]), 'STORAGE_ERROR');
   storage.failing = false;
+  return { server, storage, client };
+}
+
+// The shell now performs the waits the core names (a refresh, the write of tokens storage refused
+// earlier) and asks the core again after each. A client disposed meanwhile is freed: asking it
+// again threw wasm-bindgen's "null pointer passed to rust" instead of LOGGED_OUT.
+test('dispose() while a request waits for tokens storage refused earlier to be written: it rejects LOGGED_OUT', async (t) => {
+  const { storage, client } = await withUnsavedTokens(t);
   let release;
   const write = storage.setItem;
   storage.setItem = (key, value) => new Promise((resolve) => { release = () => resolve(write(key, value)); });
@@ -161,13 +168,7 @@ test('dispose() while a request waits for tokens storage refused earlier to be w
 // writes of the same tokens at once (n round trips to AsyncStorage in React Native). The core
 // now starts one write and every request that asks while it runs waits for that one.
 test('tokens storage refused earlier are written once for a burst of requests, not once per request', async (t) => {
-  const server = await serverFor(t);
-  const storage = spyStorage({ async: true });
-  const { client } = await loggedInClient(t, server, { ttl: -60, storage });
-  storage.failOn = 'set';
-  storage.failing = true;
-  assertAll(await settleAll([client.fetch('/api/x')]), 'STORAGE_ERROR'); // the tokens stay unsaved
-  storage.failing = false;
+  const { server, storage, client } = await withUnsavedTokens(t);
   storage.calls.length = 0;
   const rs = await settleAll(Array.from({ length: 5 }, (_, i) => client.fetch(`/api/burst/${i}`)));
   assertAll(rs, 200);
