@@ -1,5 +1,5 @@
 // Drops the hashes from wasm-bindgen's import and export names (`__wbg_then_e3f7f2d365708be8`
-// becomes `__wbg_then`, or `__wbg_then2` when the name is taken) in a .wasm file and in the glue
+// becomes `__wbg_then`, or `__wbg_then_2` when the name is taken) in a .wasm file and in the glue
 // files that name them. Each name is in the module once and in its glue once, and the 16 hex
 // digits of each hash do not compress: 1.7 KB of gzip over the module and its glue.
 //
@@ -17,22 +17,49 @@ if (!wasmPath || gluePaths.length === 0) {
 
 const HASHED = /^(.*)_[0-9a-f]{16}$/;
 const bytes = readFileSync(wasmPath);
-const renamed = new Map();
-const taken = new Set();
+if (bytes.readUInt32LE(0) !== 0x6d736100) throw new Error(`${wasmPath}: not a wasm module`);
 
-/** The module's sections, with the names of imports (2) and exports (7) rewritten. */
-function rewrite(module) {
-  if (module.readUInt32LE(0) !== 0x6d736100) throw new Error(`${wasmPath}: not a wasm module`);
-  const out = [module.subarray(0, 8)];
-  for (const [id, body] of sections(module)) {
-    out.push(Buffer.from([id]));
-    const next = id === 2 ? imports(body) : id === 7 ? exports(body) : body;
-    out.push(leb(next.length), next);
-  }
-  return Buffer.concat(out);
+// The module's sections; the import (2) and export (7) sections as their entries.
+const sections = [...sectionsOf(bytes)].map(([id, body]) => ({ id, body, entries: id === 2 ? imports(body) : id === 7 ? exports(body) : null }));
+const entries = sections.flatMap((section) => section.entries ?? []);
+
+// A stripped name must not be any other field's name, nor an identifier of the glue's own.
+const glues = gluePaths.map((path) => readFileSync(path, 'utf8'));
+const taken = new Set(entries.map((e) => e.field).filter((field) => !HASHED.test(field)));
+for (const text of glues) for (const [word] of text.matchAll(/[\w$]+/g)) if (!HASHED.test(word)) taken.add(word);
+const renamed = new Map();
+for (const { field } of entries) {
+  const m = HASHED.exec(field);
+  if (!m || renamed.has(field)) continue;
+  let brief = m[1];
+  for (let n = 2; taken.has(brief); n++) brief = `${m[1]}_${n}`;
+  taken.add(brief);
+  renamed.set(field, brief);
 }
 
-function* sections(module) {
+const module = Buffer.concat([bytes.subarray(0, 8), ...sections.flatMap(({ id, body, entries: list }) => {
+  const next = list ? Buffer.concat([leb(list.length), ...list.map((e) => Buffer.concat([
+    e.module === undefined ? Buffer.alloc(0) : name(e.module), name(renamed.get(e.field) ?? e.field), e.rest,
+  ]))]) : body;
+  return [Buffer.from([id]), leb(next.length), next];
+})]);
+
+const unused = new Set(renamed.keys());
+for (const [i, path] of gluePaths.entries()) {
+  let text = glues[i];
+  for (const [long, brief] of renamed) {
+    if (text.includes(long)) unused.delete(long);
+    text = text.replaceAll(long, brief);
+  }
+  writeFileSync(path, text);
+}
+if (unused.size > 0) {
+  console.error(`short-names: ${[...unused].join(', ')} not in ${gluePaths.join(', ')}`);
+  process.exit(1);
+}
+writeFileSync(wasmPath, module);
+
+function* sectionsOf(module) {
   let at = 8;
   while (at < module.length) {
     const id = module[at];
@@ -42,51 +69,31 @@ function* sections(module) {
   }
 }
 
+/** An import section's entries: module and field names, and the rest (kind and type) as bytes. */
 function imports(body) {
   const r = reader(body);
-  const out = [];
-  const count = r.leb();
-  out.push(leb(count));
-  for (let i = 0; i < count; i++) {
+  return Array.from({ length: r.leb() }, () => {
     const module = r.name();
     const field = r.name();
-    const kind = r.byte();
-    out.push(name(module), name(short(field)), Buffer.from([kind]));
-    if (kind === 0) out.push(r.raw(() => r.leb())); // function: type index
-    else if (kind === 1) out.push(r.raw(() => (r.byte(), r.limits()))); // table
-    else if (kind === 2) out.push(r.raw(() => r.limits())); // memory
-    else if (kind === 3) out.push(r.raw(() => (r.byte(), r.byte()))); // global: type, mutability
-    else throw new Error(`${wasmPath}: import kind ${kind} unknown`);
-  }
-  return Buffer.concat(out);
+    const rest = r.raw(() => {
+      const kind = r.byte();
+      if (kind === 0) r.leb(); // function: type index
+      else if (kind === 1) (r.byte(), r.limits()); // table
+      else if (kind === 2) r.limits(); // memory
+      else if (kind === 3) (r.byte(), r.byte()); // global: type, mutability
+      else throw new Error(`${wasmPath}: import kind ${kind} unknown`);
+    });
+    return { module, field, rest };
+  });
 }
 
+/** An export section's entries: the field name, and the rest (kind and index) as bytes. */
 function exports(body) {
   const r = reader(body);
-  const out = [];
-  const count = r.leb();
-  out.push(leb(count));
-  for (let i = 0; i < count; i++) {
+  return Array.from({ length: r.leb() }, () => {
     const field = r.name();
-    const kind = r.byte();
-    out.push(name(short(field)), Buffer.from([kind]), r.raw(() => r.leb()));
-  }
-  return Buffer.concat(out);
-}
-
-/** `field` without its hash, once per distinct field. */
-function short(field) {
-  const m = HASHED.exec(field);
-  if (!m) {
-    taken.add(field);
-    return field;
-  }
-  if (renamed.has(field)) return renamed.get(field);
-  let candidate = m[1];
-  for (let n = 2; taken.has(candidate); n++) candidate = `${m[1]}_${n}`;
-  taken.add(candidate);
-  renamed.set(field, candidate);
-  return candidate;
+    return { field, rest: r.raw(() => (r.byte(), r.leb())) };
+  });
 }
 
 function reader(body) {
@@ -144,42 +151,3 @@ function name(text) {
   const b = Buffer.from(text, 'utf8');
   return Buffer.concat([leb(b.length), b]);
 }
-
-// Names taken by unhashed fields first, so a stripped name never collides with one of them.
-for (const [id, body] of sections(bytes)) {
-  if (id !== 2 && id !== 7) continue;
-  const r = reader(body);
-  const count = r.leb();
-  for (let i = 0; i < count; i++) {
-    if (id === 2) r.name();
-    const field = r.name();
-    if (!HASHED.test(field)) taken.add(field);
-    const kind = r.byte();
-    if (id === 7 || kind === 0) r.leb();
-    else if (kind === 1) (r.byte(), r.limits());
-    else if (kind === 2) r.limits();
-    else (r.byte(), r.byte());
-  }
-}
-
-// And every identifier of the glue's own, so a stripped name never shadows one of them.
-const glues = gluePaths.map((path) => readFileSync(path, 'utf8'));
-for (const text of glues) {
-  for (const [word] of text.matchAll(/[\w$]+/g)) if (!HASHED.test(word)) taken.add(word);
-}
-
-const module = rewrite(bytes);
-const unused = new Set(renamed.keys());
-for (const [i, path] of gluePaths.entries()) {
-  let text = glues[i];
-  for (const [long, brief] of renamed) {
-    if (text.includes(long)) unused.delete(long);
-    text = text.replaceAll(long, brief);
-  }
-  writeFileSync(path, text);
-}
-if (unused.size > 0) {
-  console.error(`short-names: ${[...unused].join(', ')} not in ${gluePaths.join(', ')}`);
-  process.exit(1);
-}
-writeFileSync(wasmPath, module);
