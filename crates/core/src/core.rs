@@ -229,7 +229,7 @@ impl<E: Env> Core<E> {
     }
 
     /// Writes tokens that storage refused earlier; errors are kept for the next try.
-    pub async fn save_unsaved(&self) {
+    async fn save_unsaved(&self) {
         let pending = {
             let st = self.state();
             st.unsaved()

@@ -52,7 +52,7 @@ pub enum Wait {
     /// This refresh (in flight, or started now because the token is due). Every request one
     /// refresh holds gets the same one: a storm shares one wait.
     Refresh(Held),
-    /// The write of tokens storage refused earlier ([`Core::save_unsaved`]), one for every
+    /// The write of tokens storage refused earlier, one for every
     /// request that asks while it runs.
     Save(Held),
     /// Nothing: reject with this error (the client was disposed, or a resend found the session
