@@ -1,7 +1,8 @@
 //! The real client core through the real JS engine: a host object as the JS shell builds one
 //! (storage a plain JS object, a fake auth server behind `send` and `callRefresh` that judges
 //! JWTs by their `exp`), the wasm module's own promises, an abort signal. Requests go as
-//! js/client.js sends them: `ready`, then send and `onResponse` (and `afterRejection`), or wait and ask again.
+//! js/client.js sends them: `ready`, then send and `onResponse` (and `afterRejection`), or wait
+//! and ask again.
 
 use std::rc::Rc;
 
