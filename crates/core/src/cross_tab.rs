@@ -25,30 +25,38 @@ impl<E: Env> Core<E> {
             true => None,
             false => read(self.env.load(Slot::Refresh).await),
         };
-        let mut st = self.state_mut();
-        // Tokens that storage refused are newer than what it holds.
-        if st.epoch() != epoch || st.unsaved() {
-            return None;
+        {
+            let st = self.state();
+            // Tokens that storage refused are newer than what it holds.
+            if st.epoch() != epoch || st.unsaved() {
+                return None;
+            }
         }
-        if refresh.is_some() && refresh.as_ref() != st.refresh() {
-            st.set_refresh(refresh.clone());
+        let fresh = access
+            .filter(|a| self.state().access() != Some(a))
+            .filter(|a| {
+                let info = self.env.inspect(a);
+                let lifetime = Lifetime {
+                    expires_at: info.expires_at,
+                    issued_at: info.issued_at,
+                    arrived_at: None,
+                };
+                !lifetime.expiring(self.server_now(), self.config.leeway_ms)
+            });
+        match fresh {
+            // Taken whole by `adopt_from_other_tab`, which compares the refresh tokens first.
+            Some(access) => Some(TokenSet {
+                access,
+                refresh,
+                expires_in: None,
+            }),
+            None => {
+                if refresh.is_some() && refresh.as_ref() != self.state().refresh() {
+                    self.state_mut().set_refresh(refresh);
+                }
+                None
+            }
         }
-        let access = access.filter(|a| st.access() != Some(a))?;
-        drop(st);
-        let info = self.env.inspect(&access);
-        let lifetime = Lifetime {
-            expires_at: info.expires_at,
-            issued_at: info.issued_at,
-            arrived_at: None,
-        };
-        if lifetime.expiring(self.server_now(), self.config.leeway_ms) {
-            return None;
-        }
-        Some(TokenSet {
-            access,
-            refresh,
-            expires_in: None,
-        })
     }
 
     /// Takes tokens another tab stored: memory and actions follow, storage is already right.

@@ -166,7 +166,7 @@ fn a_session_taken_from_another_tabs_login_announces_its_own_expiry() {
         );
         assert_eq!(w.borrow().has_action("SessionExpired"), 1, "seed {seed}");
         // The user logs in in another tab: its tokens are in the shared storage, and the
-        // broadcast of its next refresh reaches this tab (login() itself broadcasts nothing).
+        // broadcast of that login reaches this tab.
         {
             let mut world = w.borrow_mut();
             let access = world.issue_access(900_000.0);
@@ -203,4 +203,56 @@ fn a_session_taken_from_another_tabs_login_announces_its_own_expiry() {
             w.borrow().actions
         );
     }
+}
+
+fn deliver(pool: &mut LocalPool, tab: &Tab, message: Broadcast) {
+    let tab = tab.clone();
+    pool.spawner()
+        .spawn_local(async move { tab.on_broadcast(message).await })
+        .unwrap();
+    pool.run_until_stalled();
+}
+
+/// Found making login() broadcast: a tab taking another tab's tokens made the stored refresh
+/// token its own before comparing with it, so `refreshSucceeded` said `rotated: false` after
+/// the other tab's rotation, and a logged-out tab taking another tab's login said
+/// `refreshSucceeded` instead of `loggedIn`. Our tests counted these actions, never read them.
+#[test]
+fn a_tab_taking_another_tabs_tokens_says_what_happened() {
+    let mut pool = LocalPool::new();
+    let w = shared_storage(1);
+    let (a, b) = (open_tab(&mut pool, &w), open_tab(&mut pool, &w));
+    // B refreshes (the server rotates R0); its broadcast reaches A.
+    let rb = request(&pool, &b, 0);
+    pool.run_until_stalled();
+    assert!(ok(&rb));
+    let before = w.borrow().actions.len();
+    deliver(&mut pool, &a, Broadcast::Tokens);
+    let taken = w.borrow().actions[before..].to_vec();
+    assert!(
+        taken.len() == 1
+            && taken[0].starts_with("RefreshSucceeded")
+            && taken[0].contains("rotated: true"),
+        "{taken:?}"
+    );
+
+    // A tab with no session, and another tab's login in the shared storage.
+    let w = world(2);
+    let c = open_tab(&mut pool, &w);
+    assert!(!c.session().authenticated);
+    {
+        let mut world = w.borrow_mut();
+        let access = world.issue_access(900_000.0);
+        let refresh = world.issue_refresh();
+        world.storage.insert("authlane.accessToken", access);
+        world.storage.insert("authlane.refreshToken", refresh);
+    }
+    let before = w.borrow().actions.len();
+    deliver(&mut pool, &c, Broadcast::Tokens);
+    let taken = w.borrow().actions[before..].to_vec();
+    assert!(
+        taken.len() == 1 && taken[0].starts_with("LoggedIn"),
+        "{taken:?}"
+    );
+    assert!(c.session().authenticated);
 }
