@@ -67,6 +67,22 @@ test('logout in one tab makes the others report logged out', async () => {
   await context.close();
 });
 
+test('login in one tab makes the others report logged in, and their requests carry the new token', async () => {
+  server.reset();
+  const [a, b, c] = await openTabs(3);
+  await a.evaluate(() => window.client.logout());
+  for (const page of [b, c]) await page.waitForFunction(() => window.actions.includes('authlane/loggedOut'));
+  const tokens = await server.issueTokens();
+  await a.evaluate((t) => window.client.login(t), tokens);
+  for (const page of [b, c]) {
+    await page.waitForFunction(() => window.actions.includes('authlane/loggedIn'));
+    assert.equal(await page.evaluate(() => window.client.session().authenticated), true);
+    assert.deepEqual(await fire(page, 1), [200]);
+  }
+  assert.equal(server.refreshCalls, 0);
+  await context.close();
+});
+
 test('a tab that holds the lock and never lets go blocks the others no longer than the timeout', async () => {
   server.reset();
   const [frozen, live] = await openTabs(2, { refreshTimeoutMs: 500, refreshRetry: { attempts: 1 } });

@@ -35,6 +35,25 @@ test('restored, loggedIn and loggedOut actions; session() follows; payloads carr
   assertNoTokens([first.actions, second.actions, first.client.session(), second.client.session()], server);
 });
 
+// login() announced nothing to the other clients and tabs on its storage: they took the new
+// session only when its first refresh broadcast new tokens (a logged-out tab stayed logged out
+// until then). Our tests logged in one client per storage, or opened the second one afterwards.
+test('a login in one client reaches the other clients sharing its storage: loggedIn, and their requests carry it', async (t) => {
+  const server = await serverFor(t);
+  const storage = memoryStorage();
+  const first = await clientFor(t, server, { storage });
+  const second = await clientFor(t, server, { storage });
+  const pair = await server.issueTokens();
+  await first.client.login(pair);
+  await delay(20);
+  assert.deepEqual(typesOf(second.actions), ['restored', 'loggedIn']);
+  assert.deepEqual(second.client.session(), first.client.session());
+  const res = await settlesWithin(second.client.fetch('/api/me'));
+  assert.equal(res.value.status, 200);
+  assert.equal(server.refreshCalls, 0);
+  assertNoTokens([first.actions, second.actions], server);
+});
+
 test('tokens from the server\'s POST /login: login() stores them and requests carry them', async (t) => {
   const server = await serverFor(t);
   const { client, actions } = await clientFor(t, server);

@@ -170,6 +170,10 @@ impl<E: Env> Core<E> {
         if !self.state().authenticated() {
             return Err(self.ended_error());
         }
+        // Other tabs and clients sharing the storage take the stored tokens as their login.
+        if written.is_ok() {
+            self.env.broadcast(Broadcast::Tokens);
+        }
         let s = self.session();
         self.env.dispatch(Action::LoggedIn {
             claims: s.claims,
