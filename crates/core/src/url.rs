@@ -11,9 +11,23 @@
 /// assert_eq!(resolve(Some("https://api.example.com/v1/x"), "/login").as_deref(), Some("https://api.example.com/login"));
 /// ```
 pub fn resolve(base: Option<&str>, input: &str) -> Option<String> {
-    let input = input.trim_ascii();
-    if scheme_of(input).is_some() {
-        return Some(input.to_string());
+    // What the WHATWG parser does first: no leading or trailing C0 control or space, and no tab
+    // or newline anywhere ("/\t/host" is "//host"). Bytes: every other byte of UTF-8 is above.
+    let start = input.bytes().position(|b| b > b' ').unwrap_or(input.len());
+    let end = input
+        .bytes()
+        .rposition(|b| b > b' ')
+        .map_or(start, |i| i + 1);
+    let kept: Vec<u8> = input
+        .as_bytes()
+        .get(start..end)?
+        .iter()
+        .copied()
+        .filter(|b| !matches!(b, b'\t' | b'\n' | b'\r'))
+        .collect();
+    let input = String::from_utf8(kept).ok()?;
+    if scheme_of(&input).is_some() {
+        return Some(input);
     }
     let base = base?;
     let scheme = scheme_of(base)?;
@@ -25,13 +39,20 @@ pub fn resolve(base: Option<&str>, input: &str) -> Option<String> {
     let (authority, path_etc) = (rest.get(..authority_end)?, rest.get(authority_end..)?);
     let path = before(path_etc, b"?#");
     let origin = format!("{scheme}:{authority}");
-    Some(if input.starts_with("//") {
-        format!("{scheme}:{input}")
-    } else if input.starts_with("/") {
-        format!("{origin}{input}")
-    } else if input.starts_with("?") {
+    // In http(s) URLs (special schemes) a backslash is a slash.
+    let special = scheme.eq_ignore_ascii_case("http") || scheme.eq_ignore_ascii_case("https");
+    let slash = |i: usize| match input.as_bytes().get(i) {
+        Some(b'/') => true,
+        Some(b'\\') => special,
+        _ => false,
+    };
+    Some(if slash(0) && slash(1) {
+        format!("{scheme}://{}", input.get(2..)?)
+    } else if slash(0) {
+        format!("{origin}/{}", input.get(1..)?)
+    } else if input.starts_with('?') {
         format!("{origin}{path}{input}")
-    } else if input.starts_with("#") || input.is_empty() {
+    } else if input.starts_with('#') || input.is_empty() {
         let without_fragment = before(base, b"#");
         format!("{without_fragment}{input}")
     } else {
@@ -171,6 +192,12 @@ mod tests {
             ("sub/1", "https://a.example/v1/sub/1"),
             ("?q=2", "https://a.example/v1/items?q=2"),
             ("#g", "https://a.example/v1/items?x=1#g"),
+            // As new URL(): tabs and newlines go, a backslash is a slash.
+            ("/\\c.example/p", "https://c.example/p"),
+            ("\\\\c.example/p", "https://c.example/p"),
+            ("/\t/c.example/p", "https://c.example/p"),
+            ("\\root", "https://a.example/root"),
+            (" /ro\not ", "https://a.example/root"),
         ];
         for (input, want) in cases {
             assert_eq!(resolve(base, input).as_deref(), Some(want), "{input}");
