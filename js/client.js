@@ -252,16 +252,55 @@ export async function createAuthClient(options) {
     const waited = abort === null ? promise : Promise.race([promise, abort.then((reason) => Promise.reject(reason))]);
     return waited.then(() => run(prepared, step));
   };
+
+  // The fast path: the core leases the shell the header of a token it would send as it is (until
+  // the token is due, and while nothing is for the core to decide first: it says whether the
+  // lease still holds). Under the lease a first send to an allowed origin goes without asking
+  // the core, and a response whose status cannot reject the token is the answer; every other
+  // case asks, so the decisions stay the core's. Crossing into the wasm costs more than
+  // deciding there (benches/RESULTS.md).
+  const origins = core.allowedOrigins().split(' ').filter(Boolean).map((origin) => origin + '/');
+  const statuses = core.refreshStatuses().split(' ').filter(Boolean).map(Number);
+  let lease = null;
+  let leaseTried; // the generation last asked for a lease
+  const leased = (prepared) => {
+    if (lease === null || !prepared.auth || !origins.some((origin) => prepared.url.startsWith(origin))) return null;
+    if (host.now() >= lease.until) {
+      lease = null; // this token is due: no lease on it again
+    } else if (!core.leaseHolds(lease.generation)) {
+      lease = null;
+      leaseTried = undefined;
+    }
+    return lease;
+  };
+  const takeLease = (generation) => {
+    leaseTried = generation;
+    const header = core.lease();
+    const until = header === undefined ? -Infinity : core.leaseUntil();
+    if (host.now() < until) lease = { header, generation, until, told: false };
+  };
   const run = (prepared, step) => {
     if (disposed) return gone();
+    const fast = step !== 2 ? leased(prepared) : null; // a first send, held or not
+    if (fast !== null) return sent(prepared, fast.header, fast.generation, step, fast);
     const ready = core.ready(prepared.url, prepared.auth, step);
     if (ready === false) return host.send(prepared, headerName, null, 0, timeoutMs);
     if (ready !== null && typeof ready !== 'string') return wait(prepared, ready, step === 0 ? 1 : step);
     const generation = ready === null ? undefined : core.generation();
+    if (ready !== null && lease === null && generation !== leaseTried) takeLease(generation);
+    return sent(prepared, ready, generation, step, null);
+  };
+  // One send and its judgement (`fast`: under that lease).
+  const sent = (prepared, header, generation, step, fast) => {
     const sentAt = host.now();
     const resend = step === 2;
-    return host.send(prepared, headerName, ready, resend ? 1 : 0, timeoutMs).then((response) => {
+    return host.send(prepared, headerName, header, resend ? 1 : 0, timeoutMs).then((response) => {
       if (disposed) return gone();
+      if (fast !== null && !statuses.includes(response.status)) {
+        if (!fast.told) core.accepted(generation);
+        fast.told = true;
+        return response;
+      }
       const verdict = core.onResponse(response, response.status, response.url || undefined, generation);
       if (verdict === 0) return response;
       const rejected = () => {
@@ -284,6 +323,14 @@ export async function createAuthClient(options) {
     });
   };
 
+  // A plain path ("/items?page=2": no dot segment, no character a URL parser would encode, drop
+  // or read as the start of another host) resolves against the base's origin exactly as against
+  // the base, to the string the core's resolver gives; any other URL asks the core.
+  const baseOrigin = core.baseOrigin();
+  const PLAIN_PATH = /^\/(?![/\\])[\w\-~!$&()*+,;=:@%/?#.]*$/;
+  const DOT_SEGMENT = /\/\.|%2e/i;
+  const resolve = (url) => (baseOrigin !== undefined && PLAIN_PATH.test(url) && !DOT_SEGMENT.test(url) ? baseOrigin + url : core.resolveUrl(url));
+
   // getAccessToken() as a request asks: the token now, or a wait and the question again.
   const token = (first) => {
     const ready = core.getAccessToken(first);
@@ -294,7 +341,7 @@ export async function createAuthClient(options) {
   return {
     fetch: live((input, init) => {
       try {
-        return run(prepare(input, init, (url) => core.resolveUrl(url)), 0);
+        return run(prepare(input, init, resolve), 0);
       } catch (error) {
         return Promise.reject(error);
       }

@@ -1,7 +1,7 @@
 //! The exported client core. The JS shell (`js/client.js`) wraps it as `AuthClient`: it prepares
 //! requests and provides the host; every decision happens here and in the modules it drives.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::rc::Rc;
 
@@ -32,6 +32,8 @@ pub struct ClientCore {
     /// The refresh that `ready` last named, with its Promise: every request it holds gets the
     /// same one.
     held: RefCell<Option<(Held, Promise)>>,
+    /// The `until` of the lease `lease` last granted.
+    lease_until: Cell<f64>,
 }
 
 /// Boxes each exported method's future, so that `settle` (and with it `future_to_promise`'s
@@ -60,6 +62,7 @@ impl ClientCore {
             core: Core::new(env, config),
             base_url: settings.base_url,
             held: RefCell::new(None),
+            lease_until: Cell::new(f64::NEG_INFINITY),
         })
     }
 
@@ -121,6 +124,53 @@ impl ClientCore {
         let shared = promise(async move { wait.wait().await.map(|()| JsValue::UNDEFINED) });
         *held = Some((refresh, shared.clone()));
         shared
+    }
+
+    /// The fast path's lease on the token held now: its header value (then `leaseUntil` and
+    /// `generation`), or `undefined` when every request must ask `ready`. Under it, a first send
+    /// to an allowed origin carries the header without asking, until device ms `leaseUntil`
+    /// and while `leaseHolds(generation)`; its response is the answer unless its status is one
+    /// of `refreshStatuses` (then `onResponse`), the core told by `accepted` once.
+    pub fn lease(&self) -> Option<String> {
+        let lease = self.core.lease()?;
+        self.lease_until.set(lease.until);
+        Some(lease.authorization)
+    }
+
+    /// Until when (device ms) the lease `lease` granted last runs.
+    #[wasm_bindgen(js_name = leaseUntil)]
+    pub fn lease_until(&self) -> f64 {
+        self.lease_until.get()
+    }
+
+    /// Whether the lease on the token of `generation` still holds.
+    #[wasm_bindgen(js_name = leaseHolds)]
+    pub fn lease_holds(&self, generation: f64) -> bool {
+        self.core.lease_holds(generation as u64)
+    }
+
+    /// The allowed origins (`https://host[:port]`), separated by spaces: a URL that starts with
+    /// one and `/` is on it.
+    #[wasm_bindgen(js_name = allowedOrigins)]
+    pub fn allowed_origins(&self) -> String {
+        spaced(self.core.config().allowed_origins.iter().cloned())
+    }
+
+    /// The origin that a path-absolute URL (`/x`) resolves to: `baseUrl`'s (or the page's),
+    /// `undefined` when there is none or its root is not the origin and `/` (credentials in it).
+    #[wasm_bindgen(js_name = baseOrigin)]
+    pub fn base_origin(&self) -> Option<String> {
+        let base = self.base_url.as_deref()?;
+        let origin = authlane_core::url::origin(base)?;
+        let root = authlane_core::url::resolve(Some(base), "/")?;
+        (root.strip_prefix(origin.as_str()) == Some("/")).then_some(origin)
+    }
+
+    /// The statuses that reject the token (`refreshOn` when it is not a predicate), separated
+    /// by spaces.
+    #[wasm_bindgen(js_name = refreshStatuses)]
+    pub fn refresh_statuses(&self) -> String {
+        spaced(self.core.config().refresh_on.iter().map(u16::to_string))
     }
 
     /// The generation of the token held now: what `ready` just put in the header.
@@ -270,6 +320,18 @@ impl ClientCore {
     pub fn dispose(&self) {
         self.core.dispose();
     }
+}
+
+/// The items separated by spaces.
+fn spaced(items: impl Iterator<Item = String>) -> String {
+    let mut out = String::new();
+    for item in items {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(&item);
+    }
+    out
 }
 
 fn session_to_js(core: &Core<JsEnv>) -> JsValue {

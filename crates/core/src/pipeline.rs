@@ -72,6 +72,22 @@ pub enum Verdict {
     Ask,
 }
 
+/// The fast path's grant ([`Core::lease`]): until device ms `until`, and while
+/// [`Core::lease_holds`] says so, the first send of a request to an allowed origin may carry
+/// `authorization` without asking [`Core::ready_now`], which would answer the same; and a
+/// response whose status is not among the `refreshOn` statuses is its answer, as
+/// [`Core::on_response`] would judge it (tell [`Core::accepted`] once). Every other case asks.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Lease {
+    /// The header value.
+    pub authorization: String,
+    /// The generation of the token it carries.
+    pub generation: u64,
+    /// Device ms from which the token is due (a refresh first, or, with nothing to refresh
+    /// with, expired); infinite for a token without expiry.
+    pub until: f64,
+}
+
 /// What follows a first response that rejected the token ([`Core::after_rejection`]).
 pub enum Rejection {
     /// Answer with the rejection as it is: a refresh cannot help.
@@ -109,6 +125,43 @@ impl<E: Env> Core<E> {
                 generation,
             },
         }
+    }
+
+    /// The lease on the token held now, when sending with it needs no decision: a token is
+    /// held, and [`Core::lease_holds`].
+    pub fn lease(&self) -> Option<Lease> {
+        let (authorization, generation) = self.authorization();
+        let authorization = authorization?;
+        if !self.lease_holds(generation) {
+            return None;
+        }
+        let st = self.state();
+        // When `needs_refresh_first` turns true: the refresh point, or, with nothing to refresh
+        // with, the expiry; server time, which the clock turns into device time (its offset
+        // changes only with a new token while it no longer learns from responses).
+        let due = match st.refresh().is_some() || self.config.cookie {
+            true => st.lifetime().refresh_at(self.config.leeway_ms),
+            false => st.lifetime().expires_at,
+        };
+        Some(Lease {
+            authorization,
+            generation,
+            until: due.map_or(f64::INFINITY, |at| at - st.clock().offset_ms()),
+        })
+    }
+
+    /// Whether a lease on the token of `generation` still holds: it is the token held, and
+    /// nothing is for the core to decide first (a refresh in flight, tokens storage refused, a
+    /// disposed client), and no response has anything to tell it (the clock still learns from
+    /// `Date`, or a `refreshOn` predicate judges each response).
+    pub fn lease_holds(&self, generation: u64) -> bool {
+        let st = self.state();
+        st.generation() == generation
+            && !st.disposed()
+            && !st.unsaved()
+            && st.flight().is_none()
+            && !st.clock().wants_date()
+            && !self.config.ask_refresh_on
     }
 
     /// A response to a request sent with the token of `generation` (`None`: sent without a

@@ -7,12 +7,13 @@
 mod world;
 pub use world::*;
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::rc::Rc;
 
 use authlane_core::env::{Action, Answer, Attempt, Env, Fut, Slot, Stored, TokenInfo};
 use authlane_core::error::{Code, Error};
+use authlane_core::pipeline::Lease;
 use authlane_core::refresh_result::{classify, token_set, Field, Reply};
 use authlane_core::shared::Shared;
 use futures::executor::LocalSpawner;
@@ -25,6 +26,8 @@ pub struct FakeEnv {
     pub cancels: Rc<Cell<u64>>,
     /// Which tab this client is (for the lock and broadcasts).
     pub tab: usize,
+    /// The shell's lease on the fast path, and whether it told the core of an acceptance.
+    pub lease: RefCell<Option<(Lease, bool)>>,
 }
 
 impl FakeEnv {
@@ -122,6 +125,7 @@ impl FakeEnv {
             spawner,
             cancels: Rc::default(),
             tab: 0,
+            lease: RefCell::default(),
         }
     }
 }

@@ -38,25 +38,45 @@ pub fn spawn_request(
         .unwrap_or_else(|e| panic!("spawn: {e}"));
 }
 
-/// `client.fetch` as the JS shell runs it (js/client.js): it asks the core what the request may
-/// do, sends it or waits (for a refresh, or a storage write; the request's abort ends the wait)
-/// and asks again; a response goes to the core's judgement, and a rejection may bring a resend.
+/// `client.fetch` as the JS shell runs it (js/client.js): a first send under the core's lease
+/// goes without asking; otherwise it asks the core what the request may do, sends it or waits
+/// (for a refresh, or a storage write; the request's abort ends the wait) and asks again; a
+/// response goes to the core's judgement, and a rejection may bring a resend.
 pub async fn shell_fetch(core: &Rc<Core<FakeEnv>>, req: Req, auth: bool) -> Result<Resp, Error> {
     let env = core.env();
     let mut step = Step::First;
     loop {
-        let wait = match core.ready_now(&env.url(&req), auth, step) {
+        let url = env.url(&req);
+        let leased = leased(core, &url, auth && step != Step::Resend);
+        let ready = match &leased {
+            Some((authorization, generation)) => Ready::Send {
+                authorization: Some(authorization.clone()),
+                generation: *generation,
+            },
+            None => core.ready_now(&url, auth, step),
+        };
+        let wait = match ready {
             Ready::Bypass => return env.send(&req, None, 0).await,
             Ready::Wait(wait) => wait,
             Ready::Send {
                 authorization,
                 generation,
             } => {
+                if leased.is_none() && authorization.is_some() {
+                    take_lease(core);
+                }
                 let sent = authorization.is_some().then_some(generation);
                 let sent_at = env.now_ms();
                 let resend = step == Step::Resend;
                 let response = env.send(&req, authorization, u8::from(resend)).await?;
-                match core.on_response(&response, response.status, None, sent) {
+                let verdict = match leased {
+                    Some(_) if !core.config().refresh_on.contains(&response.status) => {
+                        accept_once(core, generation);
+                        Verdict::Answer
+                    }
+                    _ => core.on_response(&response, response.status, None, sent),
+                };
+                match verdict {
                     Verdict::Answer => return Ok(response),
                     Verdict::Ask => panic!("the fake has no refreshOn predicate"),
                     Verdict::Rejected if resend => {
@@ -88,6 +108,46 @@ pub async fn shell_fetch(core: &Rc<Core<FakeEnv>>, req: Req, auth: bool) -> Resu
         if step == Step::First {
             step = Step::Again;
         }
+    }
+}
+
+/// The header and generation of the shell's lease, for a first send to `url` (js/client.js
+/// `leased`): while the URL is on an allowed origin, the lease's time has not run out and the
+/// core says it holds; a lease that no longer holds is dropped.
+fn leased(core: &Rc<Core<FakeEnv>>, url: &str, first: bool) -> Option<(String, u64)> {
+    let env = core.env();
+    let allowed = |o: &String| {
+        url.strip_prefix(o.as_str())
+            .is_some_and(|p| p.starts_with('/'))
+    };
+    if !first || !core.config().allowed_origins.iter().any(allowed) {
+        return None;
+    }
+    let mut slot = env.lease.borrow_mut();
+    let (lease, _) = slot.as_ref()?;
+    if env.now_ms() >= lease.until || !core.lease_holds(lease.generation) {
+        *slot = None;
+        return None;
+    }
+    Some((lease.authorization.clone(), lease.generation))
+}
+
+/// After the core said to send with a token: the lease on it, when there is none yet.
+fn take_lease(core: &Rc<Core<FakeEnv>>) {
+    let mut slot = core.env().lease.borrow_mut();
+    if slot.is_none() {
+        *slot = core.lease().map(|lease| (lease, false));
+    }
+}
+
+/// A response under the lease with nothing against the token: the core hears of the first.
+fn accept_once(core: &Rc<Core<FakeEnv>>, generation: u64) {
+    let first = match core.env().lease.borrow_mut().as_mut() {
+        Some((lease, told)) if lease.generation == generation => !std::mem::replace(told, true),
+        _ => true,
+    };
+    if first {
+        core.accepted(generation);
     }
 }
 
