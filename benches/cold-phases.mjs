@@ -4,13 +4,13 @@
 // the first `new ClientCore`. Prints the median of each instant (ms from navigation start), and
 // the whole of a second createAuthClient on the same page (the first's extra is compilation).
 import { execFile } from 'node:child_process';
-import { createServer } from 'node:http';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { extname, join, normalize } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { launch } from '../tests/support/browser.mjs';
+import { serveDir } from '../tests/support/serve-dir.mjs';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
 const vite = join(root, 'tests/bundlers/node_modules/vite/bin/vite.js');
@@ -55,23 +55,13 @@ export async function coldPhases({ loads = 30 } = {}) {
   writeFileSync(join(dir, 'package.json'), '{ "name": "app", "private": true, "type": "module" }\n');
   await run(process.execPath, [vite, 'build', '--logLevel', 'warn'], { cwd: dir, env: { ...process.env, NODE_ENV: 'production' } });
 
-  const dist = join(dir, 'dist');
-  const types = { '.js': 'text/javascript', '.html': 'text/html', '.wasm': 'application/wasm' };
-  const server = createServer((req, res) => {
-    let path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
-    if (path.endsWith('/')) path += 'index.html';
-    const file = normalize(join(dist, path));
-    if (!file.startsWith(dist) || !existsSync(file) || !statSync(file).isFile()) return res.writeHead(404).end();
-    res.writeHead(200, { 'content-type': types[extname(file)] || 'application/octet-stream' });
-    res.end(readFileSync(file));
-  });
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const site = await serveDir(join(dir, 'dist'));
   const browser = await launch();
   const rows = [];
   try {
     for (let i = 0; i < loads; i++) {
       const page = await browser.newPage();
-      await page.goto(`http://127.0.0.1:${server.address().port}/`);
+      await page.goto(`${site.url}/`);
       await page.waitForFunction(() => window.cold, null, { timeout: 20000 });
       rows.push(
         await page.evaluate(async () => {
@@ -95,7 +85,7 @@ export async function coldPhases({ loads = 30 } = {}) {
     }
   } finally {
     await browser.close();
-    server.close();
+    await site.close();
     rmSync(dir, { recursive: true, force: true });
 }
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];

@@ -7,14 +7,14 @@
 // auth server; the size is the sum over every JS and wasm response body the page received
 // (loading and doing the job), each compressed alone: gzip -9 and brotli 11, as a server would.
 import { execFile } from 'node:child_process';
-import { createServer } from 'node:http';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { extname, join, normalize } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 import { launch } from '../tests/support/browser.mjs';
+import { serveDir } from '../tests/support/serve-dir.mjs';
 import { startAuthServer } from '../tests/support/server.mjs';
 import { interleave, stats, table } from './lib.mjs';
 
@@ -77,21 +77,6 @@ window.job = async ({ base, tokens, n }) => {
 window.ready = true;
 `,
 };
-
-/** Serves dist/ on 127.0.0.1 with the MIME types a browser needs (application/wasm). */
-async function serveDir(dir) {
-  const types = { '.js': 'text/javascript', '.html': 'text/html', '.wasm': 'application/wasm' };
-  const server = createServer((req, res) => {
-    let path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
-    if (path.endsWith('/')) path += 'index.html';
-    const file = normalize(join(dir, path));
-    if (!file.startsWith(dir) || !existsSync(file) || !statSync(file).isFile()) return res.writeHead(404).end();
-    res.writeHead(200, { 'content-type': types[extname(file)] || 'application/octet-stream' });
-    res.end(readFileSync(file));
-  });
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { url: `http://127.0.0.1:${server.address().port}`, close: () => new Promise((r) => { server.closeAllConnections(); server.close(r); }) };
-}
 
 /** Builds one app with Vite 8 at its defaults; resolves with its dist/ folder. */
 async function buildApp(dir, main, modules) {

@@ -11,12 +11,13 @@ import assert from 'node:assert/strict';
 import { execFile, spawn, spawnSync } from 'node:child_process';
 import { createServer } from 'node:http';
 import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { extname, join, normalize } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { randomBytes } from 'node:crypto';
 import { launch } from '../support/browser.mjs';
+import { serveDir } from '../support/serve-dir.mjs';
 import { startAuthServer } from '../support/server.mjs';
 
 const here = (p) => fileURLToPath(new URL(p, import.meta.url));
@@ -58,21 +59,6 @@ const shapes = {
   'authlane/verify': { file: 'verify.js', only: ['Vite 8', 'esbuild'] },
 };
 const builtBy = (bundler, shape) => !shapes[shape].only || shapes[shape].only.includes(bundler);
-
-/** Serves dist/ on 127.0.0.1 with the MIME types a browser needs (application/wasm). */
-async function serveDir(dir) {
-  const types = { '.js': 'text/javascript', '.html': 'text/html', '.wasm': 'application/wasm', '.map': 'application/json' };
-  const server = createServer((req, res) => {
-    let path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
-    if (path.endsWith('/')) path += 'index.html';
-    const file = normalize(join(dir, path));
-    if (!file.startsWith(dir) || !existsSync(file) || !statSync(file).isFile()) return res.writeHead(404).end();
-    res.writeHead(200, { 'content-type': types[extname(file)] || 'application/octet-stream' });
-    res.end(readFileSync(file));
-  });
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { url: `http://127.0.0.1:${server.address().port}`, close: () => new Promise((r) => { server.closeAllConnections(); server.close(r); }) };
-}
 
 /** A port nobody listens on (for a dev server, which takes a number). */
 async function freePort() {
