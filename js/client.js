@@ -267,7 +267,7 @@ export async function createAuthClient(options) {
     if (lease === null || !prepared.auth || !origins.some((origin) => prepared.url.startsWith(origin))) return null;
     if (host.now() >= lease.until) {
       lease = null; // this token is due: no lease on it again
-    } else if (!core.leaseHolds(lease.generation)) {
+    } else if (!core.leaseHolds(lease.generation, lease.until)) {
       lease = null;
       leaseTried = undefined;
     }
@@ -277,7 +277,7 @@ export async function createAuthClient(options) {
     leaseTried = generation;
     const header = core.lease();
     const until = header === undefined ? -Infinity : core.leaseUntil();
-    if (host.now() < until) lease = { header, generation, until, told: false };
+    if (host.now() < until) lease = { header, generation, until, learnsDate: core.leaseLearnsDate(), told: false };
   };
   const run = (prepared, step) => {
     if (disposed) return gone();
@@ -299,6 +299,12 @@ export async function createAuthClient(options) {
       if (fast !== null && !statuses.includes(response.status)) {
         if (!fast.told) core.accepted(generation);
         fast.told = true;
+        if (fast.learnsDate) {
+          // The clock of a restored session learns from each response's Date, as onResponse
+          // would note it; the token may fall due earlier (or later) by it.
+          const date = Date.parse(response.headers.get('date') || '');
+          if (date === date) fast.until = core.notedDate(date);
+        }
         return response;
       }
       const verdict = core.onResponse(response, response.status, response.url || undefined, generation);

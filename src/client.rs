@@ -32,8 +32,9 @@ pub struct ClientCore {
     /// The refresh that `ready` last named, with its Promise: every request it holds gets the
     /// same one.
     held: RefCell<Option<(Held, Promise)>>,
-    /// The `until` of the lease `lease` last granted.
+    /// The `until` of the lease `lease` last granted, and whether it learns from `Date`.
     lease_until: Cell<f64>,
+    lease_learns_date: Cell<bool>,
 }
 
 /// Boxes each exported method's future, so that `settle` (and with it `future_to_promise`'s
@@ -63,6 +64,7 @@ impl ClientCore {
             base_url: settings.base_url,
             held: RefCell::new(None),
             lease_until: Cell::new(f64::NEG_INFINITY),
+            lease_learns_date: Cell::new(false),
         })
     }
 
@@ -126,14 +128,16 @@ impl ClientCore {
         shared
     }
 
-    /// The fast path's lease on the token held now: its header value (then `leaseUntil` and
-    /// `generation`), or `undefined` when every request must ask `ready`. Under it, a first send
-    /// to an allowed origin carries the header without asking, until device ms `leaseUntil`
-    /// and while `leaseHolds(generation)`; its response is the answer unless its status is one
-    /// of `refreshStatuses` (then `onResponse`), the core told by `accepted` once.
+    /// The fast path's lease on the token held now: its header value (then `leaseUntil`,
+    /// `leaseLearnsDate` and `generation`), or `undefined` when every request must ask `ready`.
+    /// Under it, a first send to an allowed origin carries the header without asking, until
+    /// device ms `leaseUntil` and while `leaseHolds(generation, until)`; its response is the
+    /// answer unless its status is one of `refreshStatuses` (then `onResponse`), the core told
+    /// by `accepted` once and, while the lease learns from `Date`, by `notedDate` each time.
     pub fn lease(&self) -> Option<String> {
         let lease = self.core.lease()?;
         self.lease_until.set(lease.until);
+        self.lease_learns_date.set(lease.learns_date);
         Some(lease.authorization)
     }
 
@@ -143,10 +147,23 @@ impl ClientCore {
         self.lease_until.get()
     }
 
-    /// Whether the lease on the token of `generation` still holds.
+    /// Whether the clock learns from the `Date` of responses under the lease `lease` granted last.
+    #[wasm_bindgen(js_name = leaseLearnsDate)]
+    pub fn lease_learns_date(&self) -> bool {
+        self.lease_learns_date.get()
+    }
+
+    /// Whether the lease on the token of `generation`, running until `until`, still holds.
     #[wasm_bindgen(js_name = leaseHolds)]
-    pub fn lease_holds(&self, generation: f64) -> bool {
-        self.core.lease_holds(generation as u64)
+    pub fn lease_holds(&self, generation: f64, until: f64) -> bool {
+        self.core.lease_holds(generation as u64, until)
+    }
+
+    /// A response under a lease that learns from `Date` carried `Date: date` (ms): the lease's
+    /// `until` after the clock has noted it.
+    #[wasm_bindgen(js_name = notedDate)]
+    pub fn noted_date(&self, date: f64) -> f64 {
+        self.core.noted_date(date)
     }
 
     /// The allowed origins (`https://host[:port]`), separated by spaces: a URL that starts with

@@ -93,3 +93,41 @@ test('URLs: each request goes where new URL(input, baseUrl) points, with the tok
     }
   }
 });
+
+test('a restored session under the lease still learns the server clock from Date', async (t) => {
+  // Why: a restored token's iat is not trusted for the clock, which learns from each response's
+  // Date. Under the lease the core does not see the response; the shell must pass the Date on.
+  let clock = Date.now();
+  let serverAhead = 0;
+  const jwt = (claims) => ['{"alg":"none"}', JSON.stringify(claims)].map((p) => Buffer.from(p).toString('base64url')).join('.') + '.sig';
+  let issued = 0;
+  const issue = () => jwt({ sub: 'u', jti: String(++issued), iat: Math.floor(clock / 1000) - 300, exp: Math.floor(clock / 1000) + 600 });
+  const seen = [];
+  let refreshes = 0;
+  const options = {
+    baseUrl: 'https://api.test/',
+    now: () => clock,
+    storage: memoryStorage(),
+    refresh: async () => {
+      refreshes += 1;
+      return { accessToken: issue(), refreshToken: `rt${refreshes}` };
+    },
+    fetch: async (url, init) => {
+      seen.push({ url, auth: new Headers(init.headers).get('authorization') });
+      return new Response('{}', { status: 200, headers: { date: new Date(clock + serverAhead).toUTCString() } });
+    },
+  };
+  const first = await createAuthClient(options);
+  const restoredToken = issue();
+  await first.login({ accessToken: restoredToken, refreshToken: 'rt0' });
+  first.dispose();
+  const client = await createAuthClient(options); // restores from storage
+  t.after(() => client.dispose());
+  await client.fetch('/a'); // the core sends it and grants the lease
+  serverAhead = 20 * 60_000; // the server's Date: 20 minutes later than the device says
+  await client.fetch('/b'); // under the lease: its Date tells the clock
+  await client.fetch('/c');
+  assert.deepEqual(seen.map((s) => s.auth), [`Bearer ${restoredToken}`, `Bearer ${restoredToken}`, seen[2].auth]);
+  assert.equal(refreshes, 1, 'by the server clock the token is due: refreshed before /c');
+  assert.notEqual(seen[2].auth, `Bearer ${restoredToken}`);
+});

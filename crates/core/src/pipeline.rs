@@ -14,6 +14,7 @@ use crate::core::Core;
 use crate::env::{EndReason, Env, Reason};
 use crate::error::Error;
 use crate::policy::insufficient_scope;
+use crate::session::State;
 use crate::shared::Shared;
 
 /// A refresh that held requests wait for, and its outcome.
@@ -76,7 +77,8 @@ pub enum Verdict {
 /// [`Core::lease_holds`] says so, the first send of a request to an allowed origin may carry
 /// `authorization` without asking [`Core::ready_now`], which would answer the same; and a
 /// response whose status is not among the `refreshOn` statuses is its answer, as
-/// [`Core::on_response`] would judge it (tell [`Core::accepted`] once). Every other case asks.
+/// [`Core::on_response`] would judge it (tell [`Core::accepted`] once, and, while the clock
+/// learns from them, [`Core::noted_date`] each `Date`). Every other case asks.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Lease {
     /// The header value.
@@ -86,6 +88,9 @@ pub struct Lease {
     /// Device ms from which the token is due (a refresh first, or, with nothing to refresh
     /// with, expired); infinite for a token without expiry.
     pub until: f64,
+    /// The clock still learns from `Date` headers: the shell tells [`Core::noted_date`] of each
+    /// accepted response's, and takes the `until` it returns.
+    pub learns_date: bool,
 }
 
 /// What follows a first response that rejected the token ([`Core::after_rejection`]).
@@ -132,36 +137,51 @@ impl<E: Env> Core<E> {
     pub fn lease(&self) -> Option<Lease> {
         let (authorization, generation) = self.authorization();
         let authorization = authorization?;
-        if !self.lease_holds(generation) {
-            return None;
-        }
-        let st = self.state();
-        // When `needs_refresh_first` turns true: the refresh point, or, with nothing to refresh
-        // with, the expiry; server time, which the clock turns into device time (its offset
-        // changes only with a new token while it no longer learns from responses).
-        let due = match st.refresh().is_some() || self.config.cookie {
-            true => st.lifetime().refresh_at(self.config.leeway_ms),
-            false => st.lifetime().expires_at,
-        };
-        Some(Lease {
+        let until = self.lease_until();
+        self.lease_holds(generation, until).then(|| Lease {
             authorization,
             generation,
-            until: due.map_or(f64::INFINITY, |at| at - st.clock().offset_ms()),
+            until,
+            learns_date: self.state().clock().wants_date(),
         })
     }
 
-    /// Whether a lease on the token of `generation` still holds: it is the token held, and
-    /// nothing is for the core to decide first (a refresh in flight, tokens storage refused, a
-    /// disposed client), and no response has anything to tell it (the clock still learns from
-    /// `Date`, or a `refreshOn` predicate judges each response).
-    pub fn lease_holds(&self, generation: u64) -> bool {
+    /// Whether a lease on the token of `generation`, due at device ms `until`, still holds: it
+    /// is the token held, still due then (the clock's offset has not moved), and nothing is for
+    /// the core to decide first (a refresh in flight, tokens storage refused, a disposed
+    /// client, a `refreshOn` predicate that judges each response).
+    pub fn lease_holds(&self, generation: u64, until: f64) -> bool {
         let st = self.state();
         st.generation() == generation
             && !st.disposed()
             && !st.unsaved()
             && st.flight().is_none()
-            && !st.clock().wants_date()
             && !self.config.ask_refresh_on
+            && until == self.lease_until_of(&st)
+    }
+
+    /// A response under a lease that [`Lease::learns_date`] carried `Date: date_ms` (what
+    /// [`Core::on_response`] notes of any response); returns the lease's `until` after it.
+    pub fn noted_date(&self, date_ms: f64) -> f64 {
+        if self.state().clock().wants_date() {
+            let local = self.env.now_ms();
+            self.state_mut().observe_date(date_ms, local);
+        }
+        self.lease_until()
+    }
+
+    /// Device ms from which the token held is due: its refresh point, or, with nothing to
+    /// refresh with, its expiry (when `needs_refresh_first` turns true); infinite without one.
+    fn lease_until(&self) -> f64 {
+        self.lease_until_of(&self.state())
+    }
+
+    fn lease_until_of(&self, st: &State<E::Claims>) -> f64 {
+        let due = match st.refresh().is_some() || self.config.cookie {
+            true => st.lifetime().refresh_at(self.config.leeway_ms),
+            false => st.lifetime().expires_at,
+        };
+        due.map_or(f64::INFINITY, |at| at - st.clock().offset_ms())
     }
 
     /// A response to a request sent with the token of `generation` (`None`: sent without a

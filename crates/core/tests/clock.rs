@@ -129,6 +129,48 @@ fn a_restored_token_that_expired_or_expires_within_the_leeway_is_refreshed_befor
     }
 }
 
+#[test]
+fn a_lease_on_a_restored_token_moves_with_each_date_the_clock_learns() {
+    // 9 minutes before the refresh point of a token restored from storage, whose `iat` the
+    // clock does not trust: it learns from `Date` headers, under the lease too.
+    let h = harness_stored(7, 300_000.0, 900_000.0);
+    let lease = h.core.lease().expect("a lease on the restored token");
+    assert!(lease.learns_date);
+    assert!(h.core.lease_holds(lease.generation, lease.until));
+    let local = h.w.borrow().local_ms;
+    // The server's Date says it is 20 minutes later than the device thinks: the token is due
+    // 20 minutes earlier in device time, and a lease running until the old time no longer holds.
+    let until = h.core.noted_date(local + 1_200_000.0);
+    assert_eq!(until, lease.until - 1_200_000.0);
+    assert!(until < local, "due already");
+    assert!(!h.core.lease_holds(lease.generation, lease.until));
+    assert!(h.core.lease_holds(lease.generation, until));
+    // A Date within the noise (2 s) is no correction: the device clock counts as right.
+    assert_eq!(h.core.noted_date(local + 1_000.0), lease.until);
+}
+
+#[test]
+fn a_lease_on_a_token_issued_in_this_session_ignores_dates() {
+    let mut h = harness(3, 900_000.0);
+    h.w.borrow_mut().skew_ms = 600_000.0;
+    let access = h.w.borrow_mut().issue_access(900_000.0);
+    let refresh = h.w.borrow_mut().issue_refresh();
+    let core = h.core.clone();
+    h.pool.run_until(async move {
+        core.login(TokenSet {
+            access,
+            refresh: Some(refresh),
+            expires_in: None,
+        })
+        .await
+        .unwrap()
+    });
+    let lease = h.core.lease().expect("a lease on the new token");
+    assert!(!lease.learns_date, "its iat set the clock");
+    let local = h.w.borrow().local_ms;
+    assert_eq!(h.core.noted_date(local - 3_600_000.0), lease.until);
+}
+
 /// Runs the host's auto-refresh timer as js/client.js does for `ms` of device time, in 100 ms
 /// steps: a check when `tick()` says, and again whenever a refresh ends or tokens arrive.
 /// Returns the steps (ms from the start) at which the access token had expired by the server's

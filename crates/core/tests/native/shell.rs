@@ -72,6 +72,7 @@ pub async fn shell_fetch(core: &Rc<Core<FakeEnv>>, req: Req, auth: bool) -> Resu
                 let verdict = match leased {
                     Some(_) if !core.config().refresh_on.contains(&response.status) => {
                         accept_once(core, generation);
+                        note_date(core, &response, generation);
                         Verdict::Answer
                     }
                     _ => core.on_response(&response, response.status, None, sent),
@@ -125,7 +126,7 @@ fn leased(core: &Rc<Core<FakeEnv>>, url: &str, first: bool) -> Option<(String, u
     }
     let mut slot = env.lease.borrow_mut();
     let (lease, _) = slot.as_ref()?;
-    if env.now_ms() >= lease.until || !core.lease_holds(lease.generation) {
+    if env.now_ms() >= lease.until || !core.lease_holds(lease.generation, lease.until) {
         *slot = None;
         return None;
     }
@@ -148,6 +149,20 @@ fn accept_once(core: &Rc<Core<FakeEnv>>, generation: u64) {
     };
     if first {
         core.accepted(generation);
+    }
+}
+
+/// A response under a lease that learns from `Date`: the core notes it, the lease runs until
+/// the time it returns.
+fn note_date(core: &Rc<Core<FakeEnv>>, response: &Resp, generation: u64) {
+    let env = core.env();
+    let mut slot = env.lease.borrow_mut();
+    if let Some((lease, _)) = slot.as_mut() {
+        if lease.generation == generation && lease.learns_date {
+            if let Some(date) = env.server_date(response) {
+                lease.until = core.noted_date(date);
+            }
+        }
     }
 }
 
