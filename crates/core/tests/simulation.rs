@@ -40,6 +40,8 @@ fn simulate(seed: u64) -> Vec<String> {
         let mut world = w.borrow_mut();
         world.ttl_ms = [5_000.0, 30_000.0, 900_000.0][world.rand(3) as usize];
         world.skew_ms = [0.0, 600_000.0, -600_000.0][world.rand(3) as usize];
+        // Half the runs' API sends `Date`, which a restored session's clock learns from.
+        world.sends_date = world.rand(2) == 0;
         // A quarter of the runs keep the refresh token in an HttpOnly cookie.
         world.cookie_mode = world.rand(4) == 0;
     }

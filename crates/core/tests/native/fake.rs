@@ -102,9 +102,13 @@ impl FakeEnv {
                 world.expired_seen += 1;
             }
             let refuses = world.api_refuses.clone();
+            let date = world
+                .sends_date
+                .then(|| (world.server_now() / 1000.0).floor() * 1000.0);
             Ok(Resp {
                 status: if ok && refuses.is_none() { 200 } else { 401 },
                 challenge: refuses.flatten(),
+                date,
             })
         })
     }
@@ -155,6 +159,8 @@ pub struct Resp {
     pub status: u16,
     /// `WWW-Authenticate`.
     pub challenge: Option<String>,
+    /// `Date`, server ms.
+    pub date: Option<f64>,
 }
 
 fn key(slot: Slot) -> &'static str {
@@ -210,8 +216,8 @@ impl Env for FakeEnv {
             w.borrow_mut().local_ms += ms;
         })
     }
-    fn server_date(&self, _: &Resp) -> Option<f64> {
-        None
+    fn server_date(&self, r: &Resp) -> Option<f64> {
+        r.date
     }
     fn cancel_refresh(&self) {
         self.world.borrow_mut().refresh_cancels += 1;

@@ -42,6 +42,8 @@ pub struct World {
     pub local_ms: f64,
     /// server time = local + skew
     pub skew_ms: f64,
+    /// The API's responses carry `Date` (server time, to the second), as HTTP servers' do.
+    pub sends_date: bool,
     pub ttl_ms: f64,
     pub next_token: u64,
     pub valid: HashMap<String, (f64, f64)>, // access -> (iat, exp), server ms, as the server judges
@@ -112,6 +114,7 @@ pub fn world(seed: u64) -> W {
         rng: seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1,
         local_ms: 1_700_000_000_000.0,
         skew_ms: 0.0,
+        sends_date: false,
         ttl_ms: 900_000.0,
         next_token: 0,
         valid: HashMap::new(),
