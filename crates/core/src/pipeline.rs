@@ -170,18 +170,15 @@ impl<E: Env> Core<E> {
         self.lease_until()
     }
 
-    /// Device ms from which the token held is due: its refresh point, or, with nothing to
-    /// refresh with, its expiry (when `needs_refresh_first` turns true); infinite without one.
+    /// Device ms from which the token held is due ([`Core::due_at`], server time, through the
+    /// clock); infinite when it never is.
     fn lease_until(&self) -> f64 {
         self.lease_until_of(&self.state())
     }
 
     fn lease_until_of(&self, st: &State<E::Claims>) -> f64 {
-        let due = match st.refresh().is_some() || self.config.cookie {
-            true => st.lifetime().refresh_at(self.config.leeway_ms),
-            false => st.lifetime().expires_at,
-        };
-        due.map_or(f64::INFINITY, |at| at - st.clock().offset_ms())
+        self.due_at(st)
+            .map_or(f64::INFINITY, |at| at - st.clock().offset_ms())
     }
 
     /// A response to a request sent with the token of `generation` (`None`: sent without a

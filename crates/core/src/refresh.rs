@@ -9,7 +9,7 @@ use crate::env::{Action, Answer, Attempt, Broadcast, EndReason, Env, Reason};
 use crate::error::{Code, Error};
 use crate::pipeline::Held;
 use crate::policy::backoff_ms;
-use crate::session::{Arrival, Outcome};
+use crate::session::{Arrival, Outcome, State};
 use crate::shared::Shared;
 
 impl<E: Env> Core<E> {
@@ -42,19 +42,25 @@ impl<E: Env> Core<E> {
     pub(crate) fn needs_refresh_first(&self) -> bool {
         let now = self.server_now();
         let st = self.state();
-        let lifetime = st.lifetime();
         match (st.access(), st.refresh()) {
+            (Some(_), _) => self.due_at(&st).is_some_and(|at| now >= at),
             // In cookie mode a session needs only the access token; with none, requests go
             // out without the header.
-            (Some(_), _) if self.config.cookie => lifetime.expiring(now, self.config.leeway_ms),
-            (None, _) if self.config.cookie => false,
-            (None, Some(_)) => true,
-            (Some(_), Some(_)) => lifetime.expiring(now, self.config.leeway_ms),
-            // Nothing to refresh with: a token inside its leeway is still sent, but one that has
-            // expired would only be rejected; the refresh ends the session without a call
-            // ("no refresh token stored").
-            (Some(_), None) => lifetime.expired(now),
+            (None, Some(_)) => !self.config.cookie,
             (None, None) => false,
+        }
+    }
+
+    /// Server time from which the access token held is refreshed before it is sent: its
+    /// refresh point; or, with nothing to refresh with, its expiry (a token inside its leeway
+    /// is still sent, but one that has expired would only be rejected; the refresh ends the
+    /// session without a call, "no refresh token stored"). `None`: never, or no access token.
+    pub(crate) fn due_at(&self, st: &State<E::Claims>) -> Option<f64> {
+        st.access()?;
+        let lifetime = st.lifetime();
+        match st.refresh().is_some() || self.config.cookie {
+            true => lifetime.refresh_at(self.config.leeway_ms),
+            false => lifetime.expires_at,
         }
     }
 
