@@ -107,7 +107,7 @@ export async function startAuthServer(options = {}) {
   }
   const json = (res, status, value, extra) => send(res, status, JSON.stringify(value), 'application/json', extra);
 
-  async function handleRefresh(req, res, body) {
+  async function handleRefresh(req, res, body, log) {
     api.refreshCalls++;
     if (st.refreshDelay > 0) await sleep(st.refreshDelay);
     if (st.closed) return;
@@ -131,7 +131,8 @@ export async function startAuthServer(options = {}) {
     let token;
     try { token = JSON.parse(body).refreshToken; } catch {}
     const entry = typeof token === 'string' ? st.refreshTokens.get(token) : undefined;
-    if (!entry || st.revokedFamilies.has(entry.family)) return json(res, 401, { error: 'invalid refresh token' });
+    if (entry) log.refreshSub = entry.sub; // whose refresh token was presented
+    if (!entry || entry.revoked || st.revokedFamilies.has(entry.family)) return json(res, 401, { error: 'invalid refresh token' });
     if (entry.used) {
       api.reuseDetected++;
       st.revokedFamilies.add(entry.family);
@@ -160,7 +161,15 @@ export async function startAuthServer(options = {}) {
     const entry = { path: url.pathname, url: url.pathname + url.search, method: req.method, auth: req.headers.authorization ?? null, body, bytes: raw.toString('base64'), headers: { ...req.headers }, at: Date.now() };
     api.log.push(entry);
 
-    if (url.pathname === '/refresh' && req.method === 'POST') return handleRefresh(req, res, body);
+    if (url.pathname === '/refresh' && req.method === 'POST') return handleRefresh(req, res, body, entry);
+    if (url.pathname === '/revoke' && req.method === 'POST') { // RFC 7009 in JSON: this one token only
+      let token;
+      try { token = JSON.parse(body).refreshToken; } catch {}
+      const known = typeof token === 'string' ? st.refreshTokens.get(token) : undefined;
+      if (known) known.revoked = true;
+      api.revoked.push(token);
+      return json(res, 200, {});
+    }
     if (url.pathname === '/login' && req.method === 'POST') {
       let creds = {};
       try { creds = JSON.parse(body); } catch {}
@@ -199,6 +208,8 @@ export async function startAuthServer(options = {}) {
     refreshCalls: 0,
     apiCalls: 0,
     reuseDetected: 0,
+    /** the tokens sent to /revoke, in order */
+    revoked: [],
     /** every request received (not preflights): { path, url, method, auth, body, bytes (base64),
      *  headers, at, tokenState? ('none' | 'malformed' | 'bad-signature' | 'expired' | 'revoked' | 'valid') } */
     log: [],
@@ -228,14 +239,18 @@ export async function startAuthServer(options = {}) {
     /** Whether the server would still accept this refresh token. */
     refreshTokenValid(token) {
       const e = st.refreshTokens.get(token);
-      return !!e && !e.used && !st.revokedFamilies.has(e.family);
+      return !!e && !e.used && !e.revoked && !st.revokedFamilies.has(e.family);
+    },
+    /** The refresh tokens the server would still accept, of the user `sub`. */
+    liveRefreshTokens(sub) {
+      return [...st.refreshTokens].filter(([token, e]) => e.sub === sub && api.refreshTokenValid(token)).map(([token]) => token);
     },
     apiLog(prefix = '/api/') { return api.log.filter((r) => r.path.startsWith(prefix)); },
     refreshLog() { return api.log.filter((r) => r.path === '/refresh'); },
     /** Zeroes the counters and logs and stops failRefresh (tokens and other switches stay). */
     reset() {
       api.refreshCalls = 0; api.apiCalls = 0; api.reuseDetected = 0;
-      api.log = []; api.preflights = [];
+      api.log = []; api.preflights = []; api.revoked = [];
       st.failMode = null; st.failLeft = 0;
     },
     close() {
