@@ -267,7 +267,7 @@ export async function createAuthClient(options) {
     if (lease === null || !prepared.auth || !origins.some((origin) => prepared.url.startsWith(origin))) return null;
     if (host.now() >= lease.until) {
       lease = null; // this token is due: no lease on it again
-    } else if (!core.leaseHolds(lease.generation, lease.until)) {
+    } else if (!core.leaseHolds(lease.generation, lease.until, lease.failures)) {
       lease = null;
       leaseTried = undefined;
     }
@@ -277,7 +277,7 @@ export async function createAuthClient(options) {
     leaseTried = generation;
     const header = core.lease();
     const until = header === undefined ? -Infinity : core.leaseUntil();
-    if (host.now() < until) lease = { header, generation, until, learnsDate: core.leaseLearnsDate(), told: false };
+    if (host.now() < until) lease = { header, generation, until, dateEvery: core.leaseDateEvery(), nextDate: -Infinity, failures: core.failures(), told: false };
   };
   const run = (prepared, step) => {
     if (disposed) return gone();
@@ -292,16 +292,21 @@ export async function createAuthClient(options) {
   };
   // One send and its judgement (`fast`: under that lease).
   const sent = (prepared, header, generation, step, fast) => {
-    const sentAt = host.now();
+    // The refreshes failed before this send: a failure after it is shared, one before it is not
+    // (the next request after a failure tries again).
+    const failures = fast !== null ? fast.failures : generation === undefined ? 0 : core.failures();
     const resend = step === 2;
     return host.send(prepared, headerName, header, resend ? 1 : 0, timeoutMs).then((response) => {
       if (disposed) return gone();
       if (fast !== null && !statuses.includes(response.status)) {
         if (!fast.told) core.accepted(generation);
         fast.told = true;
-        if (fast.learnsDate) {
-          // The clock of a restored session learns from each response's Date, as onResponse
-          // would note it; the token may fall due earlier (or later) by it.
+        const now = host.now();
+        if (now >= fast.nextDate) {
+          // The clock learns from responses' Date, as onResponse would note it (each one while a
+          // restored session has no token's iat to go by, a sample after: a device clock set
+          // back by NTP); the token may fall due earlier (or later) by it.
+          fast.nextDate = now + fast.dateEvery;
           const date = Date.parse(response.headers.get('date') || '');
           if (date === date) fast.until = core.notedDate(date);
         }
@@ -314,7 +319,7 @@ export async function createAuthClient(options) {
           core.refused(generation);
           return response;
         }
-        const next = core.afterRejection(response, generation, sentAt);
+        const next = core.afterRejection(response, generation, failures);
         if (next === undefined) return response;
         discard(response); // the caller gets the resend's response (or an error), never this one
         return next === null ? run(prepared, 2) : wait(prepared, next, 2);

@@ -34,7 +34,7 @@ pub struct ClientCore {
     held: RefCell<Option<(Held, Promise)>>,
     /// The `until` of the lease `lease` last granted, and whether it learns from `Date`.
     lease_until: Cell<f64>,
-    lease_learns_date: Cell<bool>,
+    lease_date_every: Cell<f64>,
 }
 
 /// Boxes each exported method's future, so that `settle` (and with it `future_to_promise`'s
@@ -64,7 +64,7 @@ impl ClientCore {
             base_url: settings.base_url,
             held: RefCell::new(None),
             lease_until: Cell::new(f64::NEG_INFINITY),
-            lease_learns_date: Cell::new(false),
+            lease_date_every: Cell::new(0.0),
         })
     }
 
@@ -129,15 +129,16 @@ impl ClientCore {
     }
 
     /// The fast path's lease on the token held now: its header value (then `leaseUntil`,
-    /// `leaseLearnsDate` and `generation`), or `undefined` when every request must ask `ready`.
-    /// Under it, a first send to an allowed origin carries the header without asking, until
-    /// device ms `leaseUntil` and while `leaseHolds(generation, until)`; its response is the
-    /// answer unless its status is one of `refreshStatuses` (then `onResponse`), the core told
-    /// by `accepted` once and, while the lease learns from `Date`, by `notedDate` each time.
+    /// `leaseDateEvery`, `failures` and `generation`), or `undefined` when every request must
+    /// ask `ready`. Under it, a first send to an allowed origin carries the header without
+    /// asking, until device ms `leaseUntil` and while `leaseHolds(generation, until, failures)`;
+    /// its response is the answer unless its status is one of `refreshStatuses` (then
+    /// `onResponse`), the core told by `accepted` once and by `notedDate` of a response's `Date`
+    /// every `leaseDateEvery` ms.
     pub fn lease(&self) -> Option<String> {
         let lease = self.core.lease()?;
         self.lease_until.set(lease.until);
-        self.lease_learns_date.set(lease.learns_date);
+        self.lease_date_every.set(lease.date_every_ms);
         Some(lease.authorization)
     }
 
@@ -147,16 +148,24 @@ impl ClientCore {
         self.lease_until.get()
     }
 
-    /// Whether the clock learns from the `Date` of responses under the lease `lease` granted last.
-    #[wasm_bindgen(js_name = leaseLearnsDate)]
-    pub fn lease_learns_date(&self) -> bool {
-        self.lease_learns_date.get()
+    /// How often (device ms) the shell hands `notedDate` the `Date` of a response under the
+    /// lease `lease` granted last: 0 for every response.
+    #[wasm_bindgen(js_name = leaseDateEvery)]
+    pub fn lease_date_every(&self) -> f64 {
+        self.lease_date_every.get()
     }
 
     /// Whether the lease on the token of `generation`, running until `until`, still holds.
     #[wasm_bindgen(js_name = leaseHolds)]
-    pub fn lease_holds(&self, generation: f64, until: f64) -> bool {
-        self.core.lease_holds(generation as u64, until)
+    pub fn lease_holds(&self, generation: f64, until: f64, failures: f64) -> bool {
+        self.core
+            .lease_holds(generation as u64, until, failures as u64)
+    }
+
+    /// How many refreshes have failed so far: what a request notes when it is sent (for
+    /// `afterRejection`), and a lease when it is granted (for `leaseHolds`).
+    pub fn failures(&self) -> f64 {
+        self.core.failures() as f64
     }
 
     /// A response under a lease that learns from `Date` carried `Date: date` (ms): the lease's
@@ -228,15 +237,15 @@ impl ClientCore {
         self.core.refused_fresh(generation as u64);
     }
 
-    /// What follows a first response that rejected the token of `generation` (sent at
-    /// `sent_at`, `now()` ms): `undefined` to answer with it as it is, `null` to send once more
-    /// now (`ready` with step 2), or a Promise to wait for first: the refresh to resend after,
-    /// or a rejection with the request's error.
+    /// What follows a first response that rejected the token of `generation` (sent when
+    /// `failures()` said `failures`): `undefined` to answer with it as it is, `null` to send once
+    /// more now (`ready` with step 2), or a Promise to wait for first: the refresh to resend
+    /// after, or a rejection with the request's error.
     #[wasm_bindgen(js_name = afterRejection)]
-    pub fn after_rejection(&self, response: &JsValue, generation: f64, sent_at: f64) -> JsValue {
+    pub fn after_rejection(&self, response: &JsValue, generation: f64, failures: f64) -> JsValue {
         match self
             .core
-            .after_rejection(response, generation as u64, sent_at)
+            .after_rejection(response, generation as u64, failures as u64)
         {
             Rejection::Answer => JsValue::UNDEFINED,
             Rejection::Resend(None) => JsValue::NULL,

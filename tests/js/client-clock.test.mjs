@@ -108,3 +108,31 @@ test('the now option drives expiry decisions (leewaySeconds 60 and 0)', async (t
   assert.equal(server.refreshCalls, 2);
   assert.deepEqual(sentExpired(server), []);
 });
+
+// Issue 31: once a token issued in the session had set the clock from its iat, Date headers were
+// ignored: a device that was ahead and is set back (by NTP) kept the old offset, so tokens looked
+// valid for up to the old skew after they expired and went out expired until a 401. Our clock
+// tests skewed the server or the device, never moved the device's clock during a session.
+test('a device clock set back by 10 minutes mid-session: the next expiry is seen by the corrected clock, before sending', async (t) => {
+  const server = await serverFor(t);
+  let deviceAhead = 600_000; // the device starts 10 minutes ahead of the server (and of real time)
+  let elapsed = 0; // device time the test lets pass without waiting for it
+  const now = () => Date.now() + deviceAhead + elapsed;
+  const { client, actions } = await loggedInClient(t, server, { ttl: 300, now });
+  // NTP sets the device right. Two responses, a second apart on the device, carry the server's
+  // Date (a single response's Date could be a cached one and is not trusted alone).
+  deviceAhead = 0;
+  for (const path of ['/api/ntp/1', '/api/ntp/2', '/api/ntp/3']) {
+    assert.equal((await settlesWithin(client.fetch(path))).value?.status, 200);
+    elapsed += 1100;
+  }
+  // Five minutes pass, on both clocks: the token expired at the server.
+  server.setClockOffset(300);
+  elapsed += 300_000;
+  server.reset();
+  const r = await settlesWithin(client.fetch('/api/after'));
+  assert.equal(r.value?.status, 200);
+  assert.deepEqual(sentExpired(server), [], 'the expired token is not sent: the corrected clock knows it is due');
+  assert.equal(server.refreshCalls, 1);
+  assert.equal(actions.filter((a) => a.type === 'authlane/refreshStarted').at(-1)?.payload.reason, 'expiring');
+});

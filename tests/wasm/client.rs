@@ -112,7 +112,7 @@ fn fetch(core: &Rc<ClientCore>, w: &JsValue, prepared: JsValue) -> Promise {
             }
             let next = if ready.is_null() || ready.is_string() {
                 let generation = ready.is_string().then(|| core.generation());
-                let sent_at = js_sys::Date::now();
+                let failures = core.failures();
                 let response = settle(send(&host, &prepared, ready)).await?;
                 let status = get(&response, "status").as_f64().unwrap();
                 let rejected = core.on_response(&response, status, None, generation) == 1;
@@ -124,7 +124,7 @@ fn fetch(core: &Rc<ClientCore>, w: &JsValue, prepared: JsValue) -> Promise {
                     return Ok(response);
                 }
                 step = 2;
-                let next = core.after_rejection(&response, generation.unwrap(), sent_at);
+                let next = core.after_rejection(&response, generation.unwrap(), failures);
                 if next.is_undefined() {
                     return Ok(response);
                 }

@@ -77,8 +77,9 @@ pub enum Verdict {
 /// [`Core::lease_holds`] says so, the first send of a request to an allowed origin may carry
 /// `authorization` without asking [`Core::ready_now`], which would answer the same; and a
 /// response whose status is not among the `refreshOn` statuses is its answer, as
-/// [`Core::on_response`] would judge it (tell [`Core::accepted`] once, and, while the clock
-/// learns from them, [`Core::noted_date`] each `Date`). Every other case asks.
+/// [`Core::on_response`] would judge it (tell [`Core::accepted`] once, and
+/// [`Core::noted_date`] the `Date` of a response every [`Lease::date_every_ms`]). Every other
+/// case asks.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Lease {
     /// The header value.
@@ -88,10 +89,18 @@ pub struct Lease {
     /// Device ms from which the token is due (a refresh first, or, with nothing to refresh
     /// with, expired); infinite for a token without expiry.
     pub until: f64,
-    /// The clock still learns from `Date` headers: the shell tells [`Core::noted_date`] of each
-    /// accepted response's, and takes the `until` it returns.
-    pub learns_date: bool,
+    /// How often the shell tells [`Core::noted_date`] of an accepted response's `Date` (and
+    /// takes the `until` it returns), device ms: 0 (every response) while the clock has no
+    /// token's `iat` to go by; then a sample suffices to notice a device clock that was set.
+    pub date_every_ms: f64,
+    /// The refreshes failed so far ([`Core::failures`]): what each request sent under the lease
+    /// notes, since the lease holds only while no refresh fails.
+    pub failures: u64,
 }
+
+/// Under a lease, once the clock has a token's `iat` to go by, the `Date` of one response in
+/// this many device ms is enough to notice that the device's clock was set (by NTP, or by hand).
+pub const DATE_SAMPLE_MS: f64 = 1_000.0;
 
 /// What follows a first response that rejected the token ([`Core::after_rejection`]).
 pub enum Rejection {
@@ -138,21 +147,29 @@ impl<E: Env> Core<E> {
         let (authorization, generation) = self.authorization();
         let authorization = authorization?;
         let until = self.lease_until();
-        self.lease_holds(generation, until).then(|| Lease {
-            authorization,
-            generation,
-            until,
-            learns_date: self.state().clock().wants_date(),
-        })
+        let failures = self.failures();
+        self.lease_holds(generation, until, failures)
+            .then(|| Lease {
+                authorization,
+                generation,
+                until,
+                date_every_ms: match self.state().clock().wants_date() {
+                    true => 0.0,
+                    false => DATE_SAMPLE_MS,
+                },
+                failures,
+            })
     }
 
-    /// Whether a lease on the token of `generation`, due at device ms `until`, still holds: it
-    /// is the token held, still due then (the clock's offset has not moved), and nothing is for
-    /// the core to decide first (a refresh in flight, tokens storage refused, a disposed
-    /// client, a `refreshOn` predicate that judges each response).
-    pub fn lease_holds(&self, generation: u64, until: f64) -> bool {
+    /// Whether a lease on the token of `generation`, due at device ms `until`, granted when
+    /// `failures` refreshes had failed, still holds: it is the token held, still due then (the
+    /// clock's offset has not moved), no refresh failed since, and nothing is for the core to
+    /// decide first (a refresh in flight, tokens storage refused, a disposed client, a
+    /// `refreshOn` predicate that judges each response).
+    pub fn lease_holds(&self, generation: u64, until: f64, failures: u64) -> bool {
         let st = self.state();
         st.generation() == generation
+            && st.failures() == failures
             && !st.disposed()
             && !st.unsaved()
             && st.flight().is_none()
@@ -160,13 +177,11 @@ impl<E: Env> Core<E> {
             && until == self.lease_until_of(&st)
     }
 
-    /// A response under a lease that [`Lease::learns_date`] carried `Date: date_ms` (what
-    /// [`Core::on_response`] notes of any response); returns the lease's `until` after it.
+    /// A response under a lease carried `Date: date_ms` (what [`Core::on_response`] notes of
+    /// any response); returns the lease's `until` after it.
     pub fn noted_date(&self, date_ms: f64) -> f64 {
-        if self.state().clock().wants_date() {
-            let local = self.env.now_ms();
-            self.state_mut().observe_date(date_ms, local);
-        }
+        let local = self.env.now_ms();
+        self.state_mut().observe_date(date_ms, local);
         self.lease_until()
     }
 
@@ -211,13 +226,19 @@ impl<E: Env> Core<E> {
         }
     }
 
-    /// The first response (sent at device ms `sent_at` with the token of `generation`) rejected
-    /// the token: what follows, decided without waiting.
+    /// How many refreshes have failed so far: a request notes it when it is sent and hands it
+    /// to [`Core::after_rejection`].
+    pub fn failures(&self) -> u64 {
+        self.state().failures()
+    }
+
+    /// The first response (sent with the token of `generation` when `failures` refreshes had
+    /// failed, [`Core::failures`]) rejected the token: what follows, decided without waiting.
     pub fn after_rejection(
         self: &Rc<Self>,
         response: &E::Response,
         generation: u64,
-        sent_at: f64,
+        failures: u64,
     ) -> Rejection {
         // A refresh cannot grant a missing scope; and a token that a refresh just produced and
         // the server refused before ever accepting it is refused for another reason: no
@@ -241,7 +262,9 @@ impl<E: Env> Core<E> {
         if generation != current || self.flight().is_some() {
             return Rejection::Resend(None);
         }
-        if let Some(error) = self.state().failed_since(generation, sent_at) {
+        // A refresh for this token failed after it was sent: it shares that failure (the next
+        // request, sent after the failure, tries again).
+        if let Some(error) = self.state().failed_since(generation, failures) {
             return Rejection::Fail(error);
         }
         if !has_refresh {
@@ -294,10 +317,9 @@ impl<E: Env> Core<E> {
         )
     }
 
-    /// Notes the response's `Date` while the clock can still learn from it.
+    /// Notes the response's `Date` (see `clock.rs`).
     fn observe_date(&self, response: &E::Response) {
-        let wants_date = self.state().clock().wants_date();
-        if let Some(date) = wants_date.then(|| self.env.server_date(response)).flatten() {
+        if let Some(date) = self.env.server_date(response) {
             let local = self.env.now_ms();
             self.state_mut().observe_date(date, local);
         }

@@ -51,8 +51,12 @@ pub(crate) struct State<C> {
     accepted: bool,
     /// The current access token came from a refresh that a rejection started.
     after_rejection: bool,
-    /// The last failed refresh: `(generation, device ms, error)`.
-    failure: Option<(u64, f64, Error)>,
+    /// Refreshes that failed so far, counted: a request notes the count when it is sent, so
+    /// that its rejection can tell whether it was sent before or after a failure however close
+    /// in time the two were (a device clock reads the same millisecond for both).
+    failures: u64,
+    /// The last failed refresh: `(generation, its number in failures, error)`.
+    failure: Option<(u64, u64, Error)>,
     /// Refreshes in a row that left the token due (they failed, or their token arrived already
     /// expired), and when the last one ended (device ms): the auto-refresh timer backs off.
     misses: (u32, f64),
@@ -84,6 +88,7 @@ impl<C> State<C> {
             cooldown: None,
             accepted: false,
             after_rejection: false,
+            failures: 0,
             failure: None,
             misses: (0, 0.0),
             expired: false,
@@ -152,10 +157,16 @@ impl<C> State<C> {
             .is_some_and(|(g, until)| g == generation && now < until)
     }
 
-    /// The failure a request sent at `sent_at` with the token of `generation` shares, if any.
-    pub fn failed_since(&self, generation: u64, sent_at: f64) -> Option<Error> {
+    /// How many refreshes have failed so far: what a request notes when it is sent.
+    pub fn failures(&self) -> u64 {
+        self.failures
+    }
+
+    /// The failure a request sent with the token of `generation`, when `failures` refreshes had
+    /// failed, shares: the last one, if it came after the send and was for that token.
+    pub fn failed_since(&self, generation: u64, failures: u64) -> Option<Error> {
         match &self.failure {
-            Some((g, at, e)) if *g == generation && sent_at <= *at => Some(e.clone()),
+            Some((g, n, e)) if *g == generation && failures < *n => Some(e.clone()),
             _ => None,
         }
     }
@@ -312,7 +323,8 @@ impl<C> State<C> {
 
     /// A refresh for the current token failed at device ms `now`.
     pub fn remember_failure(&mut self, error: &Error, now: f64) {
-        self.failure = Some((self.generation, now, error.clone()));
+        self.failures += 1;
+        self.failure = Some((self.generation, self.failures, error.clone()));
         self.misses = (self.misses.0.saturating_add(1), now);
     }
 

@@ -23,7 +23,7 @@ use authlane_core::error::{Code, Error};
 use authlane_core::shared::Shared;
 use fake::{shell_access_token, shell_fetch, RefreshPlan, Req};
 use futures::task::LocalSpawnExt;
-use harness::{code, harness, Results, API};
+use harness::{code, harness, harness_with, Results, API};
 
 #[test]
 fn one_refresh_for_many_expired_requests_under_many_interleavings() {
@@ -178,6 +178,43 @@ fn transient_failure_retries_keeps_tokens_and_the_next_request_tries_again() {
     let results = h.burst(5, &format!("{API}/x"));
     assert!(results.iter().all(|(_, r)| r.as_ref().ok() == Some(&200)));
     assert_eq!(h.w.borrow().refresh_count(), 4);
+}
+
+/// API.md: the next request after a failure tries again, even one made in the same moment the
+/// failure was reported. Issue 31: a failure was remembered by its device millisecond and shared
+/// with every rejection of a request sent at or before it, so a request made in the same
+/// millisecond (here the fake clock never moves, as a fast machine's often does not) got the old
+/// REFRESH_FAILED without a refresh call. The old tests only retried through an expired token,
+/// which refreshes before sending and never looks at past failures.
+#[test]
+fn a_request_rejected_right_after_a_failure_refreshes_again() {
+    for seed in 0..50 {
+        let mut h = harness_with(seed, 0.0, 900_000.0, |config, _| {
+            config.retry.attempts = 1;
+        });
+        h.w.borrow_mut().revoke_all_access();
+        h.w.borrow_mut().plans.push_back(RefreshPlan::Transient);
+        let first = h.burst(3, &format!("{API}/x"));
+        assert!(
+            first
+                .iter()
+                .all(|(_, r)| code(r) == Some(Code::RefreshFailed)),
+            "seed {seed}: {first:?}"
+        );
+        assert_eq!(
+            h.w.borrow().refresh_count(),
+            1,
+            "seed {seed}: one burst, one call"
+        );
+        let again = h.burst(1, &format!("{API}/x"));
+        assert_eq!(
+            again[0].1.as_ref().ok(),
+            Some(&200),
+            "seed {seed}: {again:?}"
+        );
+        assert_eq!(h.w.borrow().refresh_count(), 2, "seed {seed}");
+        h.check_invariants();
+    }
 }
 
 #[test]

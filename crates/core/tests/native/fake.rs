@@ -26,8 +26,9 @@ pub struct FakeEnv {
     pub cancels: Rc<Cell<u64>>,
     /// Which tab this client is (for the lock and broadcasts).
     pub tab: usize,
-    /// The shell's lease on the fast path, and whether it told the core of an acceptance.
-    pub lease: RefCell<Option<(Lease, bool)>>,
+    /// The shell's lease on the fast path, whether it told the core of an acceptance, and the
+    /// device time from which it hands the core a response's `Date` again.
+    pub lease: RefCell<Option<(Lease, bool, f64)>>,
 }
 
 impl FakeEnv {

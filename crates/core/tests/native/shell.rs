@@ -49,7 +49,7 @@ pub async fn shell_fetch(core: &Rc<Core<FakeEnv>>, req: Req, auth: bool) -> Resu
         let url = env.url(&req);
         let leased = leased(core, &url, auth && step != Step::Resend);
         let ready = match &leased {
-            Some((authorization, generation)) => Ready::Send {
+            Some((authorization, generation, _)) => Ready::Send {
                 authorization: Some(authorization.clone()),
                 generation: *generation,
             },
@@ -66,7 +66,10 @@ pub async fn shell_fetch(core: &Rc<Core<FakeEnv>>, req: Req, auth: bool) -> Resu
                     take_lease(core);
                 }
                 let sent = authorization.is_some().then_some(generation);
-                let sent_at = env.now_ms();
+                let failures = match &leased {
+                    Some((_, _, failures)) => *failures,
+                    None => core.failures(),
+                };
                 let resend = step == Step::Resend;
                 let response = env.send(&req, authorization, u8::from(resend)).await?;
                 let verdict = match leased {
@@ -87,7 +90,7 @@ pub async fn shell_fetch(core: &Rc<Core<FakeEnv>>, req: Req, auth: bool) -> Resu
                     Verdict::Rejected => {}
                 }
                 step = Step::Resend;
-                match core.after_rejection(&response, generation, sent_at) {
+                match core.after_rejection(&response, generation, failures) {
                     Rejection::Answer => return Ok(response),
                     Rejection::Fail(e) => return Err(e),
                     Rejection::Expire => return Err(core.expire_rejected().await),
@@ -115,7 +118,7 @@ pub async fn shell_fetch(core: &Rc<Core<FakeEnv>>, req: Req, auth: bool) -> Resu
 /// The header and generation of the shell's lease, for a first send to `url` (js/client.js
 /// `leased`): while the URL is on an allowed origin, the lease's time has not run out and the
 /// core says it holds; a lease that no longer holds is dropped.
-fn leased(core: &Rc<Core<FakeEnv>>, url: &str, first: bool) -> Option<(String, u64)> {
+fn leased(core: &Rc<Core<FakeEnv>>, url: &str, first: bool) -> Option<(String, u64, u64)> {
     let env = core.env();
     let allowed = |o: &String| {
         url.strip_prefix(o.as_str())
@@ -125,26 +128,32 @@ fn leased(core: &Rc<Core<FakeEnv>>, url: &str, first: bool) -> Option<(String, u
         return None;
     }
     let mut slot = env.lease.borrow_mut();
-    let (lease, _) = slot.as_ref()?;
-    if env.now_ms() >= lease.until || !core.lease_holds(lease.generation, lease.until) {
+    let (lease, _, _) = slot.as_ref()?;
+    if env.now_ms() >= lease.until
+        || !core.lease_holds(lease.generation, lease.until, lease.failures)
+    {
         *slot = None;
         return None;
     }
-    Some((lease.authorization.clone(), lease.generation))
+    Some((
+        lease.authorization.clone(),
+        lease.generation,
+        lease.failures,
+    ))
 }
 
 /// After the core said to send with a token: the lease on it, when there is none yet.
 fn take_lease(core: &Rc<Core<FakeEnv>>) {
     let mut slot = core.env().lease.borrow_mut();
     if slot.is_none() {
-        *slot = core.lease().map(|lease| (lease, false));
+        *slot = core.lease().map(|lease| (lease, false, f64::NEG_INFINITY));
     }
 }
 
 /// A response under the lease with nothing against the token: the core hears of the first.
 fn accept_once(core: &Rc<Core<FakeEnv>>, generation: u64) {
     let first = match core.env().lease.borrow_mut().as_mut() {
-        Some((lease, told)) if lease.generation == generation => !std::mem::replace(told, true),
+        Some((lease, told, _)) if lease.generation == generation => !std::mem::replace(told, true),
         _ => true,
     };
     if first {
@@ -152,13 +161,15 @@ fn accept_once(core: &Rc<Core<FakeEnv>>, generation: u64) {
     }
 }
 
-/// A response under a lease that learns from `Date`: the core notes it, the lease runs until
-/// the time it returns.
+/// A response under the lease: every `date_every_ms`, the core notes its `Date`, and the lease
+/// runs until the time it returns.
 fn note_date(core: &Rc<Core<FakeEnv>>, response: &Resp, generation: u64) {
     let env = core.env();
     let mut slot = env.lease.borrow_mut();
-    if let Some((lease, _)) = slot.as_mut() {
-        if lease.generation == generation && lease.learns_date {
+    if let Some((lease, _, next)) = slot.as_mut() {
+        let now = env.now_ms();
+        if lease.generation == generation && now >= *next {
+            *next = now + lease.date_every_ms;
             if let Some(date) = env.server_date(response) {
                 lease.until = core.noted_date(date);
             }
