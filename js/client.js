@@ -25,6 +25,8 @@ function timerSet() {
   const live = new Map();
   const operations = new Set();
   return {
+    /** True once clearAll() ran: the client is disposed, nothing new may wait. */
+    closed: false,
     /** Registers an abort for an operation in flight; returns its unregistration. */
     track(abort) {
       operations.add(abort);
@@ -40,6 +42,7 @@ function timerSet() {
       live.delete(id);
     },
     clearAll() {
+      this.closed = true;
       for (const [id, onClear] of live) {
         clearTimeout(id);
         if (onClear) onClear();
@@ -58,7 +61,7 @@ function timerSet() {
  */
 function takeLock(name, timeoutMs, timers) {
   const locks = globalThis.navigator && globalThis.navigator.locks;
-  if (!locks || typeof AbortController !== 'function') return null;
+  if (!locks || typeof AbortController !== 'function' || timers.closed) return null;
   return new Promise((resolve) => {
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), timeoutMs);
@@ -140,7 +143,10 @@ function createHost(options, listeners, timers, shell) {
     async lock(timeoutMs) {
       // The tabs' lock first, then this app's: every client takes them in that order.
       const seen = shell.crossTab ? quietly(() => load('access')) : undefined; // asked before the lock
-      const tabs = shell.crossTab ? await takeLock(`${prefix}.refresh`, timeoutMs, timers) : null;
+      let tabs = shell.crossTab ? await takeLock(`${prefix}.refresh`, timeoutMs, timers) : null;
+      // Its holder did not let go in time (a frozen tab): the tabs that waited for it in vain take
+      // turns on a second lock, so that they do not all refresh at once with the same token.
+      if (shell.crossTab && tabs === null) tabs = await takeLock(`${prefix}.refresh.fallback`, timeoutMs, timers);
       // Another tab held the lock: most likely it was refreshing, and its tokens are written. A
       // browser shares localStorage between tabs' processes asynchronously, so the write may
       // reach this tab after the lock does; reading storage then, the core would spend the same

@@ -165,7 +165,7 @@ impl Env for JsEnv {
     }
 
     fn broadcast(&self, message: authlane_core::env::Broadcast) {
-        let _ = self.host.broadcast(message.as_str());
+        let _ = self.host.broadcast(&message.text());
     }
 
     fn now_ms(&self) -> f64 {

@@ -6,7 +6,7 @@ use std::cell::{Ref, RefCell, RefMut};
 use std::rc::Rc;
 
 use crate::config::Config;
-use crate::env::{Action, Broadcast, EndReason, Env, Slot, Stored, TokenSet};
+use crate::env::{pair_fingerprint, Action, Broadcast, EndReason, Env, Slot, Stored, TokenSet};
 use crate::error::{Code, Error};
 use crate::policy::usable_token;
 use crate::session::{Arrival, Flight, Outcome, State};
@@ -172,7 +172,8 @@ impl<E: Env> Core<E> {
         }
         // Other tabs and clients sharing the storage take the stored tokens as their login.
         if written.is_ok() {
-            self.env.broadcast(Broadcast::Tokens);
+            let fp = self.stored_fingerprint(&tokens.access, tokens.refresh.as_deref());
+            self.env.broadcast(Broadcast::LoggedIn(fp));
         }
         let s = self.session();
         self.env.dispatch(Action::LoggedIn {
@@ -182,8 +183,28 @@ impl<E: Env> Core<E> {
         written
     }
 
-    /// Writes the tokens; on failure they stay in memory, marked unsaved.
+    /// The fingerprint of the pair as storage holds it once `access` and `refresh` are written
+    /// (in cookie mode the refresh token is not ours to store).
+    pub(crate) fn stored_fingerprint(&self, access: &str, refresh: Option<&str>) -> u64 {
+        pair_fingerprint(access, refresh.filter(|_| !self.config.cookie))
+    }
+
+    /// Writes the tokens, the refresh token first: another tab that sees the new access token
+    /// then also sees the refresh token issued with it (storage reaches other tabs in the order
+    /// of the writes). On failure they stay in memory, marked unsaved.
     pub(crate) async fn write_tokens(
+        &self,
+        access: &str,
+        refresh: Option<&str>,
+        remove_missing: bool,
+    ) -> Result<(), Error> {
+        self.state_mut().set_writing(true);
+        let result = self.write_pair(access, refresh, remove_missing).await;
+        self.state_mut().set_writing(false);
+        result
+    }
+
+    async fn write_pair(
         &self,
         access: &str,
         refresh: Option<&str>,
@@ -194,19 +215,20 @@ impl<E: Env> Core<E> {
             (st.epoch(), st.generation())
         };
         let before = mark(self);
-        let mut result = self.env.store(Slot::Access, access.to_string()).await;
+        let mut result = match (refresh, self.config.cookie) {
+            (_, true) => Ok(()),
+            (Some(r), false) => self.env.store(Slot::Refresh, r.to_string()).await,
+            (None, false) if remove_missing => self.env.remove(Slot::Refresh).await,
+            (None, false) => Ok(()),
+        };
         // A logout or login while the first write was pending owns storage now, and so does
         // whatever replaced these tokens in memory (a refresh writing its own, an expiry that
         // removed them): writing on would put back a token it replaced.
         if mark(self) != before {
             return Ok(());
         }
-        if result.is_ok() && !self.config.cookie {
-            result = match refresh {
-                Some(r) => self.env.store(Slot::Refresh, r.to_string()).await,
-                None if remove_missing => self.env.remove(Slot::Refresh).await,
-                None => Ok(()),
-            };
+        if result.is_ok() {
+            result = self.env.store(Slot::Access, access.to_string()).await;
         }
         if mark(self) == before {
             self.state_mut().set_unsaved(result.is_err());
@@ -252,11 +274,11 @@ impl<E: Env> Core<E> {
     /// revocation never fails the logout.
     pub async fn logout(self: &Rc<Self>) -> Result<bool, Error> {
         self.check_alive()?;
-        let (token, hint) = {
+        let (mut token, mut hint, unsaved) = {
             let st = self.state();
             match (st.refresh(), st.access()) {
-                (Some(r), _) => (Some(r.clone()), "refresh_token"),
-                (None, a) => (a.cloned(), "access_token"),
+                (Some(r), _) => (Some(r.clone()), "refresh_token", st.unsaved()),
+                (None, a) => (a.cloned(), "access_token", st.unsaved()),
             }
         };
         let had_session = token.is_some();
@@ -268,7 +290,23 @@ impl<E: Env> Core<E> {
             )),
         );
         let epoch = self.state().epoch();
-        let removed = self.remove_tokens().await;
+        // The refresh token to revoke is the live one: the one storage holds (another tab's
+        // rotation may have replaced ours, its news still on the way), unless storage refused
+        // ours, which is then newer.
+        if self.config.revoke && had_session && !self.config.cookie && !unsaved {
+            if let Ok(Stored::Text(stored)) = self.env.load(Slot::Refresh).await {
+                if usable_token(&stored) {
+                    (token, hint) = (Some(stored), "refresh_token");
+                }
+            }
+        }
+        // A login while storage was read owns storage now. (The comparison is bound first: a
+        // borrow of the state must not live across the await.)
+        let current = self.state().epoch() == epoch;
+        let removed = match current {
+            true => self.remove_tokens().await,
+            false => Ok(()),
+        };
         // A login while the tokens were removed came later: the session is its.
         if self.state().epoch() == epoch {
             self.env.broadcast(Broadcast::LoggedOut);

@@ -6,7 +6,7 @@
 use std::rc::Rc;
 
 use crate::core::Core;
-use crate::env::{Action, Broadcast, EndReason, Env, Slot, Stored, TokenSet};
+use crate::env::{pair_fingerprint, Action, Broadcast, EndReason, Env, Slot, Stored, TokenSet};
 use crate::error::{Code, Error};
 use crate::policy::{usable_token, Lifetime};
 use crate::session::Arrival;
@@ -15,7 +15,57 @@ impl<E: Env> Core<E> {
     /// The tokens another tab or client sharing the storage stored, when they are fresh and
     /// not ours. A newer stored refresh token replaces ours either way (rotation burnt the old
     /// one).
+    ///
+    /// A tab writes the refresh token first and then the access token, so storage holding our
+    /// access token with another refresh token is most likely a write in progress: storage is
+    /// read again, for up to [`MID_WRITE_MS`], until the access token issued with that refresh
+    /// token is there too, rather than taking the refresh token alone (which would leave the
+    /// writer holding a spent one) or the old access token with the new refresh token.
     pub(crate) async fn stored_by_another_tab(&self, epoch: u64) -> Option<TokenSet> {
+        let mut waited = 0.0;
+        loop {
+            let (access, refresh) = self.stored_tokens().await;
+            {
+                let st = self.state();
+                // Tokens that storage refused are newer than what it holds, and while this
+                // client writes its own, storage may hold half of them.
+                if st.epoch() != epoch || st.unsaved() || st.writing() {
+                    return None;
+                }
+            }
+            let fresh = access
+                .filter(|a| self.state().access() != Some(a))
+                .filter(|a| {
+                    let info = self.env.inspect(a);
+                    let lifetime = Lifetime {
+                        expires_at: info.expires_at,
+                        issued_at: info.issued_at,
+                        arrived_at: None,
+                    };
+                    !lifetime.expiring(self.server_now(), self.config.leeway_ms)
+                });
+            if let Some(access) = fresh {
+                // Taken whole by `adopt_from_other_tab`, which compares the refresh tokens first.
+                return Some(TokenSet {
+                    access,
+                    refresh,
+                    expires_in: None,
+                });
+            }
+            if refresh.is_none() || refresh.as_ref() == self.state().refresh() {
+                return None;
+            }
+            if waited >= MID_WRITE_MS {
+                self.state_mut().set_refresh(refresh);
+                return None;
+            }
+            self.env.sleep(FOLLOW_POLL_MS).await;
+            waited += FOLLOW_POLL_MS;
+        }
+    }
+
+    /// The usable tokens in storage (the refresh token is not read in cookie mode).
+    async fn stored_tokens(&self) -> (Option<String>, Option<String>) {
         let read = |stored: Result<Stored, Error>| match stored {
             Ok(Stored::Text(t)) if usable_token(&t) => Some(t),
             _ => None,
@@ -25,49 +75,28 @@ impl<E: Env> Core<E> {
             true => None,
             false => read(self.env.load(Slot::Refresh).await),
         };
-        {
-            let st = self.state();
-            // Tokens that storage refused are newer than what it holds.
-            if st.epoch() != epoch || st.unsaved() {
-                return None;
-            }
-        }
-        let fresh = access
-            .filter(|a| self.state().access() != Some(a))
-            .filter(|a| {
-                let info = self.env.inspect(a);
-                let lifetime = Lifetime {
-                    expires_at: info.expires_at,
-                    issued_at: info.issued_at,
-                    arrived_at: None,
-                };
-                !lifetime.expiring(self.server_now(), self.config.leeway_ms)
-            });
-        match fresh {
-            // Taken whole by `adopt_from_other_tab`, which compares the refresh tokens first.
-            Some(access) => Some(TokenSet {
-                access,
-                refresh,
-                expires_in: None,
-            }),
-            None => {
-                if refresh.is_some() && refresh.as_ref() != self.state().refresh() {
-                    self.state_mut().set_refresh(refresh);
-                }
-                None
-            }
-        }
+        (access, refresh)
     }
 
     /// Takes tokens another tab stored: memory and actions follow, storage is already right.
     pub(crate) fn adopt_from_other_tab(&self, tokens: TokenSet) {
-        let had_session = self.state().authenticated();
-        let rotated = tokens.refresh.is_some() && tokens.refresh.as_ref() != self.state().refresh();
         let refresh = tokens.refresh.or_else(|| self.state().refresh().cloned());
-        self.adopt_access(&tokens.access, None, Arrival::Stored);
-        self.state_mut().set_refresh(refresh);
+        self.adopt_pair(&tokens.access, refresh, false);
+    }
+
+    /// Takes the pair another tab stored: `loggedIn` when it was that tab's login (or this tab
+    /// had no session), `refreshSucceeded` otherwise.
+    fn adopt_pair(&self, access: &str, refresh: Option<String>, login: bool) {
+        let had_session = self.state().authenticated();
+        let rotated = refresh.is_some() && refresh.as_ref() != self.state().refresh();
+        self.adopt_access(access, None, Arrival::Stored);
+        {
+            let mut st = self.state_mut();
+            st.set_refresh(refresh);
+            st.set_unsaved(false); // storage holds this pair
+        }
         let s = self.session();
-        self.env.dispatch(if had_session {
+        self.env.dispatch(if had_session && !login {
             Action::RefreshSucceeded {
                 claims: s.claims,
                 expires_at: s.expires_at,
@@ -87,20 +116,8 @@ impl<E: Env> Core<E> {
             return;
         }
         match message {
-            Broadcast::Tokens => {
-                let epoch = self.state().epoch();
-                let Some(tokens) = self.stored_by_another_tab(epoch).await else {
-                    return;
-                };
-                if self.state().epoch() != epoch {
-                    return;
-                }
-                // A refresh of ours in flight is settled with these tokens: it would present a
-                // refresh token that the other tab's rotation burnt.
-                let flight = self.state_mut().take_flight();
-                self.adopt_from_other_tab(tokens);
-                self.settle(flight, Ok(()));
-            }
+            Broadcast::Tokens(fp) => self.follow(fp, false).await,
+            Broadcast::LoggedIn(fp) => self.follow(fp, true).await,
             Broadcast::LoggedOut => {
                 let error = Error::new(Code::LoggedOut, "logged out in another tab");
                 self.end_session(false, Some(error));
@@ -118,4 +135,62 @@ impl<E: Env> Core<E> {
             }
         }
     }
+
+    /// Another tab stored the pair of fingerprint `fp` (by a refresh, or its `login()`): takes it
+    /// once storage holds exactly that pair. The message may arrive before the write does
+    /// (another process), so storage is read again every [`FOLLOW_POLL_MS`] for up to
+    /// [`FOLLOW_MS`]; a newer message, a login or logout here, or dispose ends the wait.
+    async fn follow(self: &Rc<Self>, fp: u64, login: bool) {
+        let (news, epoch) = {
+            let mut st = self.state_mut();
+            (st.next_news(), st.epoch())
+        };
+        let deadline = self.env.now_ms() + FOLLOW_MS;
+        let current = |core: &Self| {
+            let st = core.state();
+            st.news() == news && st.epoch() == epoch && !st.disposed()
+        };
+        let (access, refresh) = loop {
+            if let Some(pair) = self.stored_pair(fp).await {
+                break pair;
+            }
+            if !current(self) || self.env.now_ms() >= deadline {
+                return;
+            }
+            self.env.sleep(FOLLOW_POLL_MS).await;
+            if !current(self) {
+                return;
+            }
+        };
+        let already = {
+            let st = self.state();
+            st.access() == Some(&access) && st.refresh() == refresh.as_ref()
+        };
+        if !current(self) || already {
+            return;
+        }
+        // A refresh of ours in flight is settled with these tokens: it would present a refresh
+        // token that the other tab's rotation burnt, or one of the session a login replaced.
+        let flight = self.state_mut().take_flight();
+        self.adopt_pair(&access, refresh, login);
+        self.settle(flight, Ok(()));
+    }
+
+    /// The pair in storage, when it is the one of fingerprint `fp`.
+    async fn stored_pair(&self, fp: u64) -> Option<(String, Option<String>)> {
+        let (access, refresh) = self.stored_tokens().await;
+        let access = access?;
+        (pair_fingerprint(&access, refresh.as_deref()) == fp).then_some((access, refresh))
+    }
 }
+
+/// How long a tab waits for storage to hold the pair another tab announced: the write reaches
+/// this tab's process some time after the message may have (a loaded browser: up to a second).
+pub const FOLLOW_MS: f64 = 3_000.0;
+
+/// How often storage is read meanwhile.
+pub const FOLLOW_POLL_MS: f64 = 20.0;
+
+/// How long a refreshing tab waits for the access token that goes with a new refresh token it
+/// found in storage (another tab's write in progress).
+pub const MID_WRITE_MS: f64 = 250.0;

@@ -67,6 +67,9 @@ pub enum Attempt {
     Unusable(Error, Answer),
     /// Another tab already refreshed: its tokens, read from the shared storage.
     Adopted(TokenSet),
+    /// The token the refresh was for was replaced while it waited (another tab's tokens,
+    /// taken from its message) and the new one is not due: nothing to call.
+    Renewed,
 }
 
 /// What a token tells about itself, once decoded. `C` is the claims object handed to JS.
@@ -134,11 +137,17 @@ impl EndReason {
     }
 }
 
-/// What a tab tells the other tabs that share its storage.
+/// What a tab tells the other tabs that share its storage. A message about new tokens names
+/// them by [`pair_fingerprint`], never by the tokens themselves: the receiver takes them from
+/// storage only once storage holds that very pair, so a message that overtakes the write (tabs
+/// are separate processes) is not lost, and two keys read between another tab's two writes are
+/// never taken as a pair.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Broadcast {
-    /// New tokens are in storage.
-    Tokens,
+    /// A refresh stored this pair.
+    Tokens(u64),
+    /// A `login()` stored this pair.
+    LoggedIn(u64),
     /// The user logged out.
     LoggedOut,
     /// The session expired.
@@ -146,25 +155,63 @@ pub enum Broadcast {
 }
 
 impl Broadcast {
-    /// The message's name on the channel.
-    pub fn as_str(self) -> &'static str {
+    /// The message as it goes on the channel: `"tokens <fp>"`, `"login <fp>"` (the fingerprint
+    /// in hex), `"loggedOut"`, `"sessionExpired"`.
+    pub fn text(self) -> String {
         match self {
-            Broadcast::Tokens => "tokens",
-            Broadcast::LoggedOut => "loggedOut",
-            Broadcast::SessionExpired => "sessionExpired",
+            Broadcast::Tokens(fp) => format!("tokens {fp:x}"),
+            Broadcast::LoggedIn(fp) => format!("login {fp:x}"),
+            Broadcast::LoggedOut => "loggedOut".into(),
+            Broadcast::SessionExpired => "sessionExpired".into(),
         }
     }
 
-    /// The message named `s`.
+    /// The message `s`, if it is one.
+    ///
+    /// ```
+    /// use authlane_core::env::Broadcast;
+    /// for m in [Broadcast::Tokens(0xabc), Broadcast::LoggedIn(7), Broadcast::LoggedOut] {
+    ///     assert_eq!(Broadcast::parse(&m.text()), Some(m));
+    /// }
+    /// assert_eq!(Broadcast::parse("tokens"), None);
+    /// ```
     pub fn parse(s: &str) -> Option<Self> {
-        [
-            Broadcast::Tokens,
-            Broadcast::LoggedOut,
-            Broadcast::SessionExpired,
-        ]
-        .into_iter()
-        .find(|b| b.as_str() == s)
+        let fp = |hex: &str| u64::from_str_radix(hex, 16).ok();
+        match s.split_once(' ') {
+            Some(("tokens", hex)) => fp(hex).map(Broadcast::Tokens),
+            Some(("login", hex)) => fp(hex).map(Broadcast::LoggedIn),
+            None if s == "loggedOut" => Some(Broadcast::LoggedOut),
+            None if s == "sessionExpired" => Some(Broadcast::SessionExpired),
+            _ => None,
+        }
     }
+}
+
+/// A token pair's fingerprint (64-bit FNV-1a over both tokens): what a "new tokens" message says
+/// of the pair it announces. Not a secret and not a token: it only tells a pair read from storage
+/// apart from another one.
+///
+/// ```
+/// use authlane_core::env::pair_fingerprint;
+/// assert_ne!(pair_fingerprint("a", Some("b")), pair_fingerprint("a", Some("c")));
+/// assert_ne!(pair_fingerprint("ab", None), pair_fingerprint("a", Some("b")));
+/// ```
+pub fn pair_fingerprint(access: &str, refresh: Option<&str>) -> u64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut eat = |b: u8| {
+        hash ^= u64::from(b);
+        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+    };
+    access.bytes().for_each(&mut eat);
+    // Tokens are visible ASCII (`usable_token`): these separators cannot occur in them.
+    match refresh {
+        Some(r) => {
+            eat(b' ');
+            r.bytes().for_each(&mut eat);
+        }
+        None => eat(b'\n'),
+    }
+    hash
 }
 
 /// A lifecycle action; never holds a token.

@@ -25,13 +25,18 @@ impl<E: Env> Core<E> {
         }
         let outcome = Shared::new();
         let epoch = self.state_mut().start_flight(&outcome);
+        let generation = self.state().generation();
         let core = Rc::clone(self);
         let done = Rc::clone(&outcome);
         self.env.spawn(Box::pin(async move {
+            // Another tab's tokens may have settled it before it began: then it never began.
+            if !core.owns(epoch, &done) {
+                return;
+            }
             core.env.dispatch(Action::RefreshStarted(reason));
             // Across tabs: one refresh at a time, and whoever comes second uses the first's result.
             let lock = core.env.lock().await;
-            let attempt = core.attempts(epoch, &done).await;
+            let attempt = core.attempts(epoch, &done, generation).await;
             core.finish(epoch, &done, attempt, reason).await;
             drop(lock);
         }));
@@ -81,20 +86,33 @@ impl<E: Env> Core<E> {
     /// Also says why the session would end on a refusal: `LostRotation` when an earlier attempt
     /// of this refresh may have reached the server (it timed out or failed after sending) and
     /// rotated the token before its answer was lost.
+    ///
+    /// `generation` is the token's the refresh was started for: when another tab's tokens
+    /// replaced it meanwhile (its news came while this one waited for the lock) and they are not
+    /// due, there is nothing left to refresh, and no call is made.
     async fn attempts(
         &self,
         epoch: u64,
         outcome: &Rc<Shared<Outcome>>,
+        generation: u64,
     ) -> Option<(Attempt, EndReason)> {
         let retry = self.config.retry;
         let mut n = 0;
         let mut reason = EndReason::RefreshRejected;
         loop {
-            if let Some(tokens) = self.stored_by_another_tab(epoch).await {
-                return Some((Attempt::Adopted(tokens), reason));
-            }
+            let stored = self.stored_by_another_tab(epoch).await;
             if !self.owns(epoch, outcome) {
                 return None;
+            }
+            if let Some(tokens) = stored {
+                return Some((Attempt::Adopted(tokens), reason));
+            }
+            let renewed = {
+                let st = self.state();
+                st.generation() != generation && st.access().is_some()
+            };
+            if n == 0 && renewed && !self.needs_refresh_first() {
+                return Some((Attempt::Renewed, reason));
             }
             let token = self.state().refresh().cloned();
             if token.is_none() && !self.config.cookie {
@@ -179,7 +197,8 @@ impl<E: Env> Core<E> {
                     return;
                 }
                 if written.is_ok() {
-                    self.env.broadcast(Broadcast::Tokens);
+                    let fp = self.stored_fingerprint(&tokens.access, refresh.as_deref());
+                    self.env.broadcast(Broadcast::Tokens(fp));
                 }
                 let s = self.session();
                 self.env.dispatch(Action::RefreshSucceeded {
@@ -193,6 +212,15 @@ impl<E: Env> Core<E> {
             }
             Attempt::Adopted(tokens) => {
                 self.adopt_from_other_tab(tokens);
+                Ok(())
+            }
+            Attempt::Renewed => {
+                let s = self.session();
+                self.env.dispatch(Action::RefreshSucceeded {
+                    claims: s.claims,
+                    expires_at: s.expires_at,
+                    rotated: false,
+                });
                 Ok(())
             }
             Attempt::Definitive(e, answer) => {

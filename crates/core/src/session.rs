@@ -67,6 +67,12 @@ pub(crate) struct State<C> {
     /// That write again, while it runs: every request that asks waits for this one.
     saving: Option<Rc<Shared<Outcome>>>,
     disposed: bool,
+    /// Writes of this client's own tokens in progress: meanwhile storage may hold half of its
+    /// new pair, which is not another tab's.
+    writing: u32,
+    /// Counts the "new tokens" messages from other tabs: each one supersedes the one before,
+    /// whose wait for storage then stops.
+    news: u64,
 }
 
 impl<C> State<C> {
@@ -95,6 +101,8 @@ impl<C> State<C> {
             unsaved: false,
             saving: None,
             disposed: false,
+            news: 0,
+            writing: 0,
         }
     }
 
@@ -299,6 +307,30 @@ impl<C> State<C> {
     /// The write of unsaved tokens starts (`Some`) or is over (`None`).
     pub fn set_saving(&mut self, saving: Option<Rc<Shared<Outcome>>>) {
         self.saving = saving;
+    }
+
+    /// A write of this client's tokens starts (`true`) or ends.
+    pub fn set_writing(&mut self, starts: bool) {
+        self.writing = match starts {
+            true => self.writing.saturating_add(1),
+            false => self.writing.saturating_sub(1),
+        };
+    }
+
+    /// This client is writing its own tokens.
+    pub fn writing(&self) -> bool {
+        self.writing > 0
+    }
+
+    /// Another tab's "new tokens" message arrived: returns its number (see [`State::news`]).
+    pub fn next_news(&mut self) -> u64 {
+        self.news += 1;
+        self.news
+    }
+
+    /// The number of the latest "new tokens" message.
+    pub fn news(&self) -> u64 {
+        self.news
     }
 
     /// The API accepted the token of `generation`.

@@ -49,6 +49,7 @@ fn kind(a: &Attempt) -> (&'static str, Option<Code>, Option<u16>) {
         Attempt::Transient(e, _, ans) => ("transient", Some(e.code()), ans.status),
         Attempt::Unusable(e, ans) => ("unusable", Some(e.code()), ans.status),
         Attempt::Adopted(_) => ("adopted", None, None),
+        Attempt::Renewed => ("renewed", None, None),
     }
 }
 

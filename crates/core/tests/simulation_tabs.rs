@@ -38,6 +38,7 @@ fn simulate(seed: u64) -> Vec<String> {
         world.check_presented = true;
         world.lock = Some(Lock {
             held_by: None,
+            fallback_held_by: None,
             timeout_polls: 150,
         });
         let access = world.issue_access(-1_000.0);

@@ -17,7 +17,7 @@ use std::rc::Rc;
 
 use authlane_core::config::Config;
 use authlane_core::core::Core;
-use authlane_core::env::Broadcast;
+use authlane_core::env::{pair_fingerprint, Broadcast};
 use authlane_core::error::Error;
 use fake::{shell_fetch, world, FakeEnv, RefreshPlan, Req, W};
 use futures::executor::LocalPool;
@@ -127,8 +127,9 @@ fn another_tabs_new_tokens_settle_a_refresh_in_flight() {
         assert!(ok(&rb));
         // B's broadcast reaches A while A's call still hangs.
         let a2 = a.clone();
+        let message = stored_news(&w, false);
         pool.spawner()
-            .spawn_local(async move { a2.on_broadcast(Broadcast::Tokens).await })
+            .spawn_local(async move { a2.on_broadcast(message).await })
             .unwrap();
         pool.run_until_stalled();
         assert!(ok(&ra), "seed {seed}: A's request went out with B's token");
@@ -175,8 +176,9 @@ fn a_session_taken_from_another_tabs_login_announces_its_own_expiry() {
             world.storage.insert("authlane.refreshToken", refresh);
         }
         let a2 = a.clone();
+        let message = stored_news(&w, true);
         pool.spawner()
-            .spawn_local(async move { a2.on_broadcast(Broadcast::Tokens).await })
+            .spawn_local(async move { a2.on_broadcast(message).await })
             .unwrap();
         pool.run_until_stalled();
         assert!(
@@ -205,6 +207,22 @@ fn a_session_taken_from_another_tabs_login_announces_its_own_expiry() {
     }
 }
 
+/// The message a tab sends after writing the pair the shared storage holds now: a refresh's, or
+/// (`login`) a login's.
+fn stored_news(w: &W, login: bool) -> Broadcast {
+    let world = w.borrow();
+    let access = &world.storage["authlane.accessToken"];
+    let refresh = world
+        .storage
+        .get("authlane.refreshToken")
+        .map(String::as_str);
+    let fp = pair_fingerprint(access, refresh);
+    match login {
+        true => Broadcast::LoggedIn(fp),
+        false => Broadcast::Tokens(fp),
+    }
+}
+
 fn deliver(pool: &mut LocalPool, tab: &Tab, message: Broadcast) {
     let tab = tab.clone();
     pool.spawner()
@@ -227,7 +245,7 @@ fn a_tab_taking_another_tabs_tokens_says_what_happened() {
     pool.run_until_stalled();
     assert!(ok(&rb));
     let before = w.borrow().actions.len();
-    deliver(&mut pool, &a, Broadcast::Tokens);
+    deliver(&mut pool, &a, stored_news(&w, false));
     let taken = w.borrow().actions[before..].to_vec();
     assert!(
         taken.len() == 1
@@ -248,7 +266,7 @@ fn a_tab_taking_another_tabs_tokens_says_what_happened() {
         world.storage.insert("authlane.refreshToken", refresh);
     }
     let before = w.borrow().actions.len();
-    deliver(&mut pool, &c, Broadcast::Tokens);
+    deliver(&mut pool, &c, stored_news(&w, true));
     let taken = w.borrow().actions[before..].to_vec();
     assert!(
         taken.len() == 1 && taken[0].starts_with("LoggedIn"),

@@ -139,13 +139,18 @@ impl FakeEnv {
 pub struct Held {
     world: W,
     tab: usize,
+    fallback: bool,
 }
 
 impl Drop for Held {
     fn drop(&mut self) {
         if let Some(lock) = self.world.borrow_mut().lock.as_mut() {
-            if lock.held_by == Some(self.tab) {
-                lock.held_by = None;
+            let holder = match self.fallback {
+                false => &mut lock.held_by,
+                true => &mut lock.fallback_held_by,
+            };
+            if *holder == Some(self.tab) {
+                *holder = None;
             }
         }
     }
@@ -180,21 +185,29 @@ impl Env for FakeEnv {
         let (w, tab) = (self.world.clone(), self.tab);
         Box::pin(async move {
             let timeout = w.borrow().lock.as_ref().map(|l| l.timeout_polls)?;
-            for _ in 0..timeout {
-                {
-                    let mut world = w.borrow_mut();
-                    let lock = world.lock.as_mut()?;
-                    if lock.held_by.is_none() {
-                        lock.held_by = Some(tab);
-                        return Some(Held {
-                            world: w.clone(),
-                            tab,
-                        });
+            // The first lock; when its holder may be frozen, the fallback lock.
+            for fallback in [false, true] {
+                for _ in 0..timeout {
+                    {
+                        let mut world = w.borrow_mut();
+                        let lock = world.lock.as_mut()?;
+                        let holder = match fallback {
+                            false => &mut lock.held_by,
+                            true => &mut lock.fallback_held_by,
+                        };
+                        if holder.is_none() {
+                            *holder = Some(tab);
+                            return Some(Held {
+                                world: w.clone(),
+                                tab,
+                                fallback,
+                            });
+                        }
                     }
+                    frozen(&w, 1).await;
                 }
-                frozen(&w, 1).await;
             }
-            None // timed out: the holder may be frozen
+            None // timed out twice: the holders may be frozen
         })
     }
     fn broadcast(&self, message: authlane_core::env::Broadcast) {

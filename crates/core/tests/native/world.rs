@@ -208,6 +208,9 @@ impl World {
 /// frozen holder must not block the others).
 pub struct Lock {
     pub held_by: Option<usize>,
+    /// The second lock, which tabs that waited for the first one in vain take (js/client.js
+    /// `takeLocks`): so that they do not refresh all at once while a frozen tab holds the first.
+    pub fallback_held_by: Option<usize>,
     pub timeout_polls: u64,
 }
 
