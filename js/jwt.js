@@ -1,5 +1,6 @@
 // decodeJwt (synchronous, in the core module) and verifyJwt (lazily loaded module).
 import { core, loadVerifier } from './wasm.js';
+import { makeError } from './errors.js';
 import { callVerifier } from './verify-call.js';
 
 /**
@@ -7,7 +8,11 @@ import { callVerifier } from './verify-call.js';
  * @example decodeJwt(token).exp
  */
 export function decodeJwt(token, options) {
-  return core.decodeJwt(token, options);
+  const header = options !== null && typeof options === 'object' && options.header === true;
+  const [ok, value] = core.decode(token, header);
+  if (!ok) throw makeError(value.code, value.message);
+  // The core checked it is JSON; the engine's JSON.parse builds the value.
+  return JSON.parse(value);
 }
 
 /**

@@ -80,13 +80,12 @@ function networkError(error) {
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 
 /**
- * fetch drops only `Authorization` when a redirect leaves the origin: a custom header would follow
- * it anywhere. So a request carrying the token in a custom header, with no `redirect` mode of its
- * own, is sent with `redirect: 'manual'` and its redirects are followed here (at most 20), the
- * header removed for good at the first hop whose origin `allows` refuses.
+ * A request the core says to follow redirects of (`manual`: it carries the token in a custom
+ * header, which fetch would let follow a redirect anywhere) and that has no `redirect` mode of its
+ * own is sent with `redirect: 'manual'`, and its redirects are followed here as fetch follows them
+ * (at most 20), the header removed for good at the first hop the core does not allow.
  */
-const followsHere = (prepared, headerName, headerValue) => headerValue !== null
-  && headerName.toLowerCase() !== 'authorization'
+const followsHere = (prepared, manual, headerValue) => manual && headerValue !== null
   && (prepared.request === null ? prepared.init.redirect === undefined : prepared.request.redirect === 'follow');
 
 async function follow(fetchFn, prepared, first, headers, headerName, allows, signal) {
@@ -122,7 +121,8 @@ async function follow(fetchFn, prepared, first, headers, headerName, allows, sig
 }
 
 /** One attempt: the auth header set (or left off), the per-attempt timeout, the caller's signal. */
-export function send(fetchFn, timers, prepared, headerName, headerValue, attempt, timeoutMs, allows) {
+export function send(fetchFn, timers, prepared, facts, headerValue, attempt, allows) {
+  const { headerName, timeoutMs } = facts;
   if (attempt > 0 && !prepared.replayable) {
     return Promise.reject(new AuthlaneError(CODE.BODY_NOT_REPLAYABLE,
       'the request must be sent again with a new token, but its body was a one-shot stream; send a string, Blob, ArrayBuffer or FormData body to allow the resend'));
@@ -131,7 +131,7 @@ export function send(fetchFn, timers, prepared, headerName, headerValue, attempt
   const base = plain ? null : prepared.replayable ? prepared.request.clone() : prepared.request;
   const headers = new Headers(plain ? prepared.init.headers : base.headers);
   if (headerValue !== null) headers.set(headerName, headerValue);
-  const manual = followsHere(prepared, headerName, headerValue);
+  const manual = followsHere(prepared, facts.manualRedirects, headerValue);
   const call = (signal) => {
     const extra = manual ? { redirect: 'manual' } : {};
     if (plain) return fetchFn(prepared.url, { ...prepared.init, headers, signal, ...extra });
@@ -165,125 +165,68 @@ export function discard(response) {
   } catch {}
 }
 
-/** Base64 of a UTF-8 string, without btoa (React Native before 0.74 has none). */
-function base64(text) {
-  const bytes = new TextEncoder().encode(text);
-  const abc = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
-  let out = '';
-  for (let i = 0; i < bytes.length; i += 3) {
-    const n = (bytes[i] << 16) | ((bytes[i + 1] ?? 0) << 8) | (bytes[i + 2] ?? 0);
-    out += abc[n >> 18] + abc[(n >> 12) & 63] + (i + 1 < bytes.length ? abc[(n >> 6) & 63] : '=') + (i + 2 < bytes.length ? abc[n & 63] : '=');
-  }
-  return out;
+/** Headers from the app's own (`refresh.headers`, `revoke.headers`) and the core's: each
+ * `[name, value, force]` is set, or only added when the app's have none of that name. */
+function headersOf(own, extra) {
+  const headers = new Headers(own || {});
+  for (const [name, value, force] of extra) if (force || !headers.has(name)) headers.set(name, value);
+  return headers;
 }
+
+/** What a refresh function or a thrown value reports: its value as JSON, or what it threw. */
+const threw = (error) => ({ kind: 1, error });
 
 /**
- * An OAuth 2.0 form request (RFC 6749 section 6, RFC 7009): `fields` plus the client's
- * authentication (section 2.3.1: `client_secret_basic` form-encodes id and secret into Basic).
+ * One refresh call as the core describes it (`call`: token, body, headers, timeout): the
+ * refresh function called, or the endpoint asked; resolves with what came of it, for the core
+ * to judge. `cancel` aborts it when a login, logout or dispose has discarded it.
  */
-function oauthForm(refresh, fields, headers) {
-  const form = new URLSearchParams();
-  const auth = refresh.clientAuth || (refresh.clientSecret ? 'client_secret_basic' : 'none');
-  for (const [k, v] of Object.entries(fields)) if (v != null) form.set(k, v);
-  if (auth === 'client_secret_basic' && refresh.clientSecret != null) {
-    const enc = (v) => encodeURIComponent(v).replace(/%20/g, '+');
-    headers.set('authorization', 'Basic ' + base64(`${enc(refresh.clientId || '')}:${enc(refresh.clientSecret)}`));
-  } else if (refresh.clientId != null) {
-    form.set('client_id', refresh.clientId);
-    if (auth === 'client_secret_post' && refresh.clientSecret != null) form.set('client_secret', refresh.clientSecret);
-  }
-  headers.set('content-type', 'application/x-www-form-urlencoded');
-  if (!headers.has('accept')) headers.set('accept', 'application/json');
-  return form.toString();
-}
-
-/** The request body and headers of one refresh call (the token is null in cookie mode). */
-function refreshRequest(refresh, refreshToken) {
-  const headers = new Headers(refresh.headers || {});
-  if (refresh.grant === 'oauth2') {
-    const fields = { grant_type: 'refresh_token', refresh_token: refreshToken, scope: refresh.scope, ...(refresh.params || {}) };
-    return { headers, body: oauthForm(refresh, fields, headers) };
-  }
-  if (!headers.has('content-type')) headers.set('content-type', 'application/json');
-  const payload = refresh.body ? refresh.body(refreshToken) : refreshToken == null ? {} : { refreshToken };
-  return { headers, body: JSON.stringify(payload) };
-}
-
-/** An error response's OAuth 2.0 `error` (RFC 6749 section 5.2), if it has one. */
-async function oauthError(response) {
-  try {
-    const body = JSON.parse(await response.text());
-    return body && typeof body.error === 'string' ? body.error : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * One call of the refresh endpoint or function; Rust classifies the result. `cancel` aborts it
- * when a login, logout or dispose has discarded its result.
- */
-export function callRefresh(fetchFn, timers, refresh, refreshToken, url, timeoutMs, cancel) {
+export function callRefresh(fetchFn, timers, refresh, facts, [, token, body, extra, timeoutMs], cancel) {
   return withTimeout(timeoutMs, cancel, timers, async (signal, timedOut) => {
     if (typeof refresh === 'function') {
       const stop = new Promise((_, reject) => signal.addEventListener('abort', () => reject(new Error('aborted')), { once: true }));
-      const value = await Promise.race([refresh({ refreshToken, signal }), stop]);
-      return { kind: 'fn', value };
+      const value = await Promise.race([refresh({ refreshToken: token, signal }), stop]);
+      return { kind: 0, value };
     }
-    const { headers, body: requestBody } = refreshRequest(refresh, refreshToken);
-    const init = { method: refresh.method || 'POST', headers, body: requestBody, signal };
-    if (refresh.cookie) init.credentials = 'include';
+    const headers = headersOf(refresh.headers, extra);
+    const init = { method: facts.method, headers, body: body === null ? JSON.stringify(refresh.body(token)) : body, signal };
+    if (facts.cookie) init.credentials = 'include';
     let response;
     try {
-      response = await fetchFn(url, init);
+      response = await fetchFn(facts.refreshUrl, init);
     } catch (error) {
       throw networkError(error);
     }
-    let body;
-    let error;
-    if (response.ok) {
-      try {
-        body = JSON.parse(await response.text());
-        if (refresh.parse) body = refresh.parse(body);
-      } catch (e) {
-        if (timedOut()) throw e;
-        body = undefined;
-      }
-    } else if (response.status >= 400 && response.status < 500) {
-      error = await oauthError(response);
-    } else {
-      discard(response);
+    let text;
+    try {
+      text = await response.text();
+      if (response.ok && refresh.parse) text = JSON.stringify(refresh.parse(JSON.parse(text)));
+    } catch (e) {
+      if (timedOut()) throw e;
+      text = undefined;
     }
     return {
-      kind: 'http',
+      kind: 2,
       status: response.status,
-      body,
-      oauthError: error,
+      text,
       date: Date.parse(response.headers.get('date') || ''),
       retryAfterMs: retryAfterMs(response.headers.get('retry-after')),
     };
-  });
+  }).catch(threw);
 }
 
 /**
- * Revokes `token` at `url` (RFC 7009): a form for `grant: "oauth2"`, JSON `{ refreshToken }`
- * otherwise, an empty POST with credentials in cookie mode. Resolves with whether the endpoint
- * accepted it; never rejects.
+ * A revocation as the core describes it (`[, id, body, headers, timeout]`): POST to
+ * `facts.revokeUrl`, with credentials in cookie mode. Resolves with whether the endpoint accepted
+ * it; never rejects.
  */
-export async function revoke(fetchFn, timers, options, token, hint, url, timeoutMs) {
-  const refresh = typeof options.refresh === 'object' && options.refresh ? options.refresh : {};
-  const headers = new Headers((options.revoke && options.revoke.headers) || {});
+export async function revoke(fetchFn, timers, options, facts, [, , body, extra, timeoutMs]) {
+  const headers = headersOf(options.revoke && options.revoke.headers, extra);
   const init = { method: 'POST', headers };
-  if (refresh.cookie) {
-    init.credentials = 'include';
-  } else if (refresh.grant === 'oauth2') {
-    init.body = oauthForm(refresh, { token, token_type_hint: hint }, headers);
-  } else {
-    if (!headers.has('content-type')) headers.set('content-type', 'application/json');
-    init.body = JSON.stringify({ refreshToken: token });
-  }
+  if (facts.cookie) init.credentials = 'include';
+  if (body !== null) init.body = body;
   try {
-    const response = await withTimeout(timeoutMs, null, timers, (signal) => fetchFn(url, { ...init, signal }));
+    const response = await withTimeout(timeoutMs, null, timers, (signal) => fetchFn(facts.revokeUrl, { ...init, signal }));
     discard(response);
     return response.ok;
   } catch {

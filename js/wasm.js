@@ -1,25 +1,23 @@
-// Loads the wasm modules in browsers and web workers (the package's `import` and `module` entry,
-// and what Vite, webpack, Parcel and Rollup pick). The core loads at import time (top-level await),
-// so decodeJwt is synchronous right after import; the verification module (verify-wasm.js) loads
-// on first use.
-// Each .wasm is named by a literal `new URL('…', import.meta.url)`: the pattern bundlers turn
-// into an emitted asset. Nothing here imports a Node module. Node gets wasm.node.js, the
+// Loads the core module in browsers and web workers (the package's `import` and `module` entry,
+// and what Vite, webpack, Parcel and Rollup pick). It loads at import time (top-level await), so
+// decodeJwt is synchronous right after import; the verification module (verify-wasm.js) loads on
+// first use.
+// The .wasm is named by a literal `new URL('…', import.meta.url)`: the pattern bundlers turn into
+// an emitted asset. Nothing here imports a Node module. Node gets wasm.node.js, the
 // `authlane-inline` condition wasm.inline.js, CommonJS wasm.cjs, React Native wasm.rn.js.
-import * as glue from '../wasm/authlane.js';
+import { bind } from './core.js';
 import { fetchWasm } from './fetch-wasm.js';
-import { makeError } from './errors.js';
 
-const instance = await glue.default({ module_or_path: fetchWasm(new URL('../wasm/authlane_bg.wasm', import.meta.url)) });
-glue.setErrorFactory(makeError);
+const response = await fetchWasm(new URL('../wasm/authlane_bg.wasm', import.meta.url));
+const { instance } = response.headers.get('content-type') === 'application/wasm' && typeof WebAssembly.instantiateStreaming === 'function'
+  ? await WebAssembly.instantiateStreaming(response, {})
+  : await WebAssembly.instantiate(await response.arrayBuffer(), {});
 
-/** The core's exports, ready. A value set by this module (not a re-export of the glue), so a
- * bundler cannot reach the glue without running the load above. */
-export const core = glue;
+/** The core, ready. A value set by this module, so a bundler cannot reach it without the load. */
+export const core = bind(instance.exports);
 
 /** The core module's linear memory in bytes (for benchmarks and leak checks; not public API). */
-export function wasmMemoryBytes() {
-  return instance.memory.buffer.byteLength;
-}
+export const wasmMemoryBytes = () => core.memoryBytes();
 
 /** The verification module, loaded on the first verifyJwt call (the same instance `authlane/verify` uses). */
 export function loadVerifier() {

@@ -1,16 +1,20 @@
-// Loads the core for React Native: synchronously (core.rn.js: WebAssembly or wasm2js), with UTF-8
-// fallbacks installed first. The build bundles this in place of wasm.js (no top-level await, no
-// import.meta, nothing Metro cannot see).
+// Loads the core for React Native: the module compiled to JavaScript (wasm2js; Hermes has no
+// WebAssembly), synchronously, with UTF-8 fallbacks installed first. The build bundles this in
+// place of wasm.js (no top-level await, no import.meta, nothing Metro cannot see).
 import './text-codec.js';
-import * as core from './core.rn.js';
-import { AuthlaneError, makeError } from './errors.js';
+import * as module from 'authlane-rn-wasm2js';
+import { bind } from './core.js';
+import { AuthlaneError } from './errors.js';
 import { CODE } from './facts.js';
 
-core.setErrorFactory(makeError);
-export { core };
+/** The core, ready (see wasm.js). */
+export const core = bind(module);
 
 /** verifyJwt's module (jsonwebtoken and its crypto) is not in every app: `authlane/verify` has it. */
 export function loadVerifier() {
   return Promise.reject(new AuthlaneError(CODE.INVALID_CONFIG,
     "verifyJwt is not in the React Native build of authlane (its crypto would add about 230 KB gzip to every app): import { verifyJwt } from 'authlane/verify' where you need it, or verify tokens on your server and read claims with decodeJwt"));
 }
+/** The core module's linear memory in bytes (for benchmarks and leak checks; not public API). */
+export const wasmMemoryBytes = () => core.memoryBytes();
+

@@ -19,16 +19,19 @@ for (const dir of ['esm', 'node', 'inline', 'cjs/glue', 'rn', 'wasm', 'types']) 
 cpSync(at('pkg-template'), pkg, { recursive: true });
 cpSync(at('LICENSE'), join(pkg, 'LICENSE'));
 
+// The core module has no glue (js/core.js binds its exports); verifyJwt's has wasm-bindgen's.
 const modules = [
-  ['core', 'authlane'],
-  ['verify', 'verify'],
+  ['core', 'authlane', false],
+  ['verify', 'verify', true],
 ];
-for (const [dir, name] of modules) {
+for (const [dir, name, hasGlue] of modules) {
   cpSync(at('build', dir, `${name}_bg.wasm`), join(pkg, 'wasm', `${name}_bg.wasm`));
-  const glue = readFileSync(at('build', dir, `${name}.js`), 'utf8');
-  writeFileSync(join(pkg, 'wasm', `${name}.js`), glue);
-  writeFileSync(join(pkg, 'cjs', 'glue', `${name}.js`), toCjs(glue, `${name}.js`));
-  writeFileSync(join(pkg, 'inline', `${name}_glue.js`), withoutUrlFallback(glue, `${name}_bg.wasm`));
+  if (hasGlue) {
+    const glue = readFileSync(at('build', dir, `${name}.js`), 'utf8');
+    writeFileSync(join(pkg, 'wasm', `${name}.js`), glue);
+    writeFileSync(join(pkg, 'cjs', 'glue', `${name}.js`), toCjs(glue, `${name}.js`));
+    writeFileSync(join(pkg, 'inline', `${name}_glue.js`), withoutUrlFallback(glue, `${name}_bg.wasm`));
+  }
   const base64 = readFileSync(at('build', dir, `${name}_bg.wasm`)).toString('base64');
   writeFileSync(join(pkg, 'inline', `${name}_bg.wasm.js`), `// ${name}_bg.wasm, base64 (see wasm.js)\nexport default '${base64}';\n`);
 }

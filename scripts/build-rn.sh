@@ -1,11 +1,10 @@
 #!/usr/bin/env bash
 # The React Native build: the Rust modules as plain JavaScript (wasm2js), for Hermes and other
-# engines without WebAssembly, and as wasm bytes for engines with it (js/core.rn.js and
-# js/verify-wasm.rn.js pick one at load). For each module, writes to its own folder the glue
-# (bundler style), <name>_bg.wasm.js (the module as JS) and <name>_bg.wasm.base64.js (the same
-# module's bytes): build/rn/ for the core (authlane), build/rn-verify/ for verifyJwt's module
-# (authlane/verify). `build-rn.sh verify` builds only the second. See TOOLCHAIN.md for why each
-# step is there.
+# engines without WebAssembly. The core (build/rn/authlane_bg.wasm.js) has no imports and no glue:
+# js/core.js binds its exports. verifyJwt's module (build/rn-verify/) keeps its wasm-bindgen glue
+# (bundler style) and its bytes too (<name>_bg.wasm.base64.js), for engines that have WebAssembly
+# (js/verify-wasm.rn.js picks). `build-rn.sh verify` builds only the second. See TOOLCHAIN.md for
+# why each step is there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/node_modules/.bin:$HOME/.cargo/bin:$PATH"
@@ -35,11 +34,28 @@ rn_module() {
   rm -f "$out/stripped.wasm" "$out/lowered.wasm" "$out/${name}_bg.wasm"
 }
 
+# The lowering wasm2js needs (binaryen 132's passes).
+lower() {
+  wasm-opt --enable-bulk-memory --enable-bulk-memory-opt --enable-sign-ext --enable-nontrapping-float-to-int \
+    --enable-mutable-globals --llvm-memory-copy-fill-lowering --llvm-nontrapping-fptoint-lowering \
+    --signext-lowering -Oz "$1" -o "$2"
+}
+
+rn_core() {
+  local out=$1 raw="$target/wasm32-unknown-unknown/release/authlane.wasm"
+  rm -rf "$out" && mkdir -p "$out"
+  RUSTFLAGS="-C target-feature=-reference-types" \
+    cargo build --quiet --release --target wasm32-unknown-unknown --target-dir "$target" -p authlane
+  lower "$raw" "$out/lowered.wasm"
+  wasm2js -Oz "$out/lowered.wasm" -o "$out/authlane_bg.wasm.js"
+  rm -f "$out/lowered.wasm"
+}
+
 modules=("$@")
 [ $# -gt 0 ] || modules=(core verify)
 for module in "${modules[@]}"; do
   case "$module" in
-    core) rn_module authlane authlane authlane "$PWD/build/rn" ;;
+    core) rn_core "$PWD/build/rn" ;;
     verify) rn_module authlane-verify authlane_verify verify "$PWD/build/rn-verify" ;;
     *) echo "build-rn: unknown module $module (core or verify)" >&2; exit 1 ;;
   esac

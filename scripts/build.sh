@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Builds the npm package into pkg/: both wasm modules (wasm-pack, wasm-opt -Oz from npm's
-# binaryen 132), the JS shell as ESM and CommonJS, types and manifest. Prints module sizes.
+# Builds the npm package into pkg/: the core module (cargo, then wasm-opt -Oz from npm's binaryen
+# 132), verifyJwt's module (wasm-pack), the React Native build (build-rn.sh), the JS shell as ESM
+# and CommonJS, types and manifest (assemble.mjs). Prints module sizes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/node_modules/.bin:$HOME/.cargo/bin:$PATH"
@@ -10,10 +11,16 @@ case "$(command -v wasm-opt)" in
   *) echo "build: npm's binaryen is missing (run npm run setup)" >&2; exit 1 ;;
 esac
 
-wasm_pack() { wasm-pack --quiet build --release --target web --no-pack "$@"; }
-wasm_pack --out-dir "$PWD/build/core" --out-name authlane .
-wasm_pack --out-dir "$PWD/build/verify" --out-name verify crates/verify
-node scripts/short-names.mjs build/core/authlane_bg.wasm build/core/authlane.js
+# The core: no wasm-bindgen, no imports; its exports are the boundary js/core.js binds.
+# `--converge` runs -Oz until it stops shrinking; memory starts zeroed, and the producers and
+# target-features sections are metadata no engine reads.
+mkdir -p build/core
+cargo build --quiet --release --target wasm32-unknown-unknown -p authlane
+wasm-opt -Oz --converge --zero-filled-memory --strip-debug --strip-producers --strip-target-features \
+  --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals \
+  target/wasm32-unknown-unknown/release/authlane.wasm -o build/core/authlane_bg.wasm
+
+wasm-pack --quiet build --release --target web --no-pack --out-dir "$PWD/build/verify" --out-name verify crates/verify
 node scripts/short-names.mjs build/verify/verify_bg.wasm build/verify/verify.js
 
 bash scripts/build-rn.sh

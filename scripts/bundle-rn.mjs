@@ -1,7 +1,7 @@
 // Bundles the React Native entries into one file per format: `authlane/react-native` (the JS shell
-// with wasm.js swapped for wasm.rn.js, the core as wasm2js and as wasm bytes: core.rn.js picks) and
-// `authlane/verify` (verify-entry.js with verify-wasm.js swapped for verify-wasm.rn.js, the
-// verification module the same two ways), then Babel's class transform (Hermes 0.12 has no `class`).
+// with wasm.js swapped for wasm.rn.js: the core as wasm2js) and `authlane/verify` (verify-entry.js
+// with verify-wasm.js swapped for verify-wasm.rn.js: the verification module as wasm2js and as wasm
+// bytes, picked at load), then Babel's class transform (Hermes 0.12 has no `class`).
 import { build } from 'esbuild';
 import { transformAsync } from '@babel/core';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -52,16 +52,14 @@ export async function bundleReactNative(root, outDir) {
       const alias = {
         './wasm.js': 'js/wasm.rn.js',
         './verify-wasm.js': 'js/verify-wasm.rn.js',
-        'authlane-rn-glue': 'build/rn/authlane_bg.js',
         'authlane-rn-wasm2js': 'build/rn/authlane_bg.wasm.js',
-        'authlane-rn-wasm-base64': 'build/rn/authlane_bg.wasm.base64.js',
         'authlane-rn-verify-glue': 'build/rn-verify/verify_bg.js',
         'authlane-rn-verify-wasm2js': 'build/rn-verify/verify_bg.wasm.js',
         'authlane-rn-verify-wasm-base64': 'build/rn-verify/verify_bg.wasm.base64.js',
       };
       b.onResolve({ filter: /^(\.\/(verify-)?wasm\.js|authlane-rn-[\w-]+)$/ }, (args) => ({ path: at(alias[args.path]) }));
-      b.onLoad({ filter: /build\/rn(-verify)?\/\w+_bg\.js$/ }, (args) => ({ contents: fixMemoryViews(readFileSync(args.path, 'utf8')), loader: 'js' }));
-      b.onLoad({ filter: /build\/rn(-verify)?\/\w+_bg\.wasm\.js$/ }, (args) => ({ contents: lazyWasm2js(readFileSync(args.path, 'utf8')), loader: 'js' }));
+      b.onLoad({ filter: /build\/rn-verify\/\w+_bg\.js$/ }, (args) => ({ contents: fixMemoryViews(readFileSync(args.path, 'utf8')), loader: 'js' }));
+      b.onLoad({ filter: /build\/rn-verify\/\w+_bg\.wasm\.js$/ }, (args) => ({ contents: lazyWasm2js(readFileSync(args.path, 'utf8')), loader: 'js' }));
     },
   };
   // authlane/react-native (rn/index.*) and authlane/verify (rn/verify.*), each one file per format.

@@ -1,13 +1,9 @@
-//! The one error type of authlane: a stable code, a message, and what caused it.
-//!
-//! Rust code returns [`Error`]. Values the host threw or rejected with (a JS `TypeError`, an
-//! `AbortError`) travel inside it as opaque [`Foreign`] values, so this crate needs no JS: the
-//! binding puts them in and, at the boundary, turns the error into the JS shell's `AuthlaneError`
-//! (or hands a passed-on value back unchanged).
+//! The one error type of authlane: a stable code, a message that says what to do, and what
+//! caused it. The core holds no JS value: a cause that is a value the shell holds (what a send,
+//! the refresh call or a storage callback threw) is named by [`Cause::Host`], and the shell
+//! attaches that value when it turns the error into an `AuthlaneError`.
 
-use std::any::Any;
-use std::fmt;
-use std::rc::Rc;
+use crate::effect::Slot;
 
 /// The stable error codes of API.md.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -32,8 +28,6 @@ pub enum Code {
     StorageError,
     /// A request to be sent again had a one-shot body.
     BodyNotReplayable,
-    /// A value JS threw that authlane passes on unchanged (an `AbortError`, a listener's error).
-    Thrown,
 }
 
 impl Code {
@@ -50,13 +44,11 @@ impl Code {
             Code::NetworkError => "NETWORK_ERROR",
             Code::StorageError => "STORAGE_ERROR",
             Code::BodyNotReplayable => "BODY_NOT_REPLAYABLE",
-            Code::Thrown => "THROWN",
         }
     }
 
-    /// The codes a user can see, in API.md's order ([`Code::Thrown`] never reaches JS: the
-    /// thrown value itself does).
-    pub const PUBLIC: [Code; 10] = [
+    /// Every code, in API.md's order.
+    pub const ALL: [Code; 10] = [
         Code::InvalidConfig,
         Code::InvalidToken,
         Code::SessionExpired,
@@ -69,11 +61,6 @@ impl Code {
         Code::BodyNotReplayable,
     ];
 
-    /// The code named by `s`, if it is one of ours.
-    pub fn parse(s: &str) -> Option<Code> {
-        Code::PUBLIC.into_iter().find(|c| c.as_str() == s)
-    }
-
     /// The session is over: sending the request again cannot succeed until a login
     /// (`isSessionError`).
     pub fn ends_session(self) -> bool {
@@ -81,16 +68,23 @@ impl Code {
     }
 }
 
-/// A value from the host (in the wasm binding, a `JsValue`), carried without being looked at.
-pub type Foreign = Rc<dyn Any>;
+/// A value the shell holds that caused an error.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Host {
+    /// What the last refresh call threw or rejected with (its own `AuthlaneError` for a timeout
+    /// or a network error).
+    Call,
+    /// What the storage callback for this slot threw or rejected with.
+    Storage(Slot),
+}
 
 /// What an [`Error`] wraps.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum Cause {
-    /// A value the host threw or rejected with.
-    Foreign(Foreign),
     /// One of our own errors.
     Inner(Box<Error>),
+    /// A value the shell holds.
+    Host(Host),
 }
 
 /// An authlane error: a code, a message that says what to do, and optionally what caused it.
@@ -100,13 +94,11 @@ pub enum Cause {
 /// let e = Error::new(Code::InvalidToken, "missing part #2");
 /// assert_eq!(e.code(), Code::InvalidToken);
 /// ```
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Error {
     code: Code,
     message: String,
     cause: Option<Cause>,
-    /// A value from the host passed on as it is: the binding hands it back unchanged.
-    original: Option<Foreign>,
 }
 
 impl Error {
@@ -116,42 +108,18 @@ impl Error {
             code,
             message: message.into(),
             cause: None,
-            original: None,
-        }
-    }
-
-    /// An error caused by a value the host threw or rejected with.
-    pub fn with_cause(code: Code, message: impl Into<String>, cause: Foreign) -> Self {
-        Error {
-            code,
-            message: message.into(),
-            cause: Some(Cause::Foreign(cause)),
-            original: None,
-        }
-    }
-
-    /// A value the host threw, passed on unchanged; `code` and `message` are what the binding
-    /// read from it (an `AuthlaneError` keeps its code, anything else is [`Code::Thrown`]).
-    pub fn passed_on(code: Code, message: impl Into<String>, original: Foreign) -> Self {
-        Error {
-            code,
-            message: message.into(),
-            cause: None,
-            original: Some(original),
-        }
-    }
-
-    /// The code of the error this one wraps, when it wraps one of ours.
-    pub fn cause_code(&self) -> Option<Code> {
-        match &self.cause {
-            Some(Cause::Inner(inner)) => Some(inner.code),
-            _ => None,
         }
     }
 
     /// This error, caused by `inner`.
     pub fn caused_by(mut self, inner: Error) -> Self {
         self.cause = Some(Cause::Inner(Box::new(inner)));
+        self
+    }
+
+    /// This error, caused by a value the shell holds.
+    pub fn caused_by_host(mut self, host: Host) -> Self {
+        self.cause = Some(Cause::Host(host));
         self
     }
 
@@ -170,14 +138,35 @@ impl Error {
         self.cause.as_ref()
     }
 
-    /// The host's value this error passes on unchanged, if it is one.
-    pub fn original(&self) -> Option<&Foreign> {
-        self.original.as_ref()
+    /// The code of the error this one wraps, when it wraps one of ours.
+    pub fn cause_code(&self) -> Option<Code> {
+        match &self.cause {
+            Some(Cause::Inner(inner)) => Some(inner.code),
+            _ => None,
+        }
     }
 }
 
-impl fmt::Display for Error {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.code.as_str(), self.message)
+/// Concatenates `parts`: messages are built from pieces, without `core::fmt` (which costs
+/// kilobytes of wasm).
+///
+/// ```
+/// assert_eq!(authlane_core::error::cat(&["a", "b", "c"]), "abc");
+/// ```
+pub fn cat(parts: &[&str]) -> String {
+    let mut out = String::with_capacity(parts.iter().map(|p| p.len()).sum());
+    for p in parts {
+        out.push_str(p);
     }
+    out
+}
+
+/// `n` in decimal (an integer; a fraction is dropped).
+pub fn decimal(n: f64) -> String {
+    let mut out = String::new();
+    if n < 0.0 {
+        out.push('-');
+    }
+    crate::json::write_int(&mut out, n.abs().trunc() as u64);
+    out
 }

@@ -1,11 +1,13 @@
-//! Pure JWT decoding: picking a part, base64url to text. No JSON, no JS: tested natively.
+//! Pure JWT decoding: picking a part, base64url to text, its JSON checked; what a token says of
+//! itself (claims, `exp`, `iat`). No JS: tested natively.
 //!
 //! The rules follow the `jwt-decode` package byte for byte, so that moving to authlane changes
 //! nothing for a token that worked before: only the requested part is read, `-_` and `+/` are both
 //! accepted, padding is optional, whitespace is ignored, and bytes that are not UTF-8 are read as
 //! Latin-1 (what `atob` gives).
 
-use crate::error::{Code, Error};
+use crate::error::{cat, Code, Error};
+use crate::json::Json;
 
 /// Which part of a token to read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -36,11 +38,12 @@ pub fn part_text(token: &str, part: Part) -> Result<String, Error> {
     let n = part.number();
     // A byte split: str patterns would cost kilobytes of wasm.
     let raw = token.as_bytes().split(|&b| b == b'.').nth(n - 1);
+    let number = if n == 1 { "#1" } else { "#2" };
     let Some(raw) = raw.and_then(|r| std::str::from_utf8(r).ok()) else {
-        return Err(invalid(format_args!("missing part #{n}")));
+        return Err(invalid(&["missing part ", number]));
     };
     let bytes = base64url_decode(raw)
-        .map_err(|why| invalid(format_args!("invalid base64 for part #{n} ({why})")))?;
+        .map_err(|why| invalid(&["invalid base64 for part ", number, " (", why, ")"]))?;
     Ok(match String::from_utf8(bytes) {
         Ok(text) => text,
         Err(e) => e.into_bytes().iter().map(|&b| char::from(b)).collect(),
@@ -48,11 +51,73 @@ pub fn part_text(token: &str, part: Part) -> Result<String, Error> {
 }
 
 /// The error for a malformed token, with the prefix `jwt-decode` users know.
-pub fn invalid(detail: std::fmt::Arguments<'_>) -> Error {
-    Error::new(
-        Code::InvalidToken,
-        format!("Invalid token specified: {detail}"),
-    )
+pub fn invalid(detail: &[&str]) -> Error {
+    let mut parts = vec!["Invalid token specified: "];
+    parts.extend_from_slice(detail);
+    Error::new(Code::InvalidToken, cat(&parts))
+}
+
+/// `decodeJwt(token, { header })`: the JSON text of the part, checked to be JSON (the shell parses
+/// it with the engine's `JSON.parse`).
+///
+/// ```
+/// use authlane_core::jwt::{decode, Part};
+/// assert_eq!(decode("x.eyJhIjoxfQ.y", Part::Payload).unwrap(), r#"{"a":1}"#);
+/// assert!(decode("x.e30K.y", Part::Header).is_err());
+/// ```
+pub fn decode(token: &str, part: Part) -> Result<String, Error> {
+    let text = part_text(token, part)?;
+    match Json::parse(&text) {
+        Ok(_) => Ok(text),
+        Err(_) => Err(invalid(&[
+            "invalid json for part ",
+            if part == Part::Header { "#1" } else { "#2" },
+        ])),
+    }
+}
+
+/// What an access token tells about itself: its payload's JSON text (`None` for an opaque token:
+/// no JWT, or a payload that is not a JSON object), `exp` and `iat` in ms.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct TokenInfo {
+    /// The payload's JSON text.
+    pub claims: Option<String>,
+    /// `exp`, ms.
+    pub expires_at: Option<f64>,
+    /// `iat`, ms.
+    pub issued_at: Option<f64>,
+}
+
+/// Reads a token's payload.
+///
+/// ```
+/// use authlane_core::jwt::inspect;
+/// let t = inspect("x.eyJleHAiOjEwLCJpYXQiOjV9.y");
+/// assert_eq!((t.expires_at, t.issued_at), (Some(10_000.0), Some(5_000.0)));
+/// assert_eq!(inspect("opaque").claims, None);
+/// ```
+pub fn inspect(token: &str) -> TokenInfo {
+    let Ok(text) = part_text(token, Part::Payload) else {
+        return TokenInfo::default();
+    };
+    let Ok(payload) = Json::parse(&text) else {
+        return TokenInfo::default();
+    };
+    if payload.members().is_none() {
+        return TokenInfo::default();
+    }
+    let ms = |k: &str| {
+        payload
+            .get(k)
+            .and_then(Json::num)
+            .filter(|n| n.is_finite())
+            .map(|s| s * 1_000.0)
+    };
+    TokenInfo {
+        expires_at: ms("exp"),
+        issued_at: ms("iat"),
+        claims: Some(text),
+    }
 }
 
 /// Decodes base64url or base64, padded or not, as `jwt-decode` does (pad, then `atob`).

@@ -1,24 +1,34 @@
-//! authlane's decision logic, with no JS in it: the session state and its only writer
-//! (`session`), the session operations and the single-flight refresh (`core`, `refresh`,
-//! `cross_tab`), the request pipeline's decisions (`pipeline`, `policy`), the
-//! clock corrected to the server's (`clock`), origins (`url`), JWT decoding (`jwt`), the rules for
-//! options (`options`, `config`) and refresh results (`refresh_result`), errors as data
-//! (`error`). What it needs from its surroundings is the `Env` trait (`env`): the wasm binding
-//! (the `authlane` crate) implements it with JS, the native tests and the simulation with fakes.
+//! authlane's decision logic, with no JS, no I/O, no clock and no executor: a state machine that
+//! the shell drives ([`Client`]: events in with the time, effects out, a timer to call back at),
+//! in the shape of quinn-proto's `Connection`. The session and its only writer (`session`),
+//! requests (`requests`), the single-flight refresh (`flight`), storage work (`tasks`,
+//! `storage`), other tabs (`tabs`), the calls the client makes itself (`calls`); pure rules:
+//! options (`options`, `config`), refresh results (`reply`), `policy`, the corrected `clock`,
+//! origins (`url`), JWT (`jwt`), a JSON reader (`json`), actions and messages (`action`), errors
+//! as data (`error`). The wasm binding (the `authlane` crate) runs it for the JS shell; the
+//! native tests run it against a fake world.
 #![deny(missing_docs)]
 
+pub mod action;
+pub mod calls;
+mod client;
 pub mod clock;
 pub mod config;
-pub mod core;
-pub mod cross_tab;
-pub mod env;
+pub mod effect;
 pub mod error;
+mod flight;
+pub mod input;
+pub mod json;
 pub mod jwt;
 pub mod options;
-pub mod pipeline;
 pub mod policy;
-pub mod refresh;
-pub mod refresh_result;
+pub mod reply;
+mod requests;
 mod session;
-pub mod shared;
+mod storage;
+mod tabs;
+mod tasks;
 pub mod url;
+
+pub use client::Client;
+pub use requests::DATE_SAMPLE_MS;

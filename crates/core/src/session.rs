@@ -1,26 +1,13 @@
-//! The client's state and its only writer. Every other module reads it through these methods and
+//! The session's state and its only writer. Every other module reads it through these methods and
 //! changes it only through the transitions named here, so each rule about the state (a new
-//! access token bumps `generation`, a login, logout or dispose bumps `epoch` and takes the flight,
-//! a cooldown starts once per token) lives in one place.
-//!
-//! The state is held in a `RefCell` by [`crate::core::Core`]: a borrow never lives across an
-//! `.await` or a `dispatch` (listeners may call back into the client).
+//! access token bumps `generation`, a login, logout or dispose bumps `epoch`, a cooldown starts
+//! once per token) lives in one place.
 
-use std::rc::Rc;
-
+use crate::action::Shown;
 use crate::clock::Clock;
-use crate::env::TokenInfo;
 use crate::error::Error;
+use crate::jwt::TokenInfo;
 use crate::policy::Lifetime;
-use crate::shared::Shared;
-
-/// The outcome every waiter of one refresh gets.
-pub type Outcome = Result<(), Error>;
-
-/// A refresh in flight.
-pub(crate) struct Flight {
-    pub outcome: Rc<Shared<Outcome>>,
-}
 
 /// Where an access token comes from: what it may tell the clock, and whether it is fresh.
 #[derive(Clone, Copy, Debug)]
@@ -35,14 +22,14 @@ pub(crate) enum Arrival {
     Refresh(Option<f64>),
 }
 
-pub(crate) struct State<C> {
+#[derive(Default)]
+pub(crate) struct State {
     access: Option<String>,
     refresh: Option<String>,
-    info: TokenInfo<C>,
+    info: TokenInfo,
     lifetime: Lifetime,
     generation: u64,
     epoch: u64,
-    flight: Option<Flight>,
     clock: Clock,
     /// `(generation, until)`: rejections of that token start no refresh until device time
     /// `until` (API.md, "No refresh storms").
@@ -53,7 +40,7 @@ pub(crate) struct State<C> {
     after_rejection: bool,
     /// Refreshes that failed so far, counted: a request notes the count when it is sent, so
     /// that its rejection can tell whether it was sent before or after a failure however close
-    /// in time the two were (a device clock reads the same millisecond for both).
+    /// in time the two were.
     failures: u64,
     /// The last failed refresh: `(generation, its number in failures, error)`.
     failure: Option<(u64, u64, Error)>,
@@ -64,48 +51,10 @@ pub(crate) struct State<C> {
     expired: bool,
     /// Tokens in memory that storage failed to take; written again by the next request.
     unsaved: bool,
-    /// That write again, while it runs: every request that asks waits for this one.
-    saving: Option<Rc<Shared<Outcome>>>,
     disposed: bool,
-    /// Writes of this client's own tokens in progress: meanwhile storage may hold half of its
-    /// new pair, which is not another tab's.
-    writing: u32,
-    /// Counts the "new tokens" messages from other tabs: each one supersedes the one before,
-    /// whose wait for storage then stops.
-    news: u64,
 }
 
-impl<C> State<C> {
-    /// Logged out, nothing read yet.
-    pub fn new() -> Self {
-        State {
-            access: None,
-            refresh: None,
-            info: TokenInfo {
-                claims: None,
-                expires_at: None,
-                issued_at: None,
-            },
-            lifetime: Lifetime::default(),
-            generation: 0,
-            epoch: 0,
-            flight: None,
-            clock: Clock::default(),
-            cooldown: None,
-            accepted: false,
-            after_rejection: false,
-            failures: 0,
-            failure: None,
-            misses: (0, 0.0),
-            expired: false,
-            unsaved: false,
-            saving: None,
-            disposed: false,
-            news: 0,
-            writing: 0,
-        }
-    }
-
+impl State {
     // What the state says.
 
     pub fn access(&self) -> Option<&String> {
@@ -117,9 +66,6 @@ impl<C> State<C> {
     /// A token is held.
     pub fn authenticated(&self) -> bool {
         self.access.is_some() || self.refresh.is_some()
-    }
-    pub fn info(&self) -> &TokenInfo<C> {
-        &self.info
     }
     pub fn lifetime(&self) -> &Lifetime {
         &self.lifetime
@@ -142,32 +88,23 @@ impl<C> State<C> {
     pub fn disposed(&self) -> bool {
         self.disposed
     }
-
-    /// The refresh in flight, to wait on.
-    pub fn flight(&self) -> Option<Rc<Shared<Outcome>>> {
-        self.flight.as_ref().map(|f| Rc::clone(&f.outcome))
+    pub fn failures(&self) -> u64 {
+        self.failures
     }
 
-    /// True while `outcome` is the flight of session `epoch`.
-    pub fn owns(&self, epoch: u64, outcome: &Rc<Shared<Outcome>>) -> bool {
-        self.epoch == epoch && self.is_flight(outcome)
-    }
-
-    fn is_flight(&self, outcome: &Rc<Shared<Outcome>>) -> bool {
-        self.flight
-            .as_ref()
-            .is_some_and(|f| Rc::ptr_eq(&f.outcome, outcome))
+    /// The session as `session()` and the actions show it.
+    pub fn shown(&self) -> Shown {
+        Shown {
+            authenticated: self.authenticated(),
+            claims: self.info.claims.clone(),
+            expires_at: self.info.expires_at,
+        }
     }
 
     /// True while rejections of the token of `generation` start no refresh (device ms `now`).
     pub fn cooling(&self, generation: u64, now: f64) -> bool {
         self.cooldown
             .is_some_and(|(g, until)| g == generation && now < until)
-    }
-
-    /// How many refreshes have failed so far: what a request notes when it is sent.
-    pub fn failures(&self) -> u64 {
-        self.failures
     }
 
     /// The failure a request sent with the token of `generation`, when `failures` refreshes had
@@ -202,7 +139,7 @@ impl<C> State<C> {
     pub fn take_access(
         &mut self,
         access: &str,
-        info: TokenInfo<C>,
+        info: TokenInfo,
         expires_in: Option<f64>,
         arrival: Arrival,
         local: f64,
@@ -250,87 +187,27 @@ impl<C> State<C> {
     pub fn end(&mut self, expired: bool) {
         self.access = None;
         self.refresh = None;
-        self.info = TokenInfo {
-            claims: None,
-            expires_at: None,
-            issued_at: None,
-        };
+        self.info = TokenInfo::default();
         self.lifetime = Lifetime::default();
         self.generation += 1;
         self.unsaved = false;
         self.expired = expired;
     }
 
-    /// A new session epoch (login, logout, dispose): the flight in flight, if any, is handed
-    /// back for its waiters to be told.
-    pub fn next_epoch(&mut self) -> Option<Flight> {
+    /// A new session epoch (login, logout, dispose): what the last one started is discarded.
+    pub fn next_epoch(&mut self) {
         self.epoch += 1;
-        self.flight.take()
     }
 
     /// `dispose()`: a new epoch, and no more operations.
-    pub fn dispose(&mut self) -> Option<Flight> {
+    pub fn dispose(&mut self) {
         self.disposed = true;
-        self.next_epoch()
-    }
-
-    /// A refresh starts; returns its epoch.
-    pub fn start_flight(&mut self, outcome: &Rc<Shared<Outcome>>) -> u64 {
-        self.flight = Some(Flight {
-            outcome: Rc::clone(outcome),
-        });
-        self.epoch
-    }
-
-    /// The refresh of `outcome` is over (if it is still the one in flight).
-    pub fn clear_flight(&mut self, outcome: &Rc<Shared<Outcome>>) {
-        if self.is_flight(outcome) {
-            self.flight = None;
-        }
-    }
-
-    /// Another tab's tokens settle the refresh in flight: it is handed back.
-    pub fn take_flight(&mut self) -> Option<Flight> {
-        self.flight.take()
+        self.next_epoch();
     }
 
     /// Whether storage holds the tokens in memory.
     pub fn set_unsaved(&mut self, unsaved: bool) {
         self.unsaved = unsaved;
-    }
-
-    /// The write of unsaved tokens in progress, to wait on.
-    pub fn saving(&self) -> Option<Rc<Shared<Outcome>>> {
-        self.saving.clone()
-    }
-
-    /// The write of unsaved tokens starts (`Some`) or is over (`None`).
-    pub fn set_saving(&mut self, saving: Option<Rc<Shared<Outcome>>>) {
-        self.saving = saving;
-    }
-
-    /// A write of this client's tokens starts (`true`) or ends.
-    pub fn set_writing(&mut self, starts: bool) {
-        self.writing = match starts {
-            true => self.writing.saturating_add(1),
-            false => self.writing.saturating_sub(1),
-        };
-    }
-
-    /// This client is writing its own tokens.
-    pub fn writing(&self) -> bool {
-        self.writing > 0
-    }
-
-    /// Another tab's "new tokens" message arrived: returns its number (see [`State::news`]).
-    pub fn next_news(&mut self) -> u64 {
-        self.news += 1;
-        self.news
-    }
-
-    /// The number of the latest "new tokens" message.
-    pub fn news(&self) -> u64 {
-        self.news
     }
 
     /// The API accepted the token of `generation`.

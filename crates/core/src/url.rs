@@ -1,6 +1,8 @@
 //! URL resolution and origins, in pure Rust: React Native's `URL` is partial, and the origin
 //! check must not depend on the engine.
 
+use crate::error::cat;
+
 /// Resolves `input` against `base` the way `new URL(input, base)` does for the forms apps use:
 /// absolute (`https://…`), scheme-relative (`//host/…`), absolute path (`/…`), query (`?…`),
 /// fragment and relative path. `None` when `input` is relative and there is no usable base.
@@ -38,7 +40,7 @@ pub fn resolve(base: Option<&str>, input: &str) -> Option<String> {
         .unwrap_or(0);
     let (authority, path_etc) = (rest.get(..authority_end)?, rest.get(authority_end..)?);
     let path = before(path_etc, b"?#");
-    let origin = format!("{scheme}:{authority}");
+    let origin = cat(&[scheme, ":", authority]);
     // In http(s) URLs (special schemes) a backslash is a slash.
     let special = scheme.eq_ignore_ascii_case("http") || scheme.eq_ignore_ascii_case("https");
     let slash = |i: usize| match input.as_bytes().get(i) {
@@ -47,21 +49,21 @@ pub fn resolve(base: Option<&str>, input: &str) -> Option<String> {
         _ => false,
     };
     Some(if slash(0) && slash(1) {
-        format!("{scheme}://{}", input.get(2..)?)
+        cat(&[scheme, "://", input.get(2..)?])
     } else if slash(0) {
-        format!("{origin}/{}", input.get(1..)?)
+        cat(&[&origin, "/", input.get(1..)?])
     } else if input.starts_with('?') {
-        format!("{origin}{path}{input}")
+        cat(&[&origin, path, &input])
     } else if input.starts_with('#') || input.is_empty() {
         let without_fragment = before(base, b"#");
-        format!("{without_fragment}{input}")
+        cat(&[without_fragment, &input])
     } else {
         let dir = path
             .bytes()
             .rposition(|b| b == b'/')
             .map(|i| path.get(..=i).unwrap_or("/"))
             .unwrap_or("/");
-        format!("{origin}{dir}{input}")
+        cat(&[&origin, dir, &input])
     })
 }
 
@@ -107,8 +109,8 @@ pub fn origin(url: &str) -> Option<String> {
     }
     let host = host.to_ascii_lowercase();
     Some(match port {
-        Some(p) if p != default_port => format!("{scheme}://{host}:{p}"),
-        _ => format!("{scheme}://{host}"),
+        Some(p) if p != default_port => cat(&[&scheme, "://", &host, ":", p]),
+        _ => cat(&[&scheme, "://", &host]),
     })
 }
 

@@ -1,0 +1,649 @@
+//! The single-flight refresh: at most one refresh call per client, whatever asks for it
+//! (requests before sending, rejected requests, `refresh()`, the timer), and across the clients
+//! and tabs sharing the storage one at a time. Everything that waits for it waits for its serial
+//! number; when it ends, they go on ([`Client::resume`]).
+//!
+//! Its way: `refreshStarted`; the refresh lock (with `crossTab`: what storage held before asking,
+//! and after a wait for another tab, until that tab's write arrives); per attempt, with
+//! `crossTab`, the call lock likewise; storage read again when others share it (another client
+//! or tab may have refreshed: its tokens are taken instead of spending the refresh token again);
+//! the call; its outcome: retried after a backoff, or written, or ending the session; the locks
+//! let go. Also the auto-refresh timer ([`Client::tick`]).
+
+use crate::action::{Action, Answered, EndReason, Message, Reason};
+use crate::client::Client;
+use crate::effect::{Effect, Io, Lock, Slot};
+use crate::error::{cat, Code, Error};
+use crate::input::{Reply, Stored};
+use crate::policy::{backoff_ms, Lifetime};
+use crate::reply::{classify, Outcome, TokenSet};
+use crate::session::Arrival;
+use crate::storage::{usable, Read, Remove, Write};
+
+/// How long a tab that waited for another tab's lock waits for that tab's write to reach it
+/// (browsers share localStorage between tabs' processes asynchronously).
+pub const SETTLE_MS: f64 = 250.0;
+
+/// How long a refreshing tab waits for the access token that goes with a new refresh token it
+/// found in storage (another tab's write in progress).
+pub const MID_WRITE_MS: f64 = 250.0;
+
+/// How often storage is read while waiting for another tab's write.
+pub const POLL_MS: f64 = 20.0;
+
+/// Why storage is read during a refresh.
+#[derive(Clone, Debug, PartialEq)]
+enum Purpose {
+    /// Before a call: another client or tab may have refreshed.
+    BeforeCall,
+    /// The refresh token was refused: another tab may have rotated it meanwhile.
+    AfterRefusal(Error, Answered),
+}
+
+#[derive(Debug)]
+enum Stage {
+    /// Reading the access token before asking for `lock`.
+    PreRead { io: Io, lock: Lock },
+    /// Waiting for `lock`.
+    Locking { lock: Lock, seen: Option<String> },
+    /// After a wait for another tab's `lock`: reading storage until it holds something other
+    /// than `seen` (that tab's write), or `until`; the next read at `next`.
+    Settling {
+        lock: Lock,
+        seen: Option<String>,
+        until: f64,
+        next: f64,
+        io: Option<Io>,
+    },
+    /// Reading the pair.
+    Reading { read: Read, purpose: Purpose },
+    /// Storage held another refresh token with our access token: read again at `at`.
+    MidWrite { at: f64, purpose: Purpose },
+    /// The call is out.
+    Calling,
+    /// Waiting before the next attempt.
+    Backoff { until: f64 },
+    /// Writing the new tokens.
+    Writing { write: Write, rotated: bool },
+    /// The refresh token was refused: removing the tokens.
+    Removing {
+        remove: Remove,
+        error: Error,
+        announce: bool,
+    },
+}
+
+/// The refresh in flight.
+#[derive(Debug)]
+pub(crate) struct Flight {
+    pub serial: u64,
+    /// The generation of the token it was started for.
+    generation: u64,
+    reason: Reason,
+    /// Why the session ends if the refresh token is refused.
+    end: EndReason,
+    /// Calls made.
+    attempts: u32,
+    /// The refresh token the last call presented.
+    token: Option<String>,
+    /// How long it waited for another tab's write in progress.
+    waited: f64,
+    /// Locks held or asked for.
+    refresh_lock: bool,
+    call_lock: bool,
+    stage: Stage,
+}
+
+impl Flight {
+    /// When the flight wants to be called back.
+    pub fn wake_at(&self) -> Option<f64> {
+        match &self.stage {
+            Stage::Settling { next, io: None, .. } => Some(*next),
+            Stage::MidWrite { at, .. } => Some(*at),
+            Stage::Backoff { until } => Some(*until),
+            _ => None,
+        }
+    }
+
+    /// Whether it waits for storage operation `io`.
+    fn owns(&self, io: Io) -> bool {
+        match &self.stage {
+            Stage::PreRead { io: i, .. } | Stage::Settling { io: Some(i), .. } => *i == io,
+            Stage::Reading { read, .. } => read.io == io,
+            Stage::Writing { write, .. } => write.io == io,
+            Stage::Removing { remove, .. } => remove.io == io,
+            _ => false,
+        }
+    }
+
+    /// It is writing its own tokens (storage may hold half of them).
+    pub fn writing(&self) -> bool {
+        matches!(self.stage, Stage::Writing { .. })
+    }
+
+    /// Its call is out.
+    pub fn calling(&self) -> bool {
+        matches!(self.stage, Stage::Calling)
+    }
+}
+
+impl Client {
+    /// Joins the refresh in flight or starts one; returns its serial.
+    pub(crate) fn join_or_start(&mut self, reason: Reason) -> u64 {
+        if let Some(f) = &self.flight {
+            return f.serial;
+        }
+        let serial = self.serial();
+        self.flight = Some(Flight {
+            serial,
+            generation: self.st.generation(),
+            reason,
+            end: EndReason::RefreshRejected,
+            attempts: 0,
+            token: None,
+            waited: 0.0,
+            refresh_lock: false,
+            call_lock: false,
+            stage: Stage::Calling,
+        });
+        self.dispatch(Action::RefreshStarted(reason));
+        self.ask_lock(Lock::Refresh);
+        serial
+    }
+
+    fn set_stage(&mut self, stage: Stage) {
+        if let Some(f) = self.flight.as_mut() {
+            f.stage = stage;
+        }
+    }
+
+    /// Asks for `lock` (with `crossTab`, after noting what storage holds).
+    fn ask_lock(&mut self, lock: Lock) {
+        if let Some(f) = self.flight.as_mut() {
+            match lock {
+                Lock::Refresh => f.refresh_lock = true,
+                Lock::Call => f.call_lock = true,
+            }
+        }
+        if self.config.cross_tab {
+            let io = self.io();
+            self.emit(Effect::Load {
+                io,
+                slot: Slot::Access,
+            });
+            return self.set_stage(Stage::PreRead { io, lock });
+        }
+        self.set_stage(Stage::Locking { lock, seen: None });
+        let timeout_ms = self.config.lock_timeout_ms;
+        self.emit(Effect::Lock {
+            which: lock,
+            timeout_ms,
+        });
+    }
+
+    /// The shell's answer to a lock asked for.
+    pub(crate) fn locked(&mut self, which: Lock, granted: bool, contended: bool, shared: bool) {
+        if which == Lock::Refresh {
+            self.shared = shared || self.config.cross_tab;
+        }
+        let Some(f) = self.flight.as_mut() else {
+            if granted {
+                self.release(which);
+            }
+            return;
+        };
+        let seen = match &mut f.stage {
+            Stage::Locking { lock, seen } if *lock == which => seen.take(),
+            _ => {
+                if granted {
+                    self.release(which);
+                }
+                return;
+            }
+        };
+        if !granted {
+            // The wait timed out (a frozen tab holds it) or there is no such lock here: go on
+            // without it, reading storage before every call.
+            match which {
+                Lock::Refresh => f.refresh_lock = false,
+                Lock::Call => f.call_lock = false,
+            }
+        }
+        if granted && contended && self.config.cross_tab {
+            f.stage = Stage::Settling {
+                lock: which,
+                seen,
+                until: self.now + SETTLE_MS,
+                next: self.now,
+                io: None,
+            };
+            return self.settle_read();
+        }
+        self.after_lock(which);
+    }
+
+    fn after_lock(&mut self, which: Lock) {
+        match (which, self.config.cross_tab) {
+            (Lock::Refresh, true) => self.ask_lock(Lock::Call),
+            _ => self.attempt(),
+        }
+    }
+
+    /// Reads the access token while settling after a contended lock.
+    fn settle_read(&mut self) {
+        let io = self.io();
+        if let Some(Flight {
+            stage: Stage::Settling { io: slot, .. },
+            ..
+        }) = self.flight.as_mut()
+        {
+            *slot = Some(io);
+            self.emit(Effect::Load {
+                io,
+                slot: Slot::Access,
+            });
+        }
+    }
+
+    /// One attempt: storage read first when others share it, then the call.
+    fn attempt(&mut self) {
+        if !self.shared {
+            return self.go_on(Purpose::BeforeCall);
+        }
+        let read = Read::start(self);
+        self.set_stage(Stage::Reading {
+            read,
+            purpose: Purpose::BeforeCall,
+        });
+    }
+
+    /// The flight's timer came due.
+    pub(crate) fn flight_woke(&mut self) {
+        let Some(f) = self.flight.as_mut() else {
+            return;
+        };
+        match std::mem::replace(&mut f.stage, Stage::Calling) {
+            Stage::Settling {
+                lock,
+                seen,
+                until,
+                next,
+                io: None,
+            } => {
+                f.stage = Stage::Settling {
+                    lock,
+                    seen,
+                    until,
+                    next,
+                    io: None,
+                };
+                self.settle_read();
+            }
+            Stage::MidWrite { purpose, .. } => {
+                f.waited += POLL_MS;
+                let read = Read::start(self);
+                self.set_stage(Stage::Reading { read, purpose });
+            }
+            Stage::Backoff { .. } => match self.config.cross_tab {
+                true => self.ask_lock(Lock::Call),
+                false => self.attempt(),
+            },
+            other => f.stage = other,
+        }
+    }
+
+    /// A storage operation ended; true when it was the flight's.
+    pub(crate) fn flight_storage(
+        &mut self,
+        io: Io,
+        result: Result<Option<Stored<'_>>, bool>,
+    ) -> bool {
+        let Some(f) = self.flight.as_mut() else {
+            return false;
+        };
+        if !f.owns(io) {
+            return false;
+        }
+        let stage = std::mem::replace(&mut f.stage, Stage::Calling);
+        match (stage, result) {
+            (Stage::PreRead { lock, .. }, Ok(value)) => {
+                f.stage = Stage::Locking {
+                    lock,
+                    seen: usable(value),
+                };
+                let timeout_ms = self.config.lock_timeout_ms;
+                self.emit(Effect::Lock {
+                    which: lock,
+                    timeout_ms,
+                });
+            }
+            (Stage::Settling { lock, seen, until, .. }, Ok(value)) => {
+                if usable(value) != seen || self.now >= until {
+                    self.after_lock(lock);
+                } else {
+                    f.stage = Stage::Settling {
+                        lock,
+                        seen,
+                        until,
+                        next: (self.now + POLL_MS).min(until),
+                        io: None,
+                    };
+                }
+            }
+            (Stage::Reading { mut read, purpose }, Ok(value)) => match read.feed(self, value) {
+                None => self.set_stage(Stage::Reading { read, purpose }),
+                Some(pair) => self.stored(pair, purpose),
+            },
+            (Stage::Writing { mut write, rotated }, Err(ok)) => match write.feed(self, ok) {
+                None => self.set_stage(Stage::Writing { write, rotated }),
+                Some(written) => self.written(written, rotated),
+            },
+            (Stage::Removing { mut remove, error, announce }, Err(ok)) => {
+                match remove.feed(self, ok) {
+                    None => self.set_stage(Stage::Removing {
+                        remove,
+                        error,
+                        announce,
+                    }),
+                    // Removal failures leave nothing usable in memory; the next start cleans up.
+                    Some(_) => {
+                        let reason = self.flight.as_ref().map_or(EndReason::RefreshRejected, |f| f.end);
+                        if announce {
+                            self.emit(Effect::Post(Message::SessionExpired.text()));
+                            self.dispatch(Action::SessionExpired(reason));
+                        }
+                        self.end_flight(Err(error));
+                    }
+                }
+            }
+            (stage, _) => f.stage = stage,
+        }
+        true
+    }
+
+    /// What storage holds, read during the refresh: another tab's fresh tokens are taken
+    /// instead of calling; a newer stored refresh token replaces ours (rotation burnt the old
+    /// one), once the access token issued with it is there too (a write in progress is waited
+    /// for, briefly: a tab writes the refresh token first).
+    fn stored(&mut self, (access, refresh): (Option<String>, Option<String>), purpose: Purpose) {
+        // Tokens that storage refused are newer than what it holds, and while this client
+        // writes its own, storage may hold half of them.
+        if self.st.unsaved() || self.writing() {
+            return self.go_on(purpose);
+        }
+        let fresh = access
+            .filter(|a| self.st.access() != Some(a))
+            .filter(|a| {
+                let info = crate::jwt::inspect(a);
+                let lifetime = Lifetime {
+                    expires_at: info.expires_at,
+                    issued_at: info.issued_at,
+                    arrived_at: None,
+                };
+                !lifetime.expiring(self.server_time(), self.config.leeway_ms)
+            });
+        if let Some(access) = fresh {
+            let refresh = refresh.or_else(|| self.st.refresh().cloned());
+            self.adopt_pair(&access, refresh, false);
+            return self.end_flight(Ok(()));
+        }
+        if refresh.is_some() && refresh.as_ref() != self.st.refresh() {
+            let waited = self.flight.as_ref().map_or(MID_WRITE_MS, |f| f.waited);
+            if waited < MID_WRITE_MS {
+                let at = self.now + POLL_MS;
+                return self.set_stage(Stage::MidWrite { at, purpose });
+            }
+            self.st.set_refresh(refresh);
+        }
+        self.go_on(purpose)
+    }
+
+    /// After storage said nothing new: the call (or, after a refusal, the end of the session).
+    fn go_on(&mut self, purpose: Purpose) {
+        let Some(f) = self.flight.as_ref() else {
+            return;
+        };
+        match purpose {
+            Purpose::AfterRefusal(error, answered) => {
+                if self.st.refresh() == f.token.as_ref() {
+                    return self.refused(error, answered);
+                }
+                // Another tab rotated meanwhile: try again with its refresh token.
+                self.call()
+            }
+            Purpose::BeforeCall => {
+                // The token this refresh was for was replaced while it waited (another tab's
+                // tokens) and the new one is not due: nothing left to refresh.
+                let renewed = self.st.generation() != f.generation && self.st.access().is_some();
+                if f.attempts == 0 && renewed && !self.needs_refresh_first() {
+                    let shown = self.st.shown();
+                    self.dispatch(Action::RefreshSucceeded {
+                        shown,
+                        rotated: false,
+                    });
+                    return self.end_flight(Ok(()));
+                }
+                self.call()
+            }
+        }
+    }
+
+    /// Makes the call with the refresh token held now.
+    fn call(&mut self) {
+        let token = self.st.refresh().cloned();
+        if token.is_none() && !self.config.cookie {
+            if let Some(f) = self.flight.as_mut() {
+                f.end = EndReason::NoRefreshToken;
+            }
+            let e = Error::new(
+                Code::SessionExpired,
+                "no refresh token is stored; log in again",
+            );
+            return self.refused(e, Answered::default());
+        }
+        let call = self.refresh_call(token.clone());
+        if let Some(f) = self.flight.as_mut() {
+            f.attempts += 1;
+            f.token = token;
+            f.stage = Stage::Calling;
+        }
+        self.emit(Effect::Call(call));
+    }
+
+    /// The refresh call came back.
+    pub(crate) fn refreshed(&mut self, reply: Reply<'_>) {
+        let Some(f) = self.flight.as_mut() else {
+            return;
+        };
+        if !f.calling() {
+            return;
+        }
+        match classify(reply, self.config.oauth2) {
+            Outcome::Transient {
+                error: _,
+                retry_after_ms,
+                maybe_reached,
+                ..
+            } if f.attempts < self.config.retry.attempts => {
+                // A call that timed out or failed may have reached the server.
+                if maybe_reached {
+                    f.end = EndReason::LostRotation;
+                }
+                let retry = self.config.retry;
+                let attempts = f.attempts;
+                let release = std::mem::take(&mut f.call_lock);
+                let delay = backoff_ms(
+                    attempts,
+                    retry.base_delay_ms,
+                    retry.max_delay_ms,
+                    self.random(),
+                    retry_after_ms,
+                );
+                if release {
+                    self.release(Lock::Call);
+                }
+                self.set_stage(Stage::Backoff {
+                    until: self.now + delay,
+                });
+            }
+            Outcome::Definitive(error, answered) => match self.shared {
+                true => {
+                    let read = Read::start(self);
+                    self.set_stage(Stage::Reading {
+                        read,
+                        purpose: Purpose::AfterRefusal(error, answered),
+                    });
+                }
+                false => self.refused(error, answered),
+            },
+            Outcome::Tokens(tokens, date) => self.got_tokens(tokens, date),
+            Outcome::Misconfigured(e, answered) => self.failed(e, false, answered),
+            Outcome::Transient {
+                error, answered, ..
+            } => {
+                let e = Error::new(
+                    Code::RefreshFailed,
+                    cat(&[
+                        "the token refresh failed: ",
+                        error.message(),
+                        "; the next request tries again",
+                    ]),
+                )
+                .caused_by(error);
+                self.failed(e, true, answered)
+            }
+            Outcome::Unusable(e, answered) => self.failed(e, true, answered),
+        }
+    }
+
+    /// New tokens: held, then written (refresh token first).
+    fn got_tokens(&mut self, tokens: TokenSet, date: Option<f64>) {
+        let old = self.st.refresh().cloned();
+        // In cookie mode a refresh token in the body is not ours to keep.
+        let new = tokens.refresh.filter(|_| !self.config.cookie);
+        let rotated = new.is_some() && new != old;
+        let refresh = new.or(old);
+        self.adopt_access(&tokens.access, tokens.expires_in, Arrival::Refresh(date));
+        self.st.set_refresh(refresh.clone());
+        let reason = self.flight.as_ref().map(|f| f.reason);
+        self.st.set_after_rejection(reason == Some(Reason::Rejected));
+        let write = Write::start(self, &tokens.access, refresh.as_deref(), false);
+        self.set_stage(Stage::Writing { write, rotated });
+    }
+
+    /// The new tokens are written (or storage refused them: they stay in memory, and the
+    /// requests waiting reject with STORAGE_ERROR; the next request writes them again).
+    fn written(&mut self, written: Result<(), Error>, rotated: bool) {
+        if written.is_ok() {
+            let fp = self.stored_fingerprint();
+            self.emit(Effect::Post(Message::Tokens(fp).text()));
+        }
+        let shown = self.st.shown();
+        self.dispatch(Action::RefreshSucceeded { shown, rotated });
+        self.end_flight(written);
+    }
+
+    /// The refresh token was refused: the session ends (tokens removed, `sessionExpired` once).
+    fn refused(&mut self, e: Error, answered: Answered) {
+        let error = Error::new(
+            Code::SessionExpired,
+            cat(&["the session expired: ", e.message()]),
+        )
+        .caused_by(e);
+        self.dispatch(Action::RefreshFailed {
+            code: error.code(),
+            message: error.message().to_string(),
+            transient: false,
+            answered,
+        });
+        let announce = self.end_session(true, None);
+        let remove = Remove::start(self);
+        self.set_stage(Stage::Removing {
+            remove,
+            error,
+            announce,
+        });
+    }
+
+    /// A refresh that failed without ending the session: tokens kept; requests sent with this
+    /// token before now share the failure, the next one tries again.
+    fn failed(&mut self, error: Error, transient: bool, answered: Answered) {
+        self.dispatch(Action::RefreshFailed {
+            code: error.code(),
+            message: error.message().to_string(),
+            transient,
+            answered,
+        });
+        self.st.remember_failure(&error, self.now);
+        self.end_flight(Err(error));
+    }
+
+    /// The flight is over: its locks let go, what waited for it goes on.
+    pub(crate) fn end_flight(&mut self, outcome: Result<(), Error>) {
+        let Some(f) = self.flight.take() else {
+            return;
+        };
+        if f.call_lock {
+            self.release(Lock::Call);
+        }
+        if f.refresh_lock {
+            self.release(Lock::Refresh);
+        }
+        self.resume(f.serial, outcome);
+    }
+
+    /// The flight loses its say (a login, logout or dispose; another tab's tokens): its call is
+    /// aborted, its locks let go, its writes stop; returns its serial for its waiters.
+    pub(crate) fn drop_flight(&mut self) -> Option<u64> {
+        let f = self.flight.take()?;
+        if f.calling() {
+            self.emit(Effect::Cancel);
+        }
+        if f.call_lock {
+            self.release(Lock::Call);
+        }
+        if f.refresh_lock {
+            self.release(Lock::Refresh);
+        }
+        Some(f.serial)
+    }
+
+    /// One auto-refresh check: starts a refresh when the token is due, and says when to look
+    /// next (at most 30 s on; timestamps decide, so a device that slept refreshes on its first
+    /// check after waking). While a refresh runs it looks again when the refresh ends.
+    ///
+    /// The timer also refreshes a token that arrived already expired by our clock (which a
+    /// request would still send: the server judges it), and it tries again after a refresh that
+    /// failed; both after a backoff (`State::timer_wait`), so neither can loop.
+    pub(crate) fn tick(&mut self) {
+        const MAX_MS: f64 = 30_000.0;
+        const MIN_MS: f64 = 10.0;
+        let wait = self.tick_wait();
+        self.auto = Some(self.now + wait.clamp(MIN_MS, MAX_MS));
+    }
+
+    fn tick_wait(&mut self) -> f64 {
+        const MAX_MS: f64 = 30_000.0;
+        if self.flight.is_some() {
+            return MAX_MS;
+        }
+        let now = self.server_time();
+        let lifetime = *self.st.lifetime();
+        let can_refresh =
+            self.st.access().is_some() && (self.st.refresh().is_some() || self.config.cookie);
+        // An expired token that requests would not refresh first is one that arrived expired
+        // (`Lifetime::refresh_at` is None for it): the timer renews it.
+        if self.needs_refresh_first() || (can_refresh && lifetime.expired(now)) {
+            let wait = self.st.timer_wait(self.now);
+            if wait > 0.0 {
+                return wait;
+            }
+            self.join_or_start(Reason::Timer);
+            return MAX_MS;
+        }
+        match lifetime.refresh_at(self.config.leeway_ms) {
+            Some(at) if can_refresh && at > now => at - now,
+            _ => MAX_MS,
+        }
+    }
+}

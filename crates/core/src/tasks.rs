@@ -1,0 +1,558 @@
+//! The session operations that work with storage: start (read the stored tokens), login, logout
+//! (with revocation), the expiry of a session whose token was rejected with nothing to refresh
+//! it, the write of tokens storage refused before, and taking another tab's news ([`Follow`],
+//! in `tabs.rs`). Each is a [`Task`] fed with the results of its storage operations.
+
+use crate::action::{Action, EndReason, Message};
+use crate::client::Client;
+use crate::effect::{Answer, Effect, Id, Io, Slot};
+use crate::error::{cat, Code, Error};
+use crate::input::Stored;
+use crate::policy::usable_token;
+use crate::reply::token_set_text;
+use crate::session::Arrival;
+use crate::storage::{storage_error, usable, Remove, Write};
+use crate::tabs::Follow;
+
+/// Where `createAuthClient`'s read of storage is.
+#[derive(Debug)]
+pub(crate) enum Starting {
+    /// Reading the access token.
+    Access,
+    /// Removing an unusable access token.
+    RemoveAccess,
+    /// Reading the refresh token.
+    Refresh { access: Option<String> },
+    /// Removing an unusable refresh token.
+    RemoveRefresh { access: Option<String> },
+}
+
+/// Where `logout()` is.
+#[derive(Debug)]
+pub(crate) enum LoggingOut {
+    /// Reading the refresh token storage holds (the live one, to revoke).
+    Reading,
+    /// Removing the tokens.
+    Removing(Remove),
+    /// Waiting for the revocation.
+    Revoking(Result<(), Error>),
+}
+
+/// Storage work in progress.
+#[derive(Debug)]
+pub(crate) enum Task {
+    Start {
+        id: Id,
+        serial: u64,
+        io: Io,
+        at: Starting,
+    },
+    Login {
+        id: Id,
+        serial: u64,
+        epoch: u64,
+        write: Write,
+    },
+    Logout {
+        id: Id,
+        serial: u64,
+        io: Io,
+        epoch: u64,
+        token: Option<String>,
+        hint: &'static str,
+        had_session: bool,
+        at: LoggingOut,
+    },
+    /// Writing tokens storage refused before; requests wait for it once.
+    Save { serial: u64, write: Write },
+    /// Removing the tokens of a session that ended.
+    Expire {
+        serial: u64,
+        remove: Remove,
+        announce: bool,
+        reason: EndReason,
+    },
+    Follow(Follow),
+}
+
+impl Task {
+    pub fn serial(&self) -> u64 {
+        match self {
+            Task::Start { serial, .. }
+            | Task::Login { serial, .. }
+            | Task::Logout { serial, .. }
+            | Task::Save { serial, .. }
+            | Task::Expire { serial, .. } => *serial,
+            Task::Follow(f) => f.serial,
+        }
+    }
+
+    /// The API call it settles.
+    pub fn caller(&self) -> Option<Id> {
+        match self {
+            Task::Start { id, .. } | Task::Login { id, .. } | Task::Logout { id, .. } => Some(*id),
+            _ => None,
+        }
+    }
+
+    /// When it wants to be called back.
+    pub fn wake_at(&self) -> Option<f64> {
+        match self {
+            Task::Follow(f) => f.wake_at(),
+            _ => None,
+        }
+    }
+
+    fn owns(&self, io: Io) -> bool {
+        match self {
+            Task::Start { io: i, .. } => *i == io,
+            Task::Login { write, .. } | Task::Save { write, .. } => write.io == io,
+            Task::Logout { io: i, at, .. } => match at {
+                LoggingOut::Reading => *i == io,
+                LoggingOut::Removing(r) => r.io == io,
+                LoggingOut::Revoking(_) => false,
+            },
+            Task::Expire { remove, .. } => remove.io == io,
+            Task::Follow(f) => f.owns(io),
+        }
+    }
+
+    fn writes(&self) -> bool {
+        matches!(self, Task::Login { .. } | Task::Save { .. })
+    }
+}
+
+impl Client {
+    fn take_task(&mut self, pick: impl Fn(&Task) -> bool) -> Option<Task> {
+        let at = self.tasks.iter().position(pick)?;
+        Some(self.tasks.swap_remove(at))
+    }
+
+    /// This client is writing its own tokens: storage may hold half of them.
+    pub(crate) fn writing(&self) -> bool {
+        self.flight.as_ref().is_some_and(|f| f.writing()) || self.tasks.iter().any(Task::writes)
+    }
+
+    /// A storage operation ended: handed to the flight or the task that asked for it.
+    pub(crate) fn storage_done(&mut self, io: Io, result: Result<Option<Stored<'_>>, bool>) {
+        if self.flight_storage(io, result) {
+            return;
+        }
+        let Some(task) = self.take_task(|t| t.owns(io)) else {
+            return;
+        };
+        match (task, result) {
+            (Task::Start { id, serial, at, .. }, result) => self.starting(id, serial, at, result),
+            (Task::Login { id, serial, epoch, mut write }, Err(ok)) => match write.feed(self, ok) {
+                None => self.tasks.push(Task::Login {
+                    id,
+                    serial,
+                    epoch,
+                    write,
+                }),
+                Some(written) => self.logged_in(id, epoch, written),
+            },
+            (Task::Save { serial, mut write }, Err(ok)) => match write.feed(self, ok) {
+                None => self.tasks.push(Task::Save { serial, write }),
+                // Errors are kept for the next try: the tokens stay unsaved.
+                Some(_) => self.resume(serial, Ok(())),
+            },
+            (
+                Task::Expire {
+                    serial,
+                    mut remove,
+                    announce,
+                    reason,
+                },
+                Err(ok),
+            ) => match remove.feed(self, ok) {
+                None => self.tasks.push(Task::Expire {
+                    serial,
+                    remove,
+                    announce,
+                    reason,
+                }),
+                // Removal failures leave nothing usable in memory; the next start cleans up.
+                Some(_) => {
+                    if announce {
+                        self.emit(Effect::Post(Message::SessionExpired.text()));
+                        self.dispatch(Action::SessionExpired(reason));
+                    }
+                    self.resume(serial, Ok(()));
+                }
+            },
+            (
+                Task::Logout {
+                    id,
+                    serial,
+                    epoch,
+                    token,
+                    hint,
+                    had_session,
+                    at,
+                    ..
+                },
+                result,
+            ) => self.logging_out(id, serial, epoch, token, hint, had_session, at, result),
+            (Task::Follow(f), Ok(value)) => self.followed(f, value),
+            (task, _) => self.tasks.push(task),
+        }
+    }
+
+    /// A task's timer came due.
+    pub(crate) fn task_woke(&mut self, serial: u64) {
+        if let Some(Task::Follow(f)) = self.take_task(|t| t.serial() == serial) {
+            self.follow_again(f);
+        }
+    }
+
+    // Start.
+
+    /// Reads the stored tokens (removing unusable ones), then dispatches `restored`.
+    pub(crate) fn start(&mut self, id: Id) {
+        let serial = self.serial();
+        let io = self.io();
+        self.emit(Effect::Load {
+            io,
+            slot: Slot::Access,
+        });
+        self.tasks.push(Task::Start {
+            id,
+            serial,
+            io,
+            at: Starting::Access,
+        });
+    }
+
+    fn starting(
+        &mut self,
+        id: Id,
+        serial: u64,
+        at: Starting,
+        result: Result<Option<Stored<'_>>, bool>,
+    ) {
+        let slot = match at {
+            Starting::Access | Starting::RemoveAccess => Slot::Access,
+            _ => Slot::Refresh,
+        };
+        let next = match (at, result) {
+            (Starting::Access | Starting::Refresh { .. }, Ok(None)) => {
+                return self.reject(id, storage_error(slot, "read"));
+            }
+            (Starting::RemoveAccess | Starting::RemoveRefresh { .. }, Err(false)) => {
+                return self.reject(id, storage_error(slot, "remove"));
+            }
+            (at, Ok(Some(value))) => {
+                let kept = match value {
+                    Stored::Text(t) if usable_token(t) => Some(t.to_string()),
+                    _ => None,
+                };
+                let unusable = kept.is_none() && value != Stored::Missing;
+                match (at, unusable) {
+                    (Starting::Access, true) => Starting::RemoveAccess,
+                    (Starting::Access, false) => Starting::Refresh { access: kept },
+                    (Starting::Refresh { access }, true) => Starting::RemoveRefresh { access },
+                    (Starting::Refresh { access }, false) => return self.started(id, access, kept),
+                    (at, _) => at,
+                }
+            }
+            (Starting::RemoveAccess, _) => Starting::Refresh { access: None },
+            (Starting::RemoveRefresh { access }, _) => return self.started(id, access, None),
+            (at, _) => at,
+        };
+        // In cookie mode the refresh token's key is never read or written.
+        if let (Starting::Refresh { access }, true) = (&next, self.config.cookie) {
+            let access = access.clone();
+            return self.started(id, access, None);
+        }
+        let io = self.io();
+        self.emit(match next {
+            Starting::RemoveAccess => Effect::Remove {
+                io,
+                slot: Slot::Access,
+            },
+            Starting::RemoveRefresh { .. } => Effect::Remove {
+                io,
+                slot: Slot::Refresh,
+            },
+            Starting::Access => Effect::Load {
+                io,
+                slot: Slot::Access,
+            },
+            Starting::Refresh { .. } => Effect::Load {
+                io,
+                slot: Slot::Refresh,
+            },
+        });
+        self.tasks.push(Task::Start {
+            id,
+            serial,
+            io,
+            at: next,
+        });
+    }
+
+    fn started(&mut self, id: Id, access: Option<String>, refresh: Option<String>) {
+        if let Some(access) = &access {
+            self.adopt_access(access, None, Arrival::Stored);
+        }
+        self.st.set_refresh(refresh);
+        let shown = self.st.shown();
+        self.dispatch(Action::Restored(shown));
+        self.emit(Effect::Resolve {
+            id,
+            value: Answer::Nothing,
+        });
+    }
+
+    /// Sets the access token in memory (see `State::take_access`).
+    pub(crate) fn adopt_access(&mut self, access: &str, expires_in: Option<f64>, arrival: Arrival) {
+        let info = crate::jwt::inspect(access);
+        self.st
+            .take_access(access, info, expires_in, arrival, self.now);
+    }
+
+    // Login.
+
+    /// `login(tokens)`: a refresh in flight is discarded, the tokens are held and written; then
+    /// `loggedIn`, and the other tabs hear of it.
+    pub(crate) fn login(&mut self, id: Id, text: &str) {
+        let tokens = match token_set_text(text) {
+            Ok(t) => t,
+            Err(why) => {
+                let error = Error::new(Code::InvalidToken, cat(&["login: the tokens given ", why]));
+                return self.reject(id, error);
+            }
+        };
+        self.new_epoch(Ok(()));
+        self.adopt_access(&tokens.access, tokens.expires_in, Arrival::Login);
+        self.st.set_refresh(tokens.refresh.clone());
+        let serial = self.serial();
+        let epoch = self.st.epoch();
+        let write = Write::start(self, &tokens.access, tokens.refresh.as_deref(), true);
+        self.tasks.push(Task::Login {
+            id,
+            serial,
+            epoch,
+            write,
+        });
+    }
+
+    fn logged_in(&mut self, id: Id, epoch: u64, written: Result<(), Error>) {
+        // A logout or another login while the tokens were written came later: its action, not
+        // this one, says where the session is. And these very tokens may have expired meanwhile
+        // (a request refreshed them and the refresh token was refused): sessionExpired told the
+        // listeners; the caller learns it here.
+        if self.st.epoch() == epoch {
+            if !self.st.authenticated() {
+                let error = self.ended_error();
+                return self.reject(id, error);
+            }
+            // Other tabs and clients sharing the storage take the stored tokens as their login.
+            if written.is_ok() {
+                let fp = self.stored_fingerprint();
+                self.emit(Effect::Post(Message::LoggedIn(fp).text()));
+            }
+            let shown = self.st.shown();
+            self.dispatch(Action::LoggedIn(shown));
+        }
+        self.settle(id, written, Answer::Nothing);
+    }
+
+    fn settle(&mut self, id: Id, result: Result<(), Error>, value: Answer) {
+        self.emit(match result {
+            Ok(()) => Effect::Resolve { id, value },
+            Err(error) => Effect::Reject { id, error },
+        });
+    }
+
+    // Logout.
+
+    /// `logout()`: held requests reject with LOGGED_OUT, the refresh in flight is discarded, the
+    /// tokens are removed; with `revoke`, then revokes the refresh token (or, without one, the
+    /// access token; in cookie mode, the cookie's) and resolves with whether the endpoint
+    /// accepted it; a failed revocation never fails the logout.
+    pub(crate) fn logout(&mut self, id: Id) {
+        let (token, hint) = match (self.st.refresh(), self.st.access()) {
+            (Some(r), _) => (Some(r.clone()), "refresh_token"),
+            (None, a) => (a.cloned(), "access_token"),
+        };
+        let unsaved = self.st.unsaved();
+        let had_session = token.is_some();
+        self.end_session(
+            false,
+            Some(Error::new(
+                Code::LoggedOut,
+                "logout() ran while this request was waiting for a token refresh",
+            )),
+        );
+        let serial = self.serial();
+        let epoch = self.st.epoch();
+        // The refresh token to revoke is the live one: the one storage holds (another tab's
+        // rotation may have replaced ours, its news still on the way), unless storage refused
+        // ours, which is then newer.
+        let read = self.config.revoke_url.is_some() && had_session && !self.config.cookie && !unsaved;
+        let io = self.io();
+        let at = if read {
+            self.emit(Effect::Load {
+                io,
+                slot: Slot::Refresh,
+            });
+            LoggingOut::Reading
+        } else {
+            LoggingOut::Removing(Remove::start(self))
+        };
+        let io = match &at {
+            LoggingOut::Removing(r) => r.io,
+            _ => io,
+        };
+        self.tasks.push(Task::Logout {
+            id,
+            serial,
+            io,
+            epoch,
+            token,
+            hint,
+            had_session,
+            at,
+        });
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn logging_out(
+        &mut self,
+        id: Id,
+        serial: u64,
+        epoch: u64,
+        mut token: Option<String>,
+        mut hint: &'static str,
+        had_session: bool,
+        at: LoggingOut,
+        result: Result<Option<Stored<'_>>, bool>,
+    ) {
+        let push = |c: &mut Client, at: LoggingOut, token, hint| {
+            let io = match &at {
+                LoggingOut::Removing(r) => r.io,
+                _ => 0,
+            };
+            c.tasks.push(Task::Logout {
+                id,
+                serial,
+                io,
+                epoch,
+                token,
+                hint,
+                had_session,
+                at,
+            });
+        };
+        let removed = match (at, result) {
+            (LoggingOut::Reading, Ok(value)) => {
+                if let Some(stored) = usable(value) {
+                    (token, hint) = (Some(stored), "refresh_token");
+                }
+                // A login while storage was read owns storage now.
+                if self.st.epoch() != epoch {
+                    Ok(())
+                } else {
+                    let remove = Remove::start(self);
+                    return push(self, LoggingOut::Removing(remove), token, hint);
+                }
+            }
+            (LoggingOut::Removing(mut remove), Err(ok)) => match remove.feed(self, ok) {
+                None => return push(self, LoggingOut::Removing(remove), token, hint),
+                Some(removed) => {
+                    // A login while the tokens were removed came later: the session is its.
+                    if self.st.epoch() == epoch {
+                        self.emit(Effect::Post(Message::LoggedOut.text()));
+                        self.dispatch(Action::LoggedOut);
+                    }
+                    removed
+                }
+            },
+            (at, _) => return push(self, at, token, hint),
+        };
+        let revoke = self.config.revoke_url.is_some();
+        let sends = revoke && (self.config.cookie || had_session);
+        if !sends {
+            return self.settle(id, removed, Answer::LoggedOut { revoked: false });
+        }
+        let call = self.revoke_call(id, token.as_deref(), hint);
+        self.emit(Effect::Revoke(call));
+        push(self, LoggingOut::Revoking(removed), token, hint);
+    }
+
+    /// The revocation of `logout()` call `id` ended.
+    pub(crate) fn revoked(&mut self, id: Id, ok: bool) {
+        let found = self.take_task(|t| {
+            matches!(t, Task::Logout { id: i, at: LoggingOut::Revoking(_), .. } if *i == id)
+        });
+        if let Some(Task::Logout {
+            at: LoggingOut::Revoking(removed),
+            ..
+        }) = found
+        {
+            self.settle(id, removed, Answer::LoggedOut { revoked: ok });
+        }
+    }
+
+    // Ending a session.
+
+    /// The one place a session ends in memory, whatever ended it (`logout()`, a refused refresh,
+    /// another tab's logout or expiry): what waited gets `waiters` (when given: a new epoch),
+    /// the tokens are forgotten, and `expired` says which end it was. Returns true when the end
+    /// is an expiry to announce: there was a session. A second end finds no tokens, so each
+    /// session's expiry is announced once.
+    pub(crate) fn end_session(&mut self, expired: bool, waiters: Option<Error>) -> bool {
+        if let Some(error) = waiters {
+            self.new_epoch(Err(error));
+        }
+        let had_session = self.st.authenticated();
+        self.st.end(expired);
+        expired && had_session
+    }
+
+    /// A new session epoch (login, logout, another tab's logout or expiry): the refresh in
+    /// flight is discarded and what waited for it gets `outcome`; a write of refused tokens and
+    /// the wait for another tab's news stop.
+    pub(crate) fn new_epoch(&mut self, outcome: Result<(), Error>) {
+        self.st.next_epoch();
+        if let Some(serial) = self.drop_flight() {
+            self.resume_later(serial, outcome.clone());
+        }
+        while let Some(task) = self.take_task(|t| matches!(t, Task::Save { .. } | Task::Follow(_))) {
+            if let Task::Save { serial, .. } = task {
+                self.resume_later(serial, outcome.clone());
+            }
+        }
+    }
+
+    /// The API rejected the token and there is nothing to refresh it with: the session ends;
+    /// returns the serial of the removal, which the request waits for.
+    pub(crate) fn expire(&mut self, reason: EndReason) -> u64 {
+        let announce = self.end_session(true, None);
+        let serial = self.serial();
+        let remove = Remove::start(self);
+        self.tasks.push(Task::Expire {
+            serial,
+            remove,
+            announce,
+            reason,
+        });
+        serial
+    }
+
+    /// Writes tokens storage refused earlier, once for every request that asks while it runs;
+    /// returns its serial (`None`: there is no token to write).
+    pub(crate) fn join_or_start_save(&mut self) -> Option<u64> {
+        if let Some(Task::Save { serial, .. }) = self.tasks.iter().find(|t| matches!(t, Task::Save { .. })) {
+            return Some(*serial);
+        }
+        let access = self.st.access().cloned()?;
+        let refresh = self.st.refresh().cloned();
+        let serial = self.serial();
+        let write = Write::start(self, &access, refresh.as_deref(), false);
+        self.tasks.push(Task::Save { serial, write });
+        Some(serial)
+    }
+}
