@@ -3,8 +3,9 @@
 // so decodeJwt is synchronous right after import; the verification module (verify-wasm.js) loads
 // on first use.
 // Each .wasm is named by a literal `new URL('…', import.meta.url)`: the pattern bundlers turn
-// into an emitted asset. Nothing here imports a Node module. Node gets wasm.node.js, the
-// `authlane-inline` condition wasm.inline.js, CommonJS wasm.cjs, React Native wasm.rn.js.
+// into an emitted asset. Nothing here imports a Node module. Servers (Node, Deno, Bun, server
+// bundles) and the `authlane-inline` condition get wasm.inline.js, CommonJS wasm.cjs, React
+// Native wasm.rn.js.
 import * as glue from '../wasm/authlane.js';
 import { fetchWasm } from './fetch-wasm.js';
 import { makeError } from './errors.js';
