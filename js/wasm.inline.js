@@ -5,6 +5,8 @@
 //   under that condition (Next.js's server rendering, server components and route handlers with
 //   Turbopack or webpack, Vite's server rendering), where a file the code locates at run time
 //   is not where the bundler moved the code;
+// - browser bundlers that declare no `module` condition (Metro for Expo's web platform), which
+//   may not handle top-level await or emit `new URL(…)` assets;
 // - the `authlane-inline` condition (esbuild's iife output) and Parcel (the `browser` field).
 // The core compiles synchronously at import (browsers allow that on the main thread up to 8 MB);
 // the verification module's bytes sit in their own module, imported with verify-wasm.js on the
