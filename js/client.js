@@ -210,8 +210,10 @@ export async function createAuthClient(options) {
   };
   shell.group.members.add(shell.self);
   shell.crossTab = core.crossTab();
-  if (shell.crossTab && typeof BroadcastChannel === 'function') {
-    shell.channel = new BroadcastChannel(opts.storageKey || 'authlane');
+  // Read from globalThis: Next.js's edge build warns of every bare `BroadcastChannel` it sees.
+  const Channel = globalThis.BroadcastChannel;
+  if (shell.crossTab && typeof Channel === 'function') {
+    shell.channel = new Channel(opts.storageKey || 'authlane');
     shell.channel.onmessage = (event) => {
       if (!disposed && typeof event.data === 'string') core.onBroadcast(event.data);
     };

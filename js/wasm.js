@@ -6,7 +6,8 @@
 // Each .wasm is named by a literal `new URL('…', import.meta.url)`: the pattern bundlers turn
 // into an emitted asset. Nothing here imports a Node module. Servers (Node, Deno, Bun, server
 // bundles), browser bundlers without the `module` condition (Metro for Expo's web platform) and
-// the `authlane-inline` condition get wasm.inline.js, CommonJS wasm.cjs, React Native wasm.rn.js.
+// the `authlane-inline` condition get wasm.inline.js, edge runtimes wasm.edge.js, CommonJS
+// wasm.cjs, React Native wasm.rn.js.
 import * as glue from '../wasm/authlane.js';
 import { fetchWasm } from './fetch-wasm.js';
 import { makeError } from './errors.js';
