@@ -183,6 +183,19 @@ function createHost(options, listeners, timers, shell) {
 }
 
 /**
+ * The options as the core should read them. The core finds "no global fetch" when
+ * `globalThis.fetch instanceof Function` is false, which a fetch made in another realm is too:
+ * Next.js's edge sandbox (middleware under `next dev` and `next start`) defines it in Node's
+ * realm. Only there the core is handed the options with that global fetch named; it is the one
+ * the host calls anyway (createHost).
+ */
+function withGlobalFetch(options) {
+  const foreign = typeof globalThis.fetch === 'function' && !(globalThis.fetch instanceof Function);
+  if (!foreign || options === null || typeof options !== 'object' || options.fetch != null) return options;
+  return Object.create(options, { fetch: { value: (...args) => globalThis.fetch(...args) } });
+}
+
+/**
  * Creates a ready client: loads the module, reads the stored tokens.
  * @example
  * const client = await createAuthClient({ baseUrl: 'https://api.example.com', refresh: { url: '/auth/refresh' } });
@@ -196,7 +209,7 @@ export async function createAuthClient(options) {
   const shell = { channel: null, allows: () => false, onAction: () => {}, join: null, group: null, self: null, crossTab: false };
   const documentUrl = globalThis.location && typeof globalThis.location.href === 'string' ? globalThis.location.href : undefined;
   const host = createHost(opts, listeners, timers, shell);
-  const core = new wasm.ClientCore(options, host, documentUrl);
+  const core = new wasm.ClientCore(withGlobalFetch(options), host, documentUrl);
   shell.allows = (url) => core.allows(url);
   shell.group = shell.join();
   try {
@@ -216,8 +229,10 @@ export async function createAuthClient(options) {
   };
   shell.group.members.add(shell.self);
   shell.crossTab = core.crossTab();
-  if (shell.crossTab && typeof BroadcastChannel === 'function') {
-    shell.channel = new BroadcastChannel(opts.storageKey || 'authlane');
+  // Read from globalThis: Next.js's edge build warns of every bare `BroadcastChannel` it sees.
+  const Channel = globalThis.BroadcastChannel;
+  if (shell.crossTab && typeof Channel === 'function') {
+    shell.channel = new Channel(opts.storageKey || 'authlane');
     shell.channel.onmessage = (event) => {
       if (!disposed && typeof event.data === 'string') core.onBroadcast(event.data);
     };

@@ -1,19 +1,17 @@
-// Loads the wasm modules for the CommonJS build, synchronously from the package's files.
+// Loads the wasm modules for the CommonJS build (`require`), synchronously from bytes inlined in
+// the JavaScript (cjs/authlane_bg.wasm.js): like the inline build, it locates no file at run
+// time, so it also works where a bundler has moved it (a server bundle, Metro on the web).
 'use strict';
-const fs = require('fs');
-const path = require('path');
+const { bytes } = require('./wasm-bytes.js');
 const { makeError } = require('./errors.js');
 
-function init(glue, name) {
-  const instance = glue.initSync({ module: fs.readFileSync(path.join(__dirname, '..', 'wasm', name)) });
-  glue.setErrorFactory(makeError);
-  return { glue, instance };
-}
+const glue = require('./glue/authlane.js');
+const instance = glue.initSync({ module: bytes(require('./authlane_bg.wasm.js')) });
+glue.setErrorFactory(makeError);
 
-const loaded = init(require('./glue/authlane.js'), 'authlane_bg.wasm');
-exports.core = loaded.glue;
+exports.core = glue;
 /** The core module's linear memory in bytes (for benchmarks and leak checks; not public API). */
-exports.wasmMemoryBytes = () => loaded.instance.memory.buffer.byteLength;
+exports.wasmMemoryBytes = () => instance.memory.buffer.byteLength;
 
 /** The verification module, loaded on the first verifyJwt call (the same instance `authlane/verify` uses). */
 exports.loadVerifier = function loadVerifier() {

@@ -1,10 +1,13 @@
-// Loads the wasm modules in browsers and web workers (the package's `import` and `module` entry,
-// and what Vite, webpack, Parcel and Rollup pick). The core loads at import time (top-level await),
+// Loads the wasm modules in browsers and web workers (the package's `import` and `module` entry:
+// what Vite, webpack, Rollup, esbuild and Next.js's client bundles pick, since they declare the
+// `module` condition and emit `new URL(…)` assets). The core loads at import time (top-level await),
 // so decodeJwt is synchronous right after import; the verification module (verify-wasm.js) loads
 // on first use.
 // Each .wasm is named by a literal `new URL('…', import.meta.url)`: the pattern bundlers turn
-// into an emitted asset. Nothing here imports a Node module. Node gets wasm.node.js, the
-// `authlane-inline` condition wasm.inline.js, CommonJS wasm.cjs, React Native wasm.rn.js.
+// into an emitted asset. Nothing here imports a Node module. Servers (Node, Deno, Bun, server
+// bundles), browser bundlers without the `module` condition (Metro for Expo's web platform) and
+// the `authlane-inline` condition get wasm.inline.js, edge runtimes wasm.edge.js, CommonJS
+// wasm.cjs, React Native wasm.rn.js.
 import * as glue from '../wasm/authlane.js';
 import { fetchWasm } from './fetch-wasm.js';
 import { makeError } from './errors.js';
