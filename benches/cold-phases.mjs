@@ -35,8 +35,8 @@ export async function coldPhases({ loads = 30 } = {}) {
   patch(join(pkg, 'esm/wasm.js'), 'glue.setErrorFactory(makeError);', "glue.setErrorFactory(makeError);\nperformance.mark('instantiated');");
   patch(
     join(pkg, 'esm/client.js'),
-    '  const core = new wasm.ClientCore(options, host, documentUrl);',
-    "  const first = performance.getEntriesByName('constructing').length === 0;\n  if (first) performance.mark('constructing');\n  const core = new wasm.ClientCore(options, host, documentUrl);\n  if (first) performance.mark('constructed');",
+    '  const core = new wasm.ClientCore(withGlobalFetch(options), host, documentUrl);',
+    "  const first = performance.getEntriesByName('constructing').length === 0;\n  if (first) performance.mark('constructing');\n  const core = new wasm.ClientCore(withGlobalFetch(options), host, documentUrl);\n  if (first) performance.mark('constructed');",
   );
   writeFileSync(
     join(dir, 'main.js'),

@@ -11,7 +11,7 @@ import { interleave } from './lib.mjs';
 const root = fileURLToPath(new URL('../', import.meta.url));
 
 const scripts = {
-  authlane: `const { createAuthClient } = await import(${JSON.stringify(root + 'pkg/node/index.js')});
+  authlane: `const { createAuthClient } = await import(${JSON.stringify(root + 'pkg/inline/index.js')});
     const c = await createAuthClient({ baseUrl: 'http://127.0.0.1:9', refresh: { url: '/refresh' } }); c.dispose();`,
   'axios + axios-auth-refresh + jwt-decode': `const { default: axios } = await import('axios'); const { default: refresh } = await import('axios-auth-refresh');
     const { jwtDecode } = await import('jwt-decode'); const i = axios.create({ baseURL: 'http://127.0.0.1:9' });

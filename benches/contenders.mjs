@@ -6,7 +6,7 @@ import axios from 'axios';
 import createAuthRefreshInterceptor from 'axios-auth-refresh';
 import { jwtDecode } from 'jwt-decode';
 import ky from 'ky';
-import { createAuthClient } from '../pkg/node/index.js';
+import { createAuthClient } from '../pkg/inline/index.js';
 import { fetchWithTimeoutSignal } from './lib.mjs';
 
 export async function contenders(server, tokens) {

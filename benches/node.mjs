@@ -1,7 +1,7 @@
 // 2, 3, 4 and 6 in Node: per-request overhead, the refresh storm, decodeJwt speed, wasm memory.
 import { jwtDecode } from 'jwt-decode';
-import { createAuthClient, decodeJwt } from '../pkg/node/index.js';
-import { wasmMemoryBytes } from '../pkg/node/wasm.js';
+import { createAuthClient, decodeJwt } from '../pkg/inline/index.js';
+import { wasmMemoryBytes } from '../pkg/inline/wasm.js';
 import { contenders } from './contenders.mjs';
 import { fetchWithTimeoutSignal, interleave, now, stats, table } from './lib.mjs';
 import { jwt, startBenchServer } from './server.mjs';

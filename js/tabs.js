@@ -86,8 +86,10 @@ export function tabsOf({ storages, facts, timers, hear }) {
   const self = (text) => hear(text);
   group.members.add(self);
   let channel = null;
-  if (facts.crossTab && typeof BroadcastChannel === 'function') {
-    channel = new BroadcastChannel(facts.storageKey);
+  // Read from globalThis: Next.js's edge build warns of every bare `BroadcastChannel` it sees.
+  const Channel = globalThis.BroadcastChannel;
+  if (facts.crossTab && typeof Channel === 'function') {
+    channel = new Channel(facts.storageKey);
     channel.onmessage = (event) => {
       if (typeof event.data === 'string') hear(event.data);
     };

@@ -1,10 +1,10 @@
-// Loads verifyJwt's wasm module for the CommonJS build, synchronously from the package's files.
+// Loads verifyJwt's wasm module for the CommonJS build, synchronously from bytes inlined in the
+// JavaScript (cjs/verify_bg.wasm.js; see wasm.cjs).
 'use strict';
-const fs = require('fs');
-const path = require('path');
+const { bytes } = require('./wasm-bytes.js');
 
 const glue = require('./glue/verify.js');
-glue.initSync({ module: fs.readFileSync(path.join(__dirname, '..', 'wasm', 'verify_bg.wasm')) });
+glue.initSync({ module: bytes(require('./verify_bg.wasm.js')) });
 
 /** The verification module's exports, ready. */
 exports.verifier = glue;

@@ -1,10 +1,11 @@
-// Loads the core module for the CommonJS build, synchronously from the package's files.
+// Loads the core module for the CommonJS build, synchronously, from its bytes inlined as base64
+// (cjs/authlane_bg.wasm.js): no file located at run time, so a server bundler that packs `require`
+// code (Next.js with webpack) keeps it working.
 'use strict';
-const fs = require('fs');
-const path = require('path');
 const { bind } = require('./core.js');
+const { bytes } = require('./wasm-bytes.js');
 
-const wasm = new WebAssembly.Module(fs.readFileSync(path.join(__dirname, '..', 'wasm', 'authlane_bg.wasm')));
+const wasm = new WebAssembly.Module(bytes(require('./authlane_bg.wasm.js')));
 exports.core = bind(new WebAssembly.Instance(wasm, {}).exports);
 /** The core module's linear memory in bytes (for benchmarks and leak checks; not public API). */
 exports.wasmMemoryBytes = () => exports.core.memoryBytes();

@@ -1,10 +1,11 @@
-// Loads the core module in browsers and web workers (the package's `import` and `module` entry,
-// and what Vite, webpack, Parcel and Rollup pick). It loads at import time (top-level await), so
-// decodeJwt is synchronous right after import; the verification module (verify-wasm.js) loads on
-// first use.
+// Loads the core module in browsers and web workers, through bundlers that declare the `module`
+// condition (Vite, webpack, Rollup, esbuild, Next.js's client bundles): it loads at import time
+// (top-level await), so decodeJwt is synchronous right after import; the verification module
+// (verify-wasm.js) loads on first use.
 // The .wasm is named by a literal `new URL('…', import.meta.url)`: the pattern bundlers turn into
-// an emitted asset. Nothing here imports a Node module. Node gets wasm.node.js, the
-// `authlane-inline` condition wasm.inline.js, CommonJS wasm.cjs, React Native wasm.rn.js.
+// an emitted asset. Nothing here imports a Node module. Servers and other bundlers get
+// wasm.inline.js, edge runtimes wasm.edge.js, CommonJS wasm.cjs, React Native wasm.rn.js (the
+// exports map of pkg-template/package.json says which condition picks which).
 import { bind } from './core.js';
 import { fetchWasm } from './fetch-wasm.js';
 

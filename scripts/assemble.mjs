@@ -1,8 +1,10 @@
 // Assembles pkg/ from wasm-pack's output (build/), js/ and pkg-template/, and prints sizes.
 // The JS shell goes out in four copies that differ only in their wasm loader (js/wasm*.js):
-// esm/ (browsers and bundlers: fetches the .wasm files by `new URL`), node/ (Node, Deno, Bun:
-// reads them with fs), inline/ (the `authlane-inline` condition: the bytes inlined as base64),
-// cjs/ (require). rn/ is one bundle per entry (bundle-rn.mjs).
+// esm/ (browser bundlers: fetches the .wasm files by `new URL`), inline/ (servers, Metro on the
+// web, the `authlane-inline` condition: the bytes inlined as base64), edge/ (edge runtimes: a
+// `.wasm?module` import the platform compiles), cjs/ (require: the bytes inlined too). rn/ is
+// one bundle per entry (bundle-rn.mjs). Which condition picks which copy: the exports map of
+// pkg-template/package.json.
 import { cpSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
@@ -14,7 +16,7 @@ const at = (...p) => join(root, ...p);
 const pkg = at('pkg');
 
 rmSync(pkg, { recursive: true, force: true });
-for (const dir of ['esm', 'node', 'inline', 'cjs/glue', 'rn', 'wasm', 'types']) mkdirSync(join(pkg, dir), { recursive: true });
+for (const dir of ['esm', 'inline', 'edge', 'cjs/glue', 'rn', 'wasm', 'types']) mkdirSync(join(pkg, dir), { recursive: true });
 
 cpSync(at('pkg-template'), pkg, { recursive: true });
 cpSync(at('LICENSE'), join(pkg, 'LICENSE'));
@@ -29,29 +31,33 @@ for (const [dir, name, hasGlue] of modules) {
   if (hasGlue) {
     const glue = readFileSync(at('build', dir, `${name}.js`), 'utf8');
     writeFileSync(join(pkg, 'wasm', `${name}.js`), glue);
-    writeFileSync(join(pkg, 'cjs', 'glue', `${name}.js`), toCjs(glue, `${name}.js`));
-    writeFileSync(join(pkg, 'inline', `${name}_glue.js`), withoutUrlFallback(glue, `${name}_bg.wasm`));
+    writeFileSync(join(pkg, 'cjs', 'glue', `${name}.js`), toCjs(inlineGlue(glue, `${name}_bg.wasm`), `${name}.js`));
+    writeFileSync(join(pkg, 'inline', `${name}_glue.js`), inlineGlue(glue, `${name}_bg.wasm`));
   }
+  // The bytes as base64, once per module system: inline/ (ESM) and cjs/ (CommonJS, which cannot
+  // require an ES module in Node 18).
   const base64 = readFileSync(at('build', dir, `${name}_bg.wasm`)).toString('base64');
   writeFileSync(join(pkg, 'inline', `${name}_bg.wasm.js`), `// ${name}_bg.wasm, base64 (see wasm.js)\nexport default '${base64}';\n`);
+  writeFileSync(join(pkg, 'cjs', `${name}_bg.wasm.js`), `// ${name}_bg.wasm, base64 (see wasm.js)\nmodule.exports = '${base64}';\n`);
 }
 
-// Loaders for one copy each, named there without the copy's suffix (wasm.node.js → node/wasm.js);
+// Loaders for one copy each, named there without the copy's suffix (wasm.edge.js → edge/wasm.js);
 // every other .js file goes to all three ESM copies.
+const copies = ['esm', 'inline', 'edge'];
 const loaders = {
-  'wasm.js': 'esm', 'wasm.node.js': 'node', 'wasm.inline.js': 'inline',
-  'verify-wasm.js': 'esm', 'verify-wasm.node.js': 'node', 'verify-wasm.inline.js': 'inline',
+  'wasm.js': 'esm', 'wasm.inline.js': 'inline', 'wasm.edge.js': 'edge',
+  'verify-wasm.js': 'esm', 'verify-wasm.inline.js': 'inline', 'verify-wasm.edge.js': 'edge',
 };
 
 for (const file of readdirSync(at('js'))) {
   const source = readFileSync(at('js', file), 'utf8');
   if (file.endsWith('.rn.js')) continue; // only in the React Native bundle
   if (loaders[file]) {
-    writeFileSync(join(pkg, loaders[file], file.replace(/\.(node|inline)\.js$/, '.js')), source);
+    writeFileSync(join(pkg, loaders[file], file.replace(/\.(inline|edge)\.js$/, '.js')), source);
   } else if (file.endsWith('.cjs')) {
     writeFileSync(join(pkg, 'cjs', file.replace(/\.cjs$/, '.js')), source);
   } else if (file.endsWith('.js')) {
-    for (const copy of ['esm', 'node', 'inline']) writeFileSync(join(pkg, copy, file), source);
+    for (const copy of copies) writeFileSync(join(pkg, copy, file), source);
     if (!readdirSync(at('js')).includes(file.replace(/\.js$/, '.cjs'))) {
       writeFileSync(join(pkg, 'cjs', file), toCjs(source, file));
     }
@@ -92,15 +98,26 @@ function writeSubpathFolders() {
 }
 
 /**
- * The glue for inline/: its default init's `new URL('<name>', import.meta.url)` is never used there
- * (wasm.inline.js passes bytes) and would make esbuild warn about import.meta in iife output.
+ * The glue for inline/ and cjs/ (edge/ imports inline/'s), whose loaders hand initSync the module
+ * bytes or a compiled module, with two changes:
+ * - its default init's `new URL('<name>', import.meta.url)` is never used there and would make
+ *   esbuild warn about import.meta in iife output, and server bundlers emit an asset for it;
+ * - initSync compiles what is not `instanceof WebAssembly.Module`, which a module compiled in
+ *   another realm is not: Next.js's edge sandbox hands over `.wasm?module` imports compiled in
+ *   Node's realm (wasm.edge.js), and the edge forbids compiling from bytes. The test becomes
+ *   the module's brand, which every realm's modules share.
  */
-function withoutUrlFallback(glue, wasmName) {
-  const fallback = `new URL('${wasmName}', import.meta.url)`;
-  if (glue.split(fallback).length !== 2 || /import\.meta/.test(glue.replace(fallback, ''))) {
-    throw new Error(`assemble: the wasm-bindgen glue for ${wasmName} changed; re-check withoutUrlFallback`);
+function inlineGlue(glue, wasmName) {
+  const changes = [
+    [`new URL('${wasmName}', import.meta.url)`, `(() => { throw new Error('authlane: the inline build passes the module bytes'); })()`],
+    ['if (!(module instanceof WebAssembly.Module)) {', "if (Object.prototype.toString.call(module) !== '[object WebAssembly.Module]') {"],
+  ];
+  for (const [from, to] of changes) {
+    if (glue.split(from).length !== 2) throw new Error(`assemble: the wasm-bindgen glue for ${wasmName} changed; re-check inlineGlue (${from})`);
+    glue = glue.replace(from, to);
   }
-  return glue.replace(fallback, `(() => { throw new Error('authlane: the inline build passes the module bytes'); })()`);
+  if (/import\.meta/.test(glue)) throw new Error(`assemble: the wasm-bindgen glue for ${wasmName} has another import.meta; re-check inlineGlue`);
+  return glue;
 }
 
 function toCjs(source, name) {

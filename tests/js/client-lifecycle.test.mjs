@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { runInNewContext } from 'node:vm';
 import { createAuthClient, ACTION, AuthlaneError, isAuthlaneError, memoryStorage } from 'authlane';
 import {
   KEYS, assertAll, assertNoTokens, clientFor, countOf, delay, loggedInClient, newest, serverFor,
@@ -267,4 +268,24 @@ test('bad options reject INVALID_CONFIG with a message naming the option', async
   }
   assert.deepEqual(wrong, []);
   assert.equal((await settlesWithin(createAuthClient())).error?.code, 'INVALID_CONFIG');
+});
+
+// Next.js's edge sandbox (middleware under next start and next dev) defines the global fetch in
+// Node's realm: a function, but no instance of the sandbox's Function. createAuthClient rejected
+// there with INVALID_CONFIG "there is no global fetch here".
+test('a global fetch made in another realm is a global fetch', async (t) => {
+  const server = await serverFor(t);
+  const own = globalThis.fetch;
+  const calls = [];
+  const foreign = runInNewContext('(send, calls) => function fetch(...args) { calls.push(args.length); return send(...args); }')(own, calls);
+  assert.ok(typeof foreign === 'function' && !(foreign instanceof Function));
+  globalThis.fetch = foreign;
+  t.after(() => { globalThis.fetch = own; });
+  const client = await createAuthClient({ baseUrl: server.url, refresh: { url: '/refresh' } });
+  t.after(() => client.dispose());
+  await client.login(await server.issueTokens());
+  assert.equal((await client.fetch('/api/a')).status, 200);
+  assert.equal(calls.length, 1, 'the request went through that fetch');
+  globalThis.fetch = undefined; // and where there is none, still INVALID_CONFIG
+  assert.equal((await settlesWithin(createAuthClient({ baseUrl: server.url, refresh: { url: '/refresh' } }))).error?.code, 'INVALID_CONFIG');
 });

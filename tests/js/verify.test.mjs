@@ -111,10 +111,10 @@ function inChild(code) {
   return r.stdout.trim().split('\n').at(-1);
 }
 
-test("authlane/verify: verifyJwt alone, from node/verify-entry.js (import) and cjs/verify-entry.js (require); its errors are authlane's", async () => {
+test("authlane/verify: verifyJwt alone, from inline/verify-entry.js (import; the `node` condition) and cjs/verify-entry.js (require); its errors are authlane's", async () => {
   const esm = await import('authlane/verify');
   assert.deepEqual(Object.keys(esm), ['verifyJwt']);
-  assert.match(import.meta.resolve('authlane/verify'), /\/node_modules\/authlane\/node\/verify-entry\.js$/);
+  assert.match(import.meta.resolve('authlane/verify'), /\/node_modules\/authlane\/inline\/verify-entry\.js$/);
   assert.deepEqual(Object.keys(require('authlane/verify')), ['verifyJwt']);
   assert.match(require.resolve('authlane/verify'), /\/node_modules\/authlane\/cjs\/verify-entry\.js$/);
   let error;

@@ -21,9 +21,9 @@ const RUNTIMES = {
 };
 
 const LOADS = {
-  "import 'authlane'": { flag: [], entry: 'node/index.js' },
+  "import 'authlane'": { flag: [], entry: 'inline/index.js' },
   "require('authlane')": { flag: ['--require'], entry: 'cjs/index.js' },
-  "import 'authlane', verifyJwt from 'authlane/verify'": { flag: ['--verify-entry'], entry: 'node/index.js', verifyEntry: 'node/verify-entry.js' },
+  "import 'authlane', verifyJwt from 'authlane/verify'": { flag: ['--verify-entry'], entry: 'inline/index.js', verifyEntry: 'inline/verify-entry.js' },
 };
 
 for (const [name, runtime] of Object.entries(RUNTIMES)) {

@@ -13,7 +13,7 @@ const { authlane, resolved } = viaRequire
   : { authlane: await import('authlane'), resolved: import.meta.resolve('authlane') };
 const verifyEntry = args[0] === '--verify-entry' ? await import('authlane/verify') : null;
 const result = await runScenario({ authlane, control: args[args.length - 1], verifyJwt: verifyEntry && verifyEntry.verifyJwt });
-// The files the runtime picked from the package's exports map, e.g. "node/index.js".
+// The files the runtime picked from the package's exports map, e.g. "inline/index.js".
 const inPackage = (url) => String(url).replace(/^.*\/node_modules\/authlane\//, '');
 result.entry = inPackage(resolved);
 if (verifyEntry) result.verifyEntry = inPackage(import.meta.resolve('authlane/verify'));

@@ -7,7 +7,7 @@
 //                            [--hang 0.02] [--api-delay-ms 4000] [--seed 1] [--json]
 // Exits 1 when a check fails. `npm run soak` builds the package first and runs the full size.
 import { createAuthClient, isAuthlaneError } from 'authlane';
-import { wasmMemoryBytes } from '../node_modules/authlane/node/wasm.js'; // the same module instance as 'authlane'
+import { wasmMemoryBytes } from '../node_modules/authlane/inline/wasm.js'; // the same module instance as 'authlane'
 import { startAuthServer } from '../support/server.mjs';
 import { tokenScan } from '../support/token-scan.mjs';
 import { judge } from './checks.mjs';

@@ -2,12 +2,12 @@
 // the scan its lifecycle actions and the rejections of its methods, so no suite can leak a token
 // unseen. Only observation is added; the client itself is the package's, unchanged.
 // - Node: token-scan.mjs registers this file's `load` hook for the installed package's ESM builds
-//   (node/, which Node resolves, and esm/, which a test may import by path).
+//   (inline/, which Node resolves, and esm/, which a test may import by path).
 // - Chromium: static.mjs serves client.js through `instrument(source, 'page')`, and browser.mjs
 //   exposes `__authlaneTokenScan` to every page (workers have none and are not scanned this way).
 import { describe } from './describe.mjs';
 
-const CLIENT = /\/node_modules\/authlane\/(esm|node)\/client\.js$/;
+const CLIENT = /\/node_modules\/authlane\/(esm|inline)\/client\.js$/;
 const DECLARATION = 'export async function createAuthClient(options) {';
 
 /** How the wrapper reports: straight to the scan in Node; in a page, as the scan's own text of
