@@ -30,7 +30,8 @@ const next = join(modules, 'next/dist/bin/next');
 const quiet = { NO_COLOR: '1', NEXT_TELEMETRY_DISABLED: '1', EXPO_NO_TELEMETRY: '1', CI: '1', BROWSER: 'none' };
 
 /** Marks of the build a bundle holds (strings of its loaders). */
-const INLINE_BUILD = 'the inline build passes the module bytes';
+// The inline build carries the core's bytes as base64: a wasm module's header, "\0asm" version 1.
+const INLINE_BUILD = 'AGFzbQEAAAAB';
 const RN_BUILD = 'verifyJwt is not in the React Native build of authlane';
 
 /** A port nobody listens on (for a server that takes a number). */

@@ -297,12 +297,12 @@ impl Effect {
                 id(out, *i);
                 out.push(',');
                 match value {
-                    Answer::Nothing => out.push_str("0"),
+                    Answer::Nothing => out.push('0'),
                     Answer::Token(t) => {
                         out.push_str("1,");
                         opt_str(out, t.as_deref());
                     }
-                    Answer::Session => out.push_str("2"),
+                    Answer::Session => out.push('2'),
                     Answer::LoggedOut { revoked } => {
                         out.push_str(if *revoked { "3,true" } else { "3,false" })
                     }
