@@ -161,7 +161,14 @@ export function runner({ handle, facts, options, storages }) {
   function drain() {
     draining = true;
     try {
-      while (queue.length > 0) perform(queue.shift());
+      while (queue.length > 0) {
+        try {
+          perform(queue.shift());
+        } catch {
+          // Performing never throws by design (each effect catches what the app's callbacks
+          // throw); were one to, the effects after it must still run, or what waits for them hangs.
+        }
+      }
     } finally {
       draining = false;
     }

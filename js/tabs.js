@@ -124,7 +124,12 @@ export function tabsOf({ storages, facts, timers, hear }) {
       if (release) release();
     },
     post(text) {
-      if (channel) channel.postMessage(text);
+      try {
+        if (channel) channel.postMessage(text);
+      } catch {
+        // A channel that refuses (Deno's, after another client of the process closed its own)
+        // only loses news for tabs there are none of: the clients of this app hear it below.
+      }
       for (const member of group.members) if (member !== self) member(text);
     },
     close() {
