@@ -12,14 +12,30 @@ import { aborted, discard, prepare, send } from './transport.js';
 const PLAIN_PATH = /^\/(?![/\\])[\w\-~!$&()*+,;=:@%/?#.]*$/;
 const DOT_SEGMENT = /\/\.|%2e/i;
 
+/** `url` resolved as the core would resolve it, when the shell can tell without asking: a plain
+ * path against the base's origin (`facts.base`); `undefined` otherwise. */
+export function plainUrl(facts, url) {
+  return facts.base !== null && PLAIN_PATH.test(url) && !DOT_SEGMENT.test(url) ? facts.base + url : undefined;
+}
+
+/** What a URL the lease surely covers starts with: an allowed origin and `/`. */
+export const leasePrefixes = (facts) => facts.origins.map((origin) => origin + '/');
+
+/** Whether the lease surely covers a request to the resolved `url` (the core would allow it;
+ * anything else asks the core). */
+export function leaseCovers(prefixes, url) {
+  for (const prefix of prefixes) if (url.startsWith(prefix)) return true;
+  return false;
+}
+
 /** The fetch path of one client (see the module comment). */
 export function requests(run) {
   const { facts } = run;
-  const origins = facts.origins.map((origin) => origin + '/');
   const statuses = facts.statuses;
+  const prefixes = leasePrefixes(facts);
   const reqs = new Map(); // id -> { prepared, resolve, reject, response }
 
-  const resolveUrl = (url) => (facts.base !== null && PLAIN_PATH.test(url) && !DOT_SEGMENT.test(url) ? facts.base + url : run.resolve(url));
+  const resolveUrl = (url) => plainUrl(facts, url) ?? run.resolve(url);
 
   /** The request's response as the core needs it. */
   const report = (id, response, lease) => {
@@ -122,7 +138,7 @@ export function requests(run) {
           });
         }
         const lease = run.lease;
-        if (lease !== null && prepared.auth && run.now() < lease.until && origins.some((o) => prepared.url.startsWith(o))) {
+        if (lease !== null && prepared.auth && run.now() < lease.until && leaseCovers(prefixes, prepared.url)) {
           return sendOne(id, r, lease.header, false, lease);
         }
         run.feed(IN.request, [id, prepared.auth ? 1 : 0], prepared.url);
