@@ -25,6 +25,7 @@ pub mod policy;
 pub mod reply;
 mod requests;
 mod session;
+pub mod sha256;
 mod storage;
 mod tabs;
 mod tasks;
