@@ -13,7 +13,7 @@ impl Client {
     pub(crate) fn refresh_call(&self, token: Option<String>) -> Call {
         let r = &self.config.refresh;
         let mut headers = Vec::new();
-        let body = if r.function || r.body_function {
+        let body = if r.function {
             None
         } else if self.config.oauth2 {
             let mut fields = vec![("grant_type".to_string(), "refresh_token".to_string())];
@@ -33,10 +33,12 @@ impl Client {
                 value: "application/json".into(),
                 force: false,
             });
-            Some(match &token {
-                Some(t) => refresh_token_json(t),
-                None => "{}".into(),
-            })
+            // `refresh.body(token)` makes the JSON body (the shell calls it), but not a form's.
+            match (&token, r.body_function) {
+                (_, true) => None,
+                (Some(t), false) => Some(refresh_token_json(t)),
+                (None, false) => Some("{}".into()),
+            }
         };
         Call {
             token,
