@@ -1,5 +1,7 @@
 //! The clock and token lifetimes, natively against the fake world: a device clock far off, tokens
-//! shorter than the leeway, tokens that arrive inside their leeway or already looking expired.
+//! shorter than the leeway, tokens that arrive inside their leeway or already looking expired,
+//! the lease and the `Date`s it hands the core, a device clock set during a session, and the
+//! auto-refresh timer.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -7,76 +9,57 @@
     clippy::panic
 )]
 
-#[path = "native/fake.rs"]
-#[allow(dead_code)] // shared with tests/simulation.rs, which uses the rest
-mod fake;
-#[path = "native/harness.rs"]
-#[allow(dead_code)] // shared with tests/coordinator.rs
-mod harness;
+#[path = "native/mod.rs"]
+#[allow(dead_code)] // shared with the other native tests
+mod native;
 
-use authlane_core::env::TokenSet;
-use fake::{HostTimer, RefreshPlan};
-use harness::{harness, harness_stored, API};
+use authlane_core::effect::Lease;
+use native::harness::{harness, harness_stored, Got, Plan, Sim, API};
 
 #[test]
 fn a_device_clock_ten_minutes_off_causes_no_refresh_loop() {
     for skew in [-600_000.0, 600_000.0] {
         let mut h = harness(13, 900_000.0);
-        h.w.borrow_mut().skew_ms = skew;
-        // The stored token was issued in server time; a refresh teaches the clock its offset.
-        let fresh = h.w.borrow_mut().issue_access(900_000.0);
-        let refresh = h.w.borrow_mut().issue_refresh();
-        let core = h.core.clone();
-        h.pool.run_until(async move {
-            core.login(TokenSet {
-                access: fresh,
-                refresh: Some(refresh),
-                expires_in: None,
-            })
-            .await
-            .unwrap()
-        });
+        h.w.skew_ms = skew;
+        // The stored token was issued in server time; a login teaches the clock its offset.
+        let fresh = h.w.issue_access(900_000.0);
+        let refresh = h.w.issue_refresh();
+        h.login(0, &fresh, Some(&refresh));
+        h.run();
         for _ in 0..5 {
             let results = h.burst(10, &format!("{API}/x"));
-            assert!(results.iter().all(|(_, r)| r.as_ref().ok() == Some(&200)));
+            assert!(results.iter().all(|(_, r)| r.status() == Some(200)));
         }
-        assert_eq!(h.w.borrow().refresh_count(), 0, "skew {skew}");
+        assert_eq!(h.w.refresh_count(), 0, "skew {skew}");
     }
 }
 
 #[test]
 fn a_token_shorter_than_the_leeway_is_not_refreshed_on_every_request() {
     let mut h = harness(14, -1_000.0);
-    h.w.borrow_mut().ttl_ms = 20_000.0; // leeway is 60 s
+    h.w.ttl_ms = 20_000.0; // leeway is 60 s
     for _ in 0..10 {
         h.burst(3, &format!("{API}/x"));
     }
-    assert_eq!(h.w.borrow().refresh_count(), 1);
+    assert_eq!(h.w.refresh_count(), 1);
 }
 
 #[test]
 fn a_token_that_arrived_inside_its_leeway_is_refreshed_once_it_expires() {
     let mut h = harness(17, -1_000.0);
-    {
-        // Tokens arrive 1.5 s into their 2 s life (a server clock 1.5 s behind, which the clock
-        // treats as noise; or iat in whole seconds): inside the leeway, not expired.
-        let mut w = h.w.borrow_mut();
-        w.skew_ms = -1_500.0;
-        w.ttl_ms = 2_000.0;
-    }
+    // Tokens arrive 1.5 s into their 2 s life (a server clock 1.5 s behind, which the clock
+    // treats as noise; or iat in whole seconds): inside the leeway, not expired.
+    h.w.skew_ms = -1_500.0;
+    h.w.ttl_ms = 2_000.0;
     h.burst(3, &format!("{API}/x"));
-    assert_eq!(
-        h.w.borrow().refresh_count(),
-        1,
-        "not again on every request"
-    );
-    h.w.borrow_mut().local_ms += 2_100.0;
+    assert_eq!(h.w.refresh_count(), 1, "not again on every request");
+    h.advance(2_100.0);
     let results = h.burst(3, &format!("{API}/x"));
-    assert!(results.iter().all(|(_, r)| r.as_ref().ok() == Some(&200)));
-    assert_eq!(h.w.borrow().refresh_count(), 2);
+    assert!(results.iter().all(|(_, r)| r.status() == Some(200)));
+    assert_eq!(h.w.refresh_count(), 2);
     for (id, _) in results {
         assert_eq!(
-            h.sends_of(id).len(),
+            h.sends_of(0, id).len(),
             1,
             "request {id} refreshed first instead of sending an expired token"
         );
@@ -87,25 +70,21 @@ fn a_token_that_arrived_inside_its_leeway_is_refreshed_once_it_expires() {
 fn a_token_that_looks_expired_on_arrival_is_sent_not_refreshed_before_every_request() {
     let mut h = harness(18, -1_000.0);
     // The server's clock is behind ours: its tokens look expired, and it rejects them too.
-    h.w.borrow_mut().ttl_ms = -500.0;
+    h.w.ttl_ms = -500.0;
     // The stored token expired: a refresh before the first send, then one on its rejection;
     // that one's token rejected again starts the cooldown (API.md, "No refresh storms").
     for _ in 1..=5 {
         for (_, r) in h.burst(1, &format!("{API}/x")) {
-            assert_eq!(r.as_ref().ok(), Some(&401), "the server rejects them too");
+            assert_eq!(r, Got::Status(401), "the server rejects them too");
         }
-        assert_eq!(
-            h.w.borrow().refresh_count(),
-            2,
-            "no refresh before sending it"
-        );
+        assert_eq!(h.w.refresh_count(), 2, "no refresh before sending it");
     }
     // After refreshCooldownMs (10 s): one more refresh for its rejection, then quiet again.
-    h.w.borrow_mut().local_ms += 10_001.0;
+    h.advance(10_001.0);
     for _ in 1..=3 {
         h.burst(1, &format!("{API}/x"));
     }
-    assert_eq!(h.w.borrow().refresh_count(), 3);
+    assert_eq!(h.w.refresh_count(), 3);
 }
 
 #[test]
@@ -120,88 +99,146 @@ fn a_restored_token_that_expired_or_expires_within_the_leeway_is_refreshed_befor
         for seed in 0..50 {
             let mut h = harness_stored(seed, age, ttl);
             let results = h.burst(5, &format!("{API}/x"));
-            assert!(results.iter().all(|(_, r)| r.as_ref().ok() == Some(&200)));
-            let w = h.w.borrow();
-            assert_eq!(w.expired_seen, 0, "age {age}: an expired token went out");
-            assert_eq!(w.refresh_count(), refreshes, "age {age} seed {seed}");
-            assert_eq!(w.sent.len(), 5, "each request sent once");
+            assert!(results.iter().all(|(_, r)| r.status() == Some(200)));
+            assert_eq!(h.w.expired_seen, 0, "age {age}: an expired token went out");
+            assert_eq!(h.w.refresh_count(), refreshes, "age {age} seed {seed}");
+            assert_eq!(h.w.sent.len(), 5, "each request sent once");
         }
     }
+}
+
+/// The lease the first tab holds now.
+fn lease(h: &Sim) -> Lease {
+    h.tabs[0].lease().expect("a lease")
 }
 
 #[test]
 fn a_lease_on_a_restored_token_moves_with_each_date_the_clock_learns() {
     // 9 minutes before the refresh point of a token restored from storage, whose `iat` the
     // clock does not trust: it learns from `Date` headers, under the lease too.
-    let h = harness_stored(7, 300_000.0, 900_000.0);
-    let lease = h.core.lease().expect("a lease on the restored token");
-    assert_eq!(lease.date_every_ms, 0.0, "every Date while it learns");
-    assert!(h
-        .core
-        .lease_holds(lease.generation, lease.until, lease.failures));
-    let local = h.w.borrow().local_ms;
-    // The server's Date says it is 20 minutes later than the device thinks: the token is due
-    // 20 minutes earlier in device time, and a lease running until the old time no longer holds.
-    let until = h.core.noted_date(local + 1_200_000.0);
-    assert_eq!(until, lease.until - 1_200_000.0);
-    assert!(until < local, "due already");
-    assert!(!h
-        .core
-        .lease_holds(lease.generation, lease.until, lease.failures));
-    assert!(h.core.lease_holds(lease.generation, until, lease.failures));
+    let mut h = harness_stored(7, 300_000.0, 900_000.0);
+    let before = lease(&h);
+    assert_eq!(before.date_every_ms, 0.0, "every Date while it learns");
+    // The server's Date says it is 20 minutes later than the device thinks (the API still takes
+    // the token): the token is due 20 minutes earlier in device time, and a lease running until
+    // the old time no longer holds.
+    h.w.sends_date = true;
+    h.w.date_offset_ms = 1_200_000.0;
+    let id = h.fetch(0, &format!("{API}/x"));
+    h.run();
+    assert_eq!(h.result(0, id), Some(Got::Status(200)));
+    assert_eq!(h.sends_of(0, id).len(), 1);
+    let after = lease(&h);
+    assert!(
+        (after.until - (before.until - 1_200_000.0)).abs() < 1_000.0,
+        "{} -> {}",
+        before.until,
+        after.until
+    );
+    assert!(after.until < h.device_now(0), "due already");
+    // So the next request is the core's: it refreshes before sending.
+    let results = h.burst(1, &format!("{API}/x"));
+    assert_eq!(results[0].1, Got::Status(200));
+    assert_eq!(h.w.refresh_count(), 1);
+    assert_eq!(h.sends_of(0, results[0].0).len(), 1);
+
     // A Date within the noise (2 s) is no correction: the device clock counts as right.
-    assert_eq!(h.core.noted_date(local + 1_000.0), lease.until);
+    let mut h = harness_stored(7, 300_000.0, 900_000.0);
+    let before = h.tabs[0].leases.len();
+    h.w.sends_date = true;
+    h.w.date_offset_ms = 1_000.0;
+    h.burst(3, &format!("{API}/x"));
+    assert_eq!(h.tabs[0].leases.len(), before, "the lease did not change");
 }
 
 #[test]
 fn a_lease_on_a_token_issued_in_this_session_ignores_dates() {
     let mut h = harness(3, 900_000.0);
-    h.w.borrow_mut().skew_ms = 600_000.0;
-    let access = h.w.borrow_mut().issue_access(900_000.0);
-    let refresh = h.w.borrow_mut().issue_refresh();
-    let core = h.core.clone();
-    h.pool.run_until(async move {
-        core.login(TokenSet {
-            access,
-            refresh: Some(refresh),
-            expires_in: None,
-        })
-        .await
-        .unwrap()
-    });
-    let lease = h.core.lease().expect("a lease on the new token");
+    h.w.skew_ms = 600_000.0;
+    let access = h.w.issue_access(900_000.0);
+    let refresh = h.w.issue_refresh();
+    h.login(0, &access, Some(&refresh));
+    h.run();
+    let lease_now = lease(&h);
     assert!(
-        lease.date_every_ms > 0.0,
+        lease_now.date_every_ms > 0.0,
         "its iat set the clock: a sample of Dates"
     );
-    let local = h.w.borrow().local_ms;
-    assert_eq!(h.core.noted_date(local - 3_600_000.0), lease.until);
+    // A response from a cache, with a Date an hour old: no correction.
+    let leases = h.tabs[0].leases.len();
+    h.w.sends_date = true;
+    h.w.date_offset_ms = -3_600_000.0;
+    h.burst(1, &format!("{API}/x"));
+    assert_eq!(h.tabs[0].leases.len(), leases, "the lease did not change");
+    assert_eq!(lease(&h), lease_now);
 }
 
-/// Runs the host's auto-refresh timer as js/client.js does for `ms` of device time, in 100 ms
-/// steps: a check when `tick()` says, and again whenever a refresh ends or tokens arrive.
-/// Returns the steps (ms from the start) at which the access token had expired by the server's
-/// clock.
-fn auto_refresh(h: &mut harness::Harness, ms: f64) -> Vec<f64> {
-    let start = h.w.borrow().local_ms;
-    let mut timer = HostTimer::new(&h.w);
+/// Issue 31: a device clock set during a session (by NTP, or by hand) must be noticed, or the
+/// client keeps sending a token it thinks is fresh long after it expired. Under the lease the
+/// shell hands the core one `Date` a second; two in a row that agree with each other (and not
+/// with the clock) relearn it, one alone (a cache's) does not.
+#[test]
+fn a_device_clock_set_back_mid_session_is_relearned_from_two_agreeing_dates() {
+    let mut h = harness(5, 900_000.0);
+    let access = h.w.issue_access(900_000.0);
+    let refresh = h.w.issue_refresh();
+    h.login(0, &access, Some(&refresh));
+    h.run();
+    let before = lease(&h);
+    assert_eq!(before.date_every_ms, 1_000.0, "a sample of Dates");
+    // The device clock is set back by 10 minutes.
+    h.tabs[0].offset_ms = -600_000.0;
+    h.w.sends_date = true;
+    let leases = h.tabs[0].leases.len();
+    h.burst(1, &format!("{API}/x"));
+    assert_eq!(h.tabs[0].leases.len(), leases, "one Date is not enough");
+    h.advance(500.0);
+    h.burst(1, &format!("{API}/x"));
+    assert_eq!(
+        h.tabs[0].leases.len(),
+        leases,
+        "within date_every_ms: not handed to the core"
+    );
+    h.advance(600.0);
+    h.burst(1, &format!("{API}/x"));
+    let after = lease(&h);
+    assert!(
+        (after.until - (before.until - 600_000.0)).abs() < 2_000.0,
+        "the second Date relearned the clock: {} -> {}",
+        before.until,
+        after.until
+    );
+    // Fifteen and a half minutes on, the token has expired by the server's clock though the
+    // device says barely five and a half passed: it is refreshed before it is sent, never sent
+    // expired.
+    h.advance(930_000.0);
+    let results = h.burst(3, &format!("{API}/x"));
+    assert!(results.iter().all(|(_, r)| r.status() == Some(200)));
+    assert_eq!(h.w.refresh_count(), 1);
+    for (id, _) in &results {
+        assert_eq!(h.sends_of(0, *id).len(), 1, "sent once, with the new token");
+    }
+    assert_eq!(h.w.expired_seen, 0);
+}
+
+/// Runs the auto-refresh timer for `ms` of world time, in 100 ms steps. Returns the steps (ms
+/// from the start) at which the access token had expired by the server's clock.
+fn auto_refresh(h: &mut Sim, ms: f64) -> Vec<f64> {
+    let start = h.w.now;
+    h.auto_refresh(0, true);
     let mut expired = Vec::new();
-    while h.w.borrow().local_ms - start < ms {
-        h.w.borrow_mut().local_ms += 100.0;
-        timer.step(&h.core, &h.w);
-        h.pool.run_until_stalled();
-        timer.step(&h.core, &h.w);
-        let expires_at = h.core.session().expires_at.unwrap();
-        let w = h.w.borrow();
-        if w.server_now() >= expires_at {
-            expired.push(w.local_ms - start);
+    while h.w.now - start < ms {
+        h.advance(100.0);
+        let expires_at = h.session(0).expires_at.unwrap();
+        if h.w.server_now() >= expires_at {
+            expired.push(h.w.now - start);
         }
     }
     expired
 }
 
-fn refreshes_started(h: &harness::Harness) -> usize {
-    h.w.borrow().has_action("RefreshStarted")
+fn refreshes_started(h: &Sim) -> usize {
+    h.w.has_action("refreshStarted")
 }
 
 #[test]
@@ -209,11 +246,11 @@ fn auto_refresh_keeps_a_token_of_two_or_three_seconds_from_ever_expiring() {
     for ttl in [2_000.0, 3_000.0] {
         for seed in 0..20 {
             let mut h = harness_stored(seed, 0.0, ttl);
-            h.w.borrow_mut().whole_second_iat = true;
-            h.w.borrow_mut().ttl_ms = ttl;
+            h.w.whole_second_iat = true;
+            h.w.ttl_ms = ttl;
             let expired = auto_refresh(&mut h, 20_000.0);
             assert_eq!(expired, Vec::<f64>::new(), "ttl {ttl} seed {seed}");
-            let refreshes = h.w.borrow().refresh_count() as f64;
+            let refreshes = h.w.refresh_count() as f64;
             // A refresh at half of each token's life (whole-second iat makes it at most a second
             // shorter): about 20 s / (ttl / 2), and never more than one per 500 ms.
             assert!(
@@ -231,15 +268,12 @@ fn auto_refresh_tries_again_a_second_after_a_refresh_that_failed() {
     // host only asked again when new tokens arrived.
     for seed in 0..20 {
         let mut h = harness_stored(seed, 0.0, 10_000.0);
-        {
-            let mut w = h.w.borrow_mut();
-            w.whole_second_iat = true;
-            w.ttl_ms = 10_000.0;
-            w.plans.extend([RefreshPlan::Transient; 3]); // one refresh: all 3 attempts fail
-        }
+        h.w.whole_second_iat = true;
+        h.w.ttl_ms = 10_000.0;
+        h.w.plans.extend([Plan::Transient; 3]); // one refresh: all 3 attempts fail
         let expired = auto_refresh(&mut h, 30_000.0);
         assert_eq!(expired, Vec::<f64>::new(), "seed {seed}");
-        assert_eq!(h.w.borrow().has_action("RefreshFailed"), 1, "seed {seed}");
+        assert_eq!(h.w.has_action("refreshFailed"), 1, "seed {seed}");
         // The failed one, then one about every 5 s.
         let started = refreshes_started(&h);
         assert!(
@@ -253,9 +287,7 @@ fn auto_refresh_tries_again_a_second_after_a_refresh_that_failed() {
 fn auto_refresh_against_a_failing_endpoint_backs_off_to_one_try_in_30_s() {
     for seed in 0..10 {
         let mut h = harness_stored(seed, 0.0, 3_000.0);
-        h.w.borrow_mut()
-            .plans
-            .extend([RefreshPlan::Transient; 1_000]);
+        h.w.plans.extend([Plan::Transient; 1_000]);
         auto_refresh(&mut h, 120_000.0);
         // Tries at about 1.5 s, then 1, 2, 4, 8, 16 s after each failure, then every 30 s.
         let started = refreshes_started(&h);
@@ -264,7 +296,7 @@ fn auto_refresh_against_a_failing_endpoint_backs_off_to_one_try_in_30_s() {
             "seed {seed}: {started} refreshes"
         );
         assert!(
-            h.core.session().authenticated,
+            h.session(0).authenticated,
             "transient failures keep the session"
         );
     }
@@ -279,7 +311,7 @@ fn auto_refresh_renews_tokens_that_arrive_expired_without_a_loop() {
     // it used to give up for 30 s.
     for seed in 0..10 {
         let mut h = harness_stored(seed, 0.0, 3_000.0);
-        h.w.borrow_mut().ttl_ms = -500.0;
+        h.w.ttl_ms = -500.0;
         auto_refresh(&mut h, 120_000.0);
         let started = refreshes_started(&h);
         assert!(
@@ -291,12 +323,9 @@ fn auto_refresh_renews_tokens_that_arrive_expired_without_a_loop() {
     // expire). At most one refresh per token, and a backoff after each that arrived expired.
     for seed in 0..10 {
         let mut h = harness_stored(seed, 0.0, 1_500.0);
-        {
-            let mut w = h.w.borrow_mut();
-            w.skew_ms = -1_900.0;
-            w.whole_second_iat = true;
-            w.ttl_ms = 1_500.0;
-        }
+        h.w.skew_ms = -1_900.0;
+        h.w.whole_second_iat = true;
+        h.w.ttl_ms = 1_500.0;
         auto_refresh(&mut h, 120_000.0);
         // Before: one every 30 s (4). Never more than one per token's life (80).
         let started = refreshes_started(&h);

@@ -8,22 +8,14 @@
     clippy::panic
 )]
 
-#[path = "native/fake.rs"]
-#[allow(dead_code)] // shared with tests/simulation.rs, which uses the rest
-mod fake;
-#[path = "native/harness.rs"]
-#[allow(dead_code)] // shared with tests/clock.rs
-mod harness;
+#[path = "native/mod.rs"]
+#[allow(dead_code)] // shared with the other native tests
+mod native;
 
-use std::cell::RefCell;
-use std::rc::Rc;
-
-use authlane_core::env::TokenSet;
-use authlane_core::error::{Code, Error};
-use authlane_core::shared::Shared;
-use fake::{shell_access_token, shell_fetch, RefreshPlan, Req};
-use futures::task::LocalSpawnExt;
-use harness::{code, harness, harness_with, Results, API};
+use authlane_core::action::Action;
+use authlane_core::effect::Answer;
+use authlane_core::error::Code;
+use native::harness::{harness, harness_with, Got, Plan, ACCESS_KEY, API, REFRESH_KEY};
 
 #[test]
 fn one_refresh_for_many_expired_requests_under_many_interleavings() {
@@ -32,10 +24,10 @@ fn one_refresh_for_many_expired_requests_under_many_interleavings() {
             let mut h = harness(seed, -1_000.0);
             let results = h.burst(n, &format!("{API}/items"));
             assert!(
-                results.iter().all(|(_, r)| r.as_ref().ok() == Some(&200)),
+                results.iter().all(|(_, r)| r.status() == Some(200)),
                 "seed {seed}: {results:?}"
             );
-            assert_eq!(h.w.borrow().refresh_count(), 1, "seed {seed} n {n}");
+            assert_eq!(h.w.refresh_count(), 1, "seed {seed} n {n}");
             h.check_invariants();
         }
     }
@@ -45,26 +37,26 @@ fn one_refresh_for_many_expired_requests_under_many_interleavings() {
 fn one_refresh_for_many_rejected_requests_and_stragglers_resend_without_refresh() {
     for seed in 0..300 {
         let mut h = harness(seed, 900_000.0);
-        h.w.borrow_mut().revoke_all_access();
+        h.w.revoke_all_access();
         let results = h.burst(20, &format!("{API}/items"));
         assert!(
-            results.iter().all(|(_, r)| r.as_ref().ok() == Some(&200)),
+            results.iter().all(|(_, r)| r.status() == Some(200)),
             "seed {seed}: {results:?}"
         );
-        assert_eq!(h.w.borrow().refresh_count(), 1, "seed {seed}");
-        let new_token = format!("Bearer {}", h.w.borrow().storage["authlane.accessToken"]);
+        assert_eq!(h.w.refresh_count(), 1, "seed {seed}");
+        let new_token = format!("Bearer {}", h.w.storage[ACCESS_KEY]);
         let mut resent = 0;
         for (id, _) in &results {
-            let sends = h.sends_of(*id);
+            let sends = h.sends_of(0, *id);
             match sends.as_slice() {
                 // started after the refresh: sent once, with the new token
-                [(first, 0)] => assert_eq!(
+                [(first, false)] => assert_eq!(
                     first.as_deref(),
                     Some(new_token.as_str()),
                     "seed {seed} request {id}"
                 ),
                 // rejected with the old token, resent once with the new one
-                [(first, 0), (second, 1)] => {
+                [(first, false), (second, true)] => {
                     assert_ne!(first, second, "seed {seed} request {id}");
                     assert_eq!(second.as_deref(), Some(new_token.as_str()));
                     resent += 1;
@@ -81,57 +73,58 @@ fn one_refresh_for_many_rejected_requests_and_stragglers_resend_without_refresh(
 fn get_access_token_shares_the_requests_refresh_and_returns_its_token() {
     for seed in 0..100 {
         let mut h = harness(seed, -1_000.0);
-        let results: Results = Default::default();
-        for id in 0..3 {
-            h.spawn(id, &format!("{API}/items"), &results);
-        }
-        let core = h.core.clone();
-        let token = h
-            .pool
-            .run_until(async move { shell_access_token(&core).await })
-            .unwrap();
-        h.pool.run();
-        assert_eq!(h.w.borrow().refresh_count(), 1, "seed {seed}");
-        let stored = h.w.borrow().storage["authlane.accessToken"].clone();
-        assert_eq!(token, Some(stored), "seed {seed}: the refreshed token");
-        assert!(
-            results
-                .borrow()
-                .iter()
-                .all(|(_, r)| r.as_ref().ok() == Some(&200)),
-            "seed {seed}: {:?}",
-            results.borrow()
+        let ids: Vec<_> = (0..3)
+            .map(|_| h.fetch(0, &format!("{API}/items")))
+            .collect();
+        let call = h.access_token(0);
+        h.run();
+        assert_eq!(h.w.refresh_count(), 1, "seed {seed}");
+        let stored = h.w.storage[ACCESS_KEY].clone();
+        assert_eq!(
+            h.answer(0, call),
+            Some(Ok(Answer::Token(Some(stored)))),
+            "seed {seed}: the refreshed token"
         );
+        for id in ids {
+            assert_eq!(h.result(0, id), Some(Got::Status(200)), "seed {seed}");
+        }
         h.check_invariants();
     }
-    let mut h = harness(1, 900_000.0);
-    h.core.dispose();
-    let core = h.core.clone();
-    let e = h
-        .pool
-        .run_until(async move { shell_access_token(&core).await })
-        .unwrap_err();
-    assert_eq!(e.code(), Code::LoggedOut, "after dispose()");
+    // dispose() while getAccessToken() waits for a refresh: LOGGED_OUT; and after it, the shell
+    // answers for the client.
+    let mut h = harness(1, -1_000.0);
+    h.w.gate = true;
+    let waiting = h.access_token(0);
+    h.run();
+    h.dispose(0);
+    let after = h.access_token(0);
+    h.w.gate = false;
+    h.release_calls();
+    h.run();
+    for call in [waiting, after] {
+        let e = h.answer(0, call).unwrap().unwrap_err();
+        assert_eq!(e.code(), Code::LoggedOut, "after dispose()");
+    }
 }
 
 #[test]
 fn a_second_rejection_is_returned_as_is() {
     let mut h = harness(1, 900_000.0);
-    h.w.borrow_mut().revoke_all_access();
-    h.w.borrow_mut().plans.push_back(RefreshPlan::Rotate);
-    h.w.borrow_mut().ttl_ms = -5.0; // the refreshed token is already dead too
+    h.w.revoke_all_access();
+    h.w.plans.push_back(Plan::Rotate);
+    h.w.ttl_ms = -5.0; // the refreshed token is already dead too
     let results = h.burst(1, &format!("{API}/x"));
-    assert_eq!(results[0].1.as_ref().ok(), Some(&401));
-    assert_eq!(h.sends_of(0).len(), 2);
-    assert_eq!(h.w.borrow().refresh_count(), 1);
+    assert_eq!(results[0].1, Got::Status(401));
+    assert_eq!(h.sends_of(0, results[0].0).len(), 2);
+    assert_eq!(h.w.refresh_count(), 1);
 }
 
 #[test]
 fn foreign_origins_get_no_header_and_never_wait() {
     let mut h = harness(3, -1_000.0);
     let results = h.burst(3, "https://other.example/x");
-    assert!(results.iter().all(|(_, r)| r.as_ref().ok() == Some(&401)));
-    assert_eq!(h.w.borrow().refresh_count(), 0);
+    assert!(results.iter().all(|(_, r)| r.status() == Some(401)));
+    assert_eq!(h.w.refresh_count(), 0);
     h.check_invariants();
 }
 
@@ -139,45 +132,38 @@ fn foreign_origins_get_no_header_and_never_wait() {
 fn definitive_failure_expires_the_session_once_and_removes_tokens() {
     for seed in 0..50 {
         let mut h = harness(seed, -1_000.0);
-        h.w.borrow_mut().plans.push_back(RefreshPlan::Definitive);
+        h.w.plans.push_back(Plan::Definitive);
         let results = h.burst(10, &format!("{API}/x"));
         assert!(
             results
                 .iter()
-                .all(|(_, r)| code(r) == Some(Code::SessionExpired)),
+                .all(|(_, r)| r.code() == Some(Code::SessionExpired)),
             "{results:?}"
         );
-        let w = h.w.borrow();
-        assert!(w.storage.is_empty(), "tokens removed");
-        assert_eq!(w.has_action("SessionExpired"), 1);
-        assert_eq!(w.has_action("RefreshFailed"), 1);
-        assert_eq!(w.refresh_count(), 1);
+        assert!(h.w.storage.is_empty(), "tokens removed");
+        assert_eq!(h.w.has_action("sessionExpired"), 1);
+        assert_eq!(h.w.has_action("refreshFailed"), 1);
+        assert_eq!(h.w.refresh_count(), 1);
     }
 }
 
 #[test]
 fn transient_failure_retries_keeps_tokens_and_the_next_request_tries_again() {
     let mut h = harness(7, -1_000.0);
-    for _ in 0..3 {
-        h.w.borrow_mut().plans.push_back(RefreshPlan::Transient);
-    }
+    h.w.plans.extend([Plan::Transient; 3]);
     let results = h.burst(5, &format!("{API}/x"));
     assert!(
         results
             .iter()
-            .all(|(_, r)| code(r) == Some(Code::RefreshFailed)),
+            .all(|(_, r)| r.code() == Some(Code::RefreshFailed)),
         "{results:?}"
     );
-    assert_eq!(
-        h.w.borrow().refresh_count(),
-        3,
-        "attempts = 3, the first included"
-    );
-    assert_eq!(h.w.borrow().storage.len(), 2, "tokens kept");
-    assert_eq!(h.w.borrow().has_action("SessionExpired"), 0);
+    assert_eq!(h.w.refresh_count(), 3, "attempts = 3, the first included");
+    assert_eq!(h.w.storage.len(), 2, "tokens kept");
+    assert_eq!(h.w.has_action("sessionExpired"), 0);
     let results = h.burst(5, &format!("{API}/x"));
-    assert!(results.iter().all(|(_, r)| r.as_ref().ok() == Some(&200)));
-    assert_eq!(h.w.borrow().refresh_count(), 4);
+    assert!(results.iter().all(|(_, r)| r.status() == Some(200)));
+    assert_eq!(h.w.refresh_count(), 4);
 }
 
 /// API.md: the next request after a failure tries again, even one made in the same moment the
@@ -189,30 +175,25 @@ fn transient_failure_retries_keeps_tokens_and_the_next_request_tries_again() {
 #[test]
 fn a_request_rejected_right_after_a_failure_refreshes_again() {
     for seed in 0..50 {
-        let mut h = harness_with(seed, 0.0, 900_000.0, |config, _| {
+        let mut h = harness_with(seed, 0.0, 900_000.0, |config, w| {
             config.retry.attempts = 1;
+            w.max_delay_ms = 0;
         });
-        h.w.borrow_mut().revoke_all_access();
-        h.w.borrow_mut().plans.push_back(RefreshPlan::Transient);
+        h.w.revoke_all_access();
+        h.w.plans.push_back(Plan::Transient);
+        let start = h.w.now;
         let first = h.burst(3, &format!("{API}/x"));
         assert!(
             first
                 .iter()
-                .all(|(_, r)| code(r) == Some(Code::RefreshFailed)),
+                .all(|(_, r)| r.code() == Some(Code::RefreshFailed)),
             "seed {seed}: {first:?}"
         );
-        assert_eq!(
-            h.w.borrow().refresh_count(),
-            1,
-            "seed {seed}: one burst, one call"
-        );
+        assert_eq!(h.w.refresh_count(), 1, "seed {seed}: one burst, one call");
         let again = h.burst(1, &format!("{API}/x"));
-        assert_eq!(
-            again[0].1.as_ref().ok(),
-            Some(&200),
-            "seed {seed}: {again:?}"
-        );
-        assert_eq!(h.w.borrow().refresh_count(), 2, "seed {seed}");
+        assert_eq!(again[0].1, Got::Status(200), "seed {seed}: {again:?}");
+        assert_eq!(h.w.refresh_count(), 2, "seed {seed}");
+        assert_eq!(h.w.now, start, "the clock never moved");
         h.check_invariants();
     }
 }
@@ -220,118 +201,86 @@ fn a_request_rejected_right_after_a_failure_refreshes_again() {
 #[test]
 fn unusable_refresh_response_is_bad_refresh_response() {
     let mut h = harness(8, -1_000.0);
-    h.w.borrow_mut().plans.push_back(RefreshPlan::Garbage);
+    h.w.plans.push_back(Plan::Garbage);
     let results = h.burst(3, &format!("{API}/x"));
     assert!(results
         .iter()
-        .all(|(_, r)| code(r) == Some(Code::BadRefreshResponse)));
-    assert_eq!(h.w.borrow().storage.len(), 2);
+        .all(|(_, r)| r.code() == Some(Code::BadRefreshResponse)));
+    assert_eq!(h.w.storage.len(), 2);
 }
 
 #[test]
 fn rotation_writes_both_tokens_before_any_resend() {
     let mut h = harness(9, -1_000.0);
     h.burst(4, &format!("{API}/x"));
-    let w = h.w.borrow();
-    let new_access = w.storage["authlane.accessToken"].clone();
-    assert!(w.writes_after.contains(&"authlane.refreshToken"));
-    assert!(w
-        .sent
+    let new_access = h.w.storage[ACCESS_KEY].clone();
+    assert_eq!(
+        h.w.writes,
+        [REFRESH_KEY, ACCESS_KEY],
+        "the refresh token first"
+    );
+    assert!(h.w.sent.iter().all(|s| {
+        s.authorization.as_deref() == Some(&format!("Bearer {new_access}")) && s.writes_before == 2
+    }));
+    assert_eq!(h.w.has_action("refreshSucceeded"), 1);
+    assert!(h
+        .w
+        .actions
         .iter()
-        .all(|s| s.authorization.as_deref() == Some(&format!("Bearer {new_access}"))));
-    assert_eq!(w.has_action("RefreshSucceeded"), 1);
-    assert!(w.actions.iter().any(|a| a.contains("rotated: true")));
+        .any(|(_, a)| matches!(a, Action::RefreshSucceeded { rotated: true, .. })));
 }
 
 #[test]
 fn logout_during_refresh_rejects_held_requests_and_nothing_is_written_after() {
     for seed in 0..50 {
         let mut h = harness(seed, -1_000.0);
-        let gate = h.w.borrow_mut().close_gate();
-        let results: Results = Default::default();
-        for id in 0..5 {
-            h.spawn(id, &format!("{API}/x"), &results);
+        h.w.gate = true;
+        let ids: Vec<_> = (0..5).map(|_| h.fetch(0, &format!("{API}/x"))).collect();
+        h.run();
+        assert_eq!(h.w.refresh_count(), 1);
+        let logout = h.logout(0);
+        h.run();
+        h.w.gate = false;
+        h.release_calls();
+        h.run();
+        assert!(matches!(h.answer(0, logout), Some(Ok(_))));
+        for id in ids {
+            assert_eq!(
+                h.result(0, id).and_then(|r| r.code()),
+                Some(Code::LoggedOut),
+                "seed {seed}"
+            );
         }
-        h.pool.run_until_stalled();
-        assert_eq!(h.w.borrow().refresh_count(), 1);
-        let core = h.core.clone();
-        h.pool
-            .spawner()
-            .spawn_local(async move {
-                core.logout().await.unwrap();
-            })
-            .unwrap();
-        h.pool.run_until_stalled();
-        gate.complete(());
-        h.pool.run_until_stalled();
-        let results = results.borrow();
-        assert_eq!(results.len(), 5);
+        assert!(h.w.sent.is_empty(), "held requests were never sent");
         assert!(
-            results
-                .iter()
-                .all(|(_, r)| code(r) == Some(Code::LoggedOut)),
-            "{results:?}"
-        );
-        assert!(
-            h.w.borrow().sent.is_empty(),
-            "held requests were never sent"
-        );
-        assert!(
-            h.w.borrow().storage.is_empty(),
+            h.w.storage.is_empty(),
             "seed {seed}: nothing written after logout"
         );
-        assert!(!h.core.session().authenticated);
+        assert_eq!(h.w.cancels, 1, "the refresh call was aborted");
+        assert!(!h.session(0).authenticated);
     }
 }
 
 #[test]
 fn login_during_refresh_wins_over_the_late_result() {
     let mut h = harness(11, -1_000.0);
-    let gate = h.w.borrow_mut().close_gate();
-    let results: Results = Default::default();
-    let (core, r2) = (h.core.clone(), results.clone());
-    h.pool
-        .spawner()
-        .spawn_local(async move {
-            let r = shell_fetch(
-                &core,
-                Req {
-                    id: 0,
-                    url: format!("{API}/x"),
-                },
-                true,
-            )
-            .await
-            .map(|r| r.status);
-            r2.borrow_mut().push((0, r));
-        })
-        .unwrap();
-    h.pool.run_until_stalled();
-    let (fresh, fresh_refresh) = {
-        let mut w = h.w.borrow_mut();
-        (w.issue_access(900_000.0), w.issue_refresh())
-    };
-    let core = h.core.clone();
-    let tokens = TokenSet {
-        access: fresh.clone(),
-        refresh: Some(fresh_refresh.clone()),
-        expires_in: None,
-    };
-    h.pool
-        .spawner()
-        .spawn_local(async move { core.login(tokens).await.unwrap() })
-        .unwrap();
-    h.pool.run_until_stalled();
-    gate.complete(());
-    h.pool.run_until_stalled();
-    assert_eq!(h.w.borrow().refresh_count(), 1);
-    let w = h.w.borrow();
+    h.w.gate = true;
+    let id = h.fetch(0, &format!("{API}/x"));
+    h.run();
+    let (fresh, fresh_refresh) = (h.w.issue_access(900_000.0), h.w.issue_refresh());
+    let login = h.login(0, &fresh, Some(&fresh_refresh));
+    h.run();
+    h.w.gate = false;
+    h.release_calls();
+    h.run();
+    assert_eq!(h.answer(0, login), Some(Ok(Answer::Nothing)));
+    assert_eq!(h.w.refresh_count(), 1);
     assert_eq!(
-        w.storage["authlane.accessToken"], fresh,
+        h.w.storage[ACCESS_KEY], fresh,
         "the late refresh did not overwrite the login"
     );
-    assert_eq!(w.storage["authlane.refreshToken"], fresh_refresh);
-    assert_eq!(results.borrow()[0].1.as_ref().ok(), Some(&200));
+    assert_eq!(h.w.storage[REFRESH_KEY], fresh_refresh);
+    assert_eq!(h.result(0, id), Some(Got::Status(200)));
 }
 
 /// A login whose tokens are already dead (an expired access token, a refused refresh token) and a
@@ -344,125 +293,94 @@ fn login_during_refresh_wins_over_the_late_result() {
 #[test]
 fn a_session_that_expires_while_login_writes_is_not_announced_again() {
     let mut h = harness(21, 900_000.0);
-    let (dead, refused) = {
-        let mut w = h.w.borrow_mut();
-        (w.issue_access(-60_000.0), w.issue_refresh())
-    };
-    h.w.borrow_mut().plans.push_back(RefreshPlan::Definitive);
-    let gate = Shared::new();
-    h.w.borrow_mut().storage_gate = Some(gate.clone());
-    let core = h.core.clone();
-    let tokens = TokenSet {
-        access: dead,
-        refresh: Some(refused),
-        expires_in: None,
-    };
-    let login: Rc<RefCell<Option<Result<(), Error>>>> = Default::default();
-    let l2 = login.clone();
-    h.pool
-        .spawner()
-        .spawn_local(async move { *l2.borrow_mut() = Some(core.login(tokens).await) })
-        .unwrap();
-    h.pool.run_until_stalled();
-    assert!(login.borrow().is_none(), "the login is still writing");
-    h.w.borrow_mut().storage_gate = None; // the expiry's own writes need not wait
-    h.w.borrow_mut().removal_allowed = true;
+    let (dead, refused) = (h.w.issue_access(-60_000.0), h.w.issue_refresh());
+    h.w.plans.push_back(Plan::Definitive);
+    h.w.storage_gate = true;
+    let login = h.login(0, &dead, Some(&refused));
+    h.run();
+    assert_eq!(h.answer(0, login), None, "the login is still writing");
+    h.w.storage_gate = false; // the expiry's own writes need not wait
     let results = h.burst(1, &format!("{API}/x"));
     assert_eq!(
-        code(&results[0].1),
+        results[0].1.code(),
         Some(Code::SessionExpired),
         "{results:?}"
     );
-    gate.complete(());
-    h.pool.run_until_stalled();
-    let settled = login.borrow().clone();
+    h.release_writes();
+    h.run();
     assert_eq!(
-        settled.map(|r| r.map_err(|e| e.code())),
+        h.answer(0, login).map(|r| r.map_err(|e| e.code())),
         Some(Err(Code::SessionExpired)),
         "the login settles, telling its caller the session it began is over"
     );
-    let w = h.w.borrow();
-    let last = w
-        .actions
-        .iter()
-        .rev()
-        .find(|a| a.starts_with("LoggedIn") || a.starts_with("SessionExpired"));
+    let last =
+        h.w.actions
+            .iter()
+            .rev()
+            .find(|(_, a)| matches!(a.name(), "loggedIn" | "sessionExpired"));
     assert!(
-        last.is_some_and(|a| a.starts_with("SessionExpired")),
+        last.is_some_and(|(_, a)| a.name() == "sessionExpired"),
         "{:?}",
-        w.actions
+        h.w.actions
     );
-    assert!(!h.core.session().authenticated);
+    assert!(!h.session(0).authenticated);
     assert!(
-        w.storage.is_empty(),
+        h.w.storage.is_empty(),
         "nothing written back after the expiry: {:?}",
-        w.storage
+        h.w.storage
     );
 }
 
 #[test]
 fn aborting_one_waiter_leaves_the_shared_refresh_running() {
     let mut h = harness(12, -1_000.0);
-    let gate = h.w.borrow_mut().close_gate();
-    let results: Results = Default::default();
-    for id in 0..3 {
-        h.spawn(id, &format!("{API}/x"), &results);
-    }
-    h.pool.run_until_stalled();
-    let abort =
-        h.w.borrow_mut()
-            .aborts
-            .entry(1)
-            .or_insert_with(authlane_core::shared::Shared::new)
-            .clone();
-    abort.complete(Error::new(Code::Thrown, "AbortError"));
-    h.pool.run_until_stalled();
+    h.w.gate = true;
+    let ids: Vec<_> = (0..3).map(|_| h.fetch(0, &format!("{API}/x"))).collect();
+    h.run();
+    h.abort(0, ids[1]);
+    h.run();
     assert_eq!(
-        results.borrow().len(),
+        h.tabs[0].results.len(),
         1,
         "only the aborted request settled so far"
     );
-    gate.complete(());
-    h.pool.run_until_stalled();
-    let results = results.borrow();
-    let by_id = |id| results.iter().find(|(i, _)| *i == id).unwrap().1.clone();
-    assert_eq!(code(&by_id(1)), Some(Code::Thrown));
-    assert_eq!(by_id(0).ok(), Some(200));
-    assert_eq!(by_id(2).ok(), Some(200));
-    assert_eq!(h.w.borrow().refresh_count(), 1);
+    h.w.gate = false;
+    h.release_calls();
+    h.run();
+    assert_eq!(h.result(0, ids[1]), Some(Got::Aborted));
+    assert_eq!(h.result(0, ids[0]), Some(Got::Status(200)));
+    assert_eq!(h.result(0, ids[2]), Some(Got::Status(200)));
+    assert_eq!(h.w.refresh_count(), 1);
     assert!(
-        h.sends_of(1).is_empty(),
+        h.sends_of(0, ids[1]).is_empty(),
         "the aborted request was never sent"
     );
 }
 
 #[test]
 fn access_token_without_refresh_token_ends_the_session_on_rejection() {
-    let mut h = harness(15, 900_000.0);
-    h.w.borrow_mut().storage.remove("authlane.refreshToken");
-    let core = h.core.clone();
-    h.pool.run_until(async move { core.start().await }).unwrap();
-    h.w.borrow_mut().revoke_all_access();
+    let mut h = harness_with(15, 0.0, 900_000.0, |_, w| {
+        w.storage.remove(REFRESH_KEY);
+    });
+    h.w.revoke_all_access();
     let results = h.burst(2, &format!("{API}/x"));
     assert!(
         results
             .iter()
-            .all(|(_, r)| code(r) == Some(Code::SessionExpired)),
+            .all(|(_, r)| r.code() == Some(Code::SessionExpired)),
         "{results:?}"
     );
-    assert_eq!(h.w.borrow().has_action("SessionExpired"), 1);
-    assert!(h.w.borrow().storage.is_empty());
+    assert_eq!(h.w.has_action("sessionExpired"), 1);
+    assert!(h.w.storage.is_empty());
 }
 
 #[test]
 fn no_tokens_at_all_sends_without_header_and_returns_the_response() {
     let mut h = harness(16, 900_000.0);
-    let core = h.core.clone();
-    h.pool
-        .run_until(async move { core.logout().await })
-        .unwrap();
+    h.logout(0);
+    h.run();
     let results = h.burst(2, &format!("{API}/x"));
-    assert!(results.iter().all(|(_, r)| r.as_ref().ok() == Some(&401)));
-    assert_eq!(h.w.borrow().refresh_count(), 0);
-    assert!(h.sends_of(results[0].0).iter().all(|(a, _)| a.is_none()));
+    assert!(results.iter().all(|(_, r)| r.status() == Some(401)));
+    assert_eq!(h.w.refresh_count(), 0);
+    assert!(h.sends_of(0, results[0].0).iter().all(|(a, _)| a.is_none()));
 }

@@ -1,250 +1,421 @@
-//! The fake world the native tests run the core in: a server that knows which tokens are valid,
-//! storage, a clock, the record of what was sent, written and dispatched, and a seeded delay that
-//! makes every network call and sleep take a random number of polls.
+//! The fake world the native tests run clients in: an API that accepts the live access tokens it
+//! issued and answers 401 otherwise, a refresh endpoint that follows a plan and detects the reuse
+//! of a spent refresh token, a revocation endpoint, shared storage, a clock, and the record of
+//! what was sent, called, written and dispatched. The driver (`sim.rs`) performs the clients'
+//! effects against it.
 
-use std::cell::RefCell;
-use std::collections::{HashMap, VecDeque};
-use std::future::Future;
-use std::pin::Pin;
-use std::rc::Rc;
-use std::task::{Context, Poll};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 
-use authlane_core::error::Error;
-use authlane_core::shared::Shared;
+use authlane_core::action::Action;
+use authlane_core::calls::base64;
+use authlane_core::effect::{Call, Id, Revoke};
 
-/// What the refresh endpoint does next.
-#[derive(Clone, Copy, Debug)]
-pub enum RefreshPlan {
+/// Where the API lives: the origin the clients allow.
+pub const API: &str = "https://api.example";
+/// The storage keys (`storageKey` is the default, `authlane`).
+pub const ACCESS_KEY: &str = "authlane.accessToken";
+pub const REFRESH_KEY: &str = "authlane.refreshToken";
+pub const KEYS: [&str; 2] = [ACCESS_KEY, REFRESH_KEY];
+
+/// What the refresh endpoint does with the next call (`Rotate` when no plan is left).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Plan {
+    /// New access and refresh tokens; the presented refresh token is spent.
     Rotate,
+    /// 401: the refresh token is refused.
     Definitive,
+    /// 503.
     Transient,
+    /// 200 without an access token.
     Garbage,
-    /// No answer until the refresh timeout: a transient TIMEOUT after a long wait.
+    /// No answer: the shell's timeout (`refreshTimeoutMs`) ends the call; the server never saw it.
     Hang,
-    /// OAuth 2.0 `invalid_client`: a configuration error.
+    /// OAuth 2.0 `401 invalid_client`: a configuration error.
     Misconfigured,
-    /// The server rotates, but the answer is lost (a timeout after it rotated).
+    /// The server rotates, but the answer is lost: the call times out after it rotated.
     Lost,
-    /// The tab freezes during the call: no answer for longer than the lock timeout, then a
-    /// timeout; the call never reached the server.
-    Freeze,
 }
 
+/// One send of a request, as the API saw it.
+#[derive(Clone, Debug)]
 pub struct Sent {
-    pub request: usize,
+    pub tab: usize,
+    pub request: Id,
     pub authorization: Option<String>,
-    pub attempt: u8,
+    pub resend: bool,
     pub url: String,
+    /// How many storage writes had landed when it was sent.
+    pub writes_before: usize,
+}
+
+/// The API's answer to one send.
+#[derive(Clone, Debug)]
+pub struct Resp {
+    pub status: u16,
+    /// `WWW-Authenticate`.
+    pub challenge: Option<String>,
+    /// `Date`, ms.
+    pub date: Option<f64>,
+}
+
+/// A write that has not reached the other tabs yet (`lag_ms`): they still read `before`.
+struct Lagging {
+    writer: usize,
+    key: &'static str,
+    before: Option<String>,
+    until: f64,
 }
 
 pub struct World {
-    pub rng: u64,
-    pub local_ms: f64,
-    /// server time = local + skew
+    rng: u64,
+    /// The world's clock, ms: the device time of a tab whose clock is right.
+    pub now: f64,
+    /// The server's clock minus the world's.
     pub skew_ms: f64,
     /// The API's responses carry `Date` (server time, to the second), as HTTP servers' do.
     pub sends_date: bool,
+    /// What the API's `Date` says beyond the server's time (a cache's old `Date`: negative).
+    pub date_offset_ms: f64,
+    /// The longest a network call, a storage operation, a lock grant or a message takes, ms; each
+    /// takes a seeded random part of it. 0: the clock never moves by itself.
+    pub max_delay_ms: u64,
+    /// The life of the access tokens the refresh endpoint issues, ms (negative: already dead).
     pub ttl_ms: f64,
-    pub next_token: u64,
-    pub valid: HashMap<String, (f64, f64)>, // access -> (iat, exp), server ms, as the server judges
-    pub issued: HashMap<String, (f64, f64)>, // what the token itself says
-    /// While set, refresh calls wait for it: lets a test act while a refresh is in flight.
-    pub gate: Option<Rc<Shared<()>>>,
-    /// While set, storage writes wait for it (after landing): lets a test act while a login or
-    /// a refresh is writing its tokens.
-    pub storage_gate: Option<Rc<Shared<()>>>,
-    /// The newest access token the client knows (the simulation's model of it).
-    pub known: Option<String>,
-    /// Bumped by the simulation's logins and logouts: a refresh from an older one is discarded.
-    pub epoch: u64,
-    /// Between a logout and the next login nothing may be written.
-    pub logged_out: bool,
-    /// Tokens may be removed only after a definitive failure or a logout.
-    pub removal_allowed: bool,
-    /// Invariants broken, as they happened.
-    pub violations: Vec<String>,
-    pub refresh_valid: Vec<String>,
-    pub plans: VecDeque<RefreshPlan>,
-    pub refresh_calls: usize,
-    /// How often the client cancelled a refresh call in flight.
-    pub refresh_cancels: usize,
-    pub sent: Vec<Sent>,
-    pub storage: HashMap<&'static str, String>,
-    pub storage_fails: bool,
-    pub writes_after: Vec<&'static str>,
-    pub actions: Vec<String>,
-    pub aborts: HashMap<usize, Rc<Shared<Error>>>,
-    /// Refresh calls in flight, by the session (epoch) that made them: a logout or login
-    /// abandons the call in flight, and the next session may start its own.
-    pub inflight_refresh: HashMap<u64, usize>,
-    pub max_inflight_refresh: usize,
+    next_token: u64,
+    /// Access token -> (iat, exp), server ms, as the server judges them (`revoke_all_access`).
+    pub valid: HashMap<String, (f64, f64)>,
+    /// Access token -> (iat, exp), server ms, as the token itself says.
+    pub issued: HashMap<String, (f64, f64)>,
     /// Tokens carry `iat` and `exp` in whole seconds, as real JWTs do.
     pub whole_second_iat: bool,
-    /// How long a refresh's answer takes to come back after the server issued its tokens.
-    pub refresh_latency_ms: f64,
+    /// Refresh tokens the server accepts.
+    pub refresh_valid: Vec<String>,
     /// Refresh tokens that rotation replaced: presenting one again revokes the whole family.
     pub spent_refresh: Vec<String>,
     /// How often a spent refresh token came back (each revoked the family).
     pub reuses: usize,
-    /// Requests the server refused because their token had expired by its clock.
-    pub expired_seen: usize,
-    /// Revocation calls.
-    pub revocations: usize,
-    /// The HttpOnly cookie's refresh token (cookie mode): used when the client sends none.
+    pub plans: VecDeque<Plan>,
+    /// How long a refresh's answer takes, beyond the network's delay.
+    pub refresh_latency_ms: f64,
+    /// While true, refresh calls that reach the endpoint wait there (`Sim::release_calls`).
+    pub gate: bool,
+    /// Every refresh call made (the `Call` effects), with the tab that made it.
+    pub calls: Vec<(usize, Call)>,
+    /// How often a client cancelled its refresh call in flight.
+    pub cancels: usize,
+    /// Every revocation sent, with the tab that sent it.
+    pub revocations: Vec<(usize, Revoke)>,
+    /// The HttpOnly cookie's refresh token (cookie mode): used when a call carries none.
     pub cookie: Option<String>,
-    /// The client runs in cookie mode: its refresh token key must never be touched.
-    pub cookie_mode: bool,
-    /// Tabs: the cross-tab lock exists (`None`: every `lock()` answers at once with none).
-    pub lock: Option<Lock>,
-    /// Messages tabs broadcast, not yet delivered: `(from tab, message)`.
-    pub mailbox: Vec<(usize, authlane_core::env::Broadcast)>,
-    /// Every refresh call must present the refresh token that storage holds.
-    pub check_presented: bool,
     /// The API refuses every token (a missing scope, a wrong audience), with this challenge.
     pub api_refuses: Option<Option<String>>,
-    /// The client's corrected clock (server time as it believes it), when a test checks sends
-    /// against it.
-    pub corrected_now: Option<Rc<dyn Fn() -> f64>>,
-}
-
-pub type W = Rc<RefCell<World>>;
-
-pub fn world(seed: u64) -> W {
-    Rc::new(RefCell::new(World {
-        rng: seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1,
-        local_ms: 1_700_000_000_000.0,
-        skew_ms: 0.0,
-        sends_date: false,
-        ttl_ms: 900_000.0,
-        next_token: 0,
-        valid: HashMap::new(),
-        issued: HashMap::new(),
-        gate: None,
-        storage_gate: None,
-        known: None,
-        epoch: 0,
-        logged_out: false,
-        removal_allowed: false,
-        violations: Vec::new(),
-        refresh_valid: Vec::new(),
-        plans: VecDeque::new(),
-        refresh_calls: 0,
-        refresh_cancels: 0,
-        sent: Vec::new(),
-        storage: HashMap::new(),
-        storage_fails: false,
-        writes_after: Vec::new(),
-        actions: Vec::new(),
-        aborts: HashMap::new(),
-        inflight_refresh: HashMap::new(),
-        max_inflight_refresh: 0,
-        whole_second_iat: false,
-        refresh_latency_ms: 0.0,
-        spent_refresh: Vec::new(),
-        reuses: 0,
-        expired_seen: 0,
-        corrected_now: None,
-        revocations: 0,
-        cookie: None,
-        cookie_mode: false,
-        lock: None,
-        mailbox: Vec::new(),
-        check_presented: false,
-        api_refuses: None,
-    }))
+    /// Requests the API refused because their token had expired by its clock.
+    pub expired_seen: usize,
+    pub sent: Vec<Sent>,
+    /// What storage holds (what the writing tab sees).
+    pub storage: BTreeMap<&'static str, String>,
+    /// Writes fail.
+    pub storage_fails: bool,
+    /// While true, the completion of each write waits (the write itself has landed):
+    /// `Sim::release_writes`.
+    pub storage_gate: bool,
+    /// How long a write takes to reach the other tabs (access key, refresh key), ms.
+    pub lag_ms: [f64; 2],
+    lagging: Vec<Lagging>,
+    /// The keys written, in order.
+    pub writes: Vec<&'static str>,
+    /// Every action dispatched, with its tab.
+    pub actions: Vec<(usize, Action)>,
+    /// Every refresh call must present the refresh token that storage holds.
+    pub check_presented: bool,
+    /// Clients in cookie mode never touch the refresh token's key.
+    pub cookie_mode: bool,
+    /// Invariants broken, as they happened.
+    pub violations: Vec<String>,
+    /// What happened, in order: `"tab 0 store authlane.refreshToken"`, `"tab 0 remove …"`,
+    /// `"tab 0 dispatch loggedOut"`, `"tab 0 call"`, `"tab 0 revoke"`, `"tab 0 send 3"`.
+    pub log: Vec<String>,
 }
 
 impl World {
+    pub fn new(seed: u64) -> World {
+        World {
+            rng: seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1,
+            now: 1_700_000_000_000.0,
+            skew_ms: 0.0,
+            sends_date: false,
+            date_offset_ms: 0.0,
+            max_delay_ms: 6,
+            ttl_ms: 900_000.0,
+            next_token: 0,
+            valid: HashMap::new(),
+            issued: HashMap::new(),
+            whole_second_iat: false,
+            refresh_valid: Vec::new(),
+            spent_refresh: Vec::new(),
+            reuses: 0,
+            plans: VecDeque::new(),
+            refresh_latency_ms: 0.0,
+            gate: false,
+            calls: Vec::new(),
+            cancels: 0,
+            revocations: Vec::new(),
+            cookie: None,
+            api_refuses: None,
+            expired_seen: 0,
+            sent: Vec::new(),
+            storage: BTreeMap::new(),
+            storage_fails: false,
+            storage_gate: false,
+            lag_ms: [0.0, 0.0],
+            lagging: Vec::new(),
+            writes: Vec::new(),
+            actions: Vec::new(),
+            check_presented: false,
+            cookie_mode: false,
+            violations: Vec::new(),
+            log: Vec::new(),
+        }
+    }
+
     pub fn rand(&mut self, n: u64) -> u64 {
         self.rng ^= self.rng << 13;
         self.rng ^= self.rng >> 7;
         self.rng ^= self.rng << 17;
         self.rng % n.max(1)
     }
-    pub fn server_now(&self) -> f64 {
-        self.local_ms + self.skew_ms
+
+    /// A seeded delay, ms.
+    pub fn delay(&mut self) -> f64 {
+        let max = self.max_delay_ms;
+        self.rand(max + 1) as f64
     }
+
+    pub fn server_now(&self) -> f64 {
+        self.now + self.skew_ms
+    }
+
     /// Issues an access token living `ttl_ms` from server time now (negative: already expired).
     pub fn issue_access(&mut self, ttl_ms: f64) -> String {
         self.issue_access_aged(0.0, ttl_ms)
     }
+
     /// Issues an access token that was issued `age_ms` ago (server time) and lives `ttl_ms`
-    /// from then: what an app finds in storage when it starts again.
+    /// from then: what an app finds in storage when it starts again. A JWT (`alg: none`) whose
+    /// `iat` and `exp` say so.
     pub fn issue_access_aged(&mut self, age_ms: f64, ttl_ms: f64) -> String {
         self.next_token += 1;
-        let t = format!("acc{}", self.next_token);
         let mut iat = self.server_now() - age_ms;
         if self.whole_second_iat {
             iat = (iat / 1_000.0).floor() * 1_000.0;
         }
-        self.valid.insert(t.clone(), (iat, iat + ttl_ms));
-        self.issued.insert(t.clone(), (iat, iat + ttl_ms));
+        let exp = iat + ttl_ms;
+        let payload = format!(
+            r#"{{"sub":"user","n":{},"iat":{},"exp":{}}}"#,
+            self.next_token,
+            iat / 1_000.0,
+            exp / 1_000.0
+        );
+        let t = format!("{}.{}.sig", b64url(r#"{"alg":"none"}"#), b64url(&payload));
+        self.valid.insert(t.clone(), (iat, exp));
+        self.issued.insert(t.clone(), (iat, exp));
         t
     }
+
     pub fn issue_refresh(&mut self) -> String {
         self.next_token += 1;
         let t = format!("ref{}", self.next_token);
         self.refresh_valid.push(t.clone());
         t
     }
+
+    /// The server no longer accepts any access token issued so far.
     pub fn revoke_all_access(&mut self) {
         self.valid.values_mut().for_each(|v| v.1 = f64::MIN);
     }
-    /// Holds every refresh call until the returned gate is completed.
-    pub fn close_gate(&mut self) -> Rc<Shared<()>> {
-        let gate = Shared::new();
-        self.gate = Some(gate.clone());
-        gate
+
+    /// Puts a pair in storage (what a login in another app session left there).
+    pub fn store_pair(&mut self, access: &str, refresh: Option<&str>) {
+        self.storage.insert(ACCESS_KEY, access.to_string());
+        match refresh {
+            Some(r) => self.storage.insert(REFRESH_KEY, r.to_string()),
+            None => self.storage.remove(REFRESH_KEY),
+        };
     }
+
     pub fn refresh_count(&self) -> usize {
-        self.refresh_calls
+        self.calls.len()
     }
-    pub fn has_action(&self, a: &str) -> usize {
-        self.actions.iter().filter(|x| x.starts_with(a)).count()
+
+    /// How many actions of this name were dispatched, by every tab.
+    pub fn has_action(&self, name: &str) -> usize {
+        self.actions
+            .iter()
+            .filter(|(_, a)| a.name() == name)
+            .count()
     }
-}
 
-/// The cross-tab lock: who holds it, and how many polls a waiter waits before giving up (a
-/// frozen holder must not block the others).
-pub struct Lock {
-    pub held_by: Option<usize>,
-    /// The second lock, which tabs that waited for the first one in vain take (js/client.js
-    /// `takeLocks`): so that they do not refresh all at once while a frozen tab holds the first.
-    pub fallback_held_by: Option<usize>,
-    pub timeout_polls: u64,
-}
+    // The API.
 
-/// Pending for exactly `polls` polls, advancing the fake clock 1 ms each (a frozen tab).
-pub(crate) fn frozen(world: &W, polls: u64) -> Delay {
-    Delay {
-        world: world.clone(),
-        left: polls,
-    }
-}
-
-/// Pending for a seeded number of polls; advances the fake clock a little each time.
-pub(crate) struct Delay {
-    world: W,
-    left: u64,
-}
-
-impl Future for Delay {
-    type Output = ();
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        if self.left == 0 {
-            return Poll::Ready(());
+    /// The API's answer to a request carrying `authorization`, now.
+    pub fn answer(&mut self, authorization: Option<&str>) -> Resp {
+        let token = authorization.and_then(|a| a.strip_prefix("Bearer "));
+        let now = self.server_now();
+        let lives = |map: &HashMap<String, (f64, f64)>| {
+            token.and_then(|t| map.get(t)).map(|&(_, exp)| now < exp)
+        };
+        let ok = lives(&self.valid) == Some(true);
+        if lives(&self.issued) == Some(false) {
+            self.expired_seen += 1;
         }
-        self.left -= 1;
-        self.world.borrow_mut().local_ms += 1.0;
-        cx.waker().wake_by_ref();
-        Poll::Pending
+        let date = self.date();
+        Resp {
+            status: if ok && self.api_refuses.is_none() {
+                200
+            } else {
+                401
+            },
+            challenge: self.api_refuses.clone().flatten(),
+            date,
+        }
+    }
+
+    /// The `Date` of a response now, when the server sends one: server time (plus
+    /// `date_offset_ms`), to the second.
+    pub fn date(&self) -> Option<f64> {
+        let now = self.server_now() + self.date_offset_ms;
+        self.sends_date.then(|| (now / 1000.0).floor() * 1000.0)
+    }
+
+    // The refresh endpoint.
+
+    /// The refresh endpoint answers call `call` (presenting `token`; the cookie's when it
+    /// carries none): the status and body, or `None` for no answer (the shell's timeout).
+    pub fn refresh_endpoint(&mut self, token: Option<&str>) -> Option<(u16, String)> {
+        let from_cookie = token.is_none();
+        let token = token
+            .map(str::to_string)
+            .or_else(|| self.cookie.clone())
+            .unwrap_or_default();
+        let plan = self.plans.pop_front().unwrap_or(Plan::Rotate);
+        if plan == Plan::Hang {
+            return None;
+        }
+        let known = self.refresh_valid.contains(&token);
+        if self.spent_refresh.contains(&token) {
+            // Reuse detection, as Auth0, Supabase and most OAuth 2.0 servers do it.
+            self.reuses += 1;
+            self.refresh_valid.clear();
+        }
+        let error = |e: &str| format!(r#"{{"error":"{e}"}}"#);
+        match plan {
+            _ if !known => Some((400, error("invalid_grant"))),
+            Plan::Definitive => Some((401, String::new())),
+            Plan::Misconfigured => Some((401, error("invalid_client"))),
+            Plan::Transient => Some((503, String::new())),
+            Plan::Garbage => Some((200, r#"{"token_type":"Bearer"}"#.into())),
+            Plan::Hang => None,
+            Plan::Rotate | Plan::Lost => {
+                self.refresh_valid.retain(|t| t != &token);
+                self.spent_refresh.push(token);
+                let ttl = self.ttl_ms;
+                let access = self.issue_access(ttl);
+                let refresh = self.issue_refresh();
+                if from_cookie {
+                    self.cookie = Some(refresh.clone());
+                }
+                (plan == Plan::Rotate).then(|| {
+                    let body = format!(
+                        r#"{{"access_token":"{access}","refresh_token":"{refresh}","token_type":"Bearer"}}"#
+                    );
+                    (200, body)
+                })
+            }
+        }
+    }
+
+    /// The index in `log` of the first entry that contains `what`.
+    pub fn logged(&self, what: &str) -> Option<usize> {
+        self.log.iter().position(|l| l.contains(what))
+    }
+
+    /// The revocation endpoint (RFC 7009): forgets the token in the body (the cookie's, for an
+    /// empty body).
+    pub fn revoke(&mut self, body: Option<&str>) {
+        let token = match body {
+            None => self.cookie.take(),
+            Some(b) => form_value(b, "token").or_else(|| json_refresh_token(b)),
+        };
+        if let Some(t) = token {
+            self.refresh_valid.retain(|r| r != &t);
+        }
+    }
+
+    // Storage.
+
+    /// What `tab` reads at `key` now (another tab's write may not have reached it yet).
+    pub fn read(&mut self, tab: usize, key: &'static str) -> Option<String> {
+        let now = self.now;
+        self.lagging.retain(|l| l.until > now);
+        let pending = self
+            .lagging
+            .iter()
+            .find(|l| l.key == key && l.writer != tab);
+        match pending {
+            Some(l) => l.before.clone(),
+            None => self.storage.get(key).cloned(),
+        }
+    }
+
+    /// `tab` writes `value` (`None`: removes) at `key`; it lands now.
+    pub fn write(&mut self, tab: usize, key: &'static str, value: Option<String>) {
+        let lag = match key {
+            ACCESS_KEY => self.lag_ms[0],
+            _ => self.lag_ms[1],
+        };
+        let before = self.storage.get(key).cloned();
+        if lag > 0.0 {
+            self.lagging.push(Lagging {
+                writer: tab,
+                key,
+                before,
+                until: self.now + lag,
+            });
+        }
+        let what = if value.is_some() { "store" } else { "remove" };
+        self.log.push(format!("tab {tab} {what} {key}"));
+        match value {
+            Some(v) => {
+                self.storage.insert(key, v);
+                self.writes.push(key);
+            }
+            None => {
+                self.storage.remove(key);
+            }
+        }
     }
 }
 
-pub(crate) fn delay(world: &W, max_polls: u64) -> Delay {
-    let left = world.borrow_mut().rand(max_polls + 1);
-    Delay {
-        world: world.clone(),
-        left,
-    }
+/// base64url without padding.
+pub fn b64url(text: &str) -> String {
+    base64(text.as_bytes())
+        .trim_end_matches('=')
+        .replace('+', "-")
+        .replace('/', "_")
+}
+
+/// The value of `key` in an `application/x-www-form-urlencoded` body (tokens need no decoding).
+pub fn form_value(body: &str, key: &str) -> Option<String> {
+    body.split('&')
+        .filter_map(|kv| kv.split_once('='))
+        .find(|(k, _)| *k == key)
+        .map(|(_, v)| v.to_string())
+}
+
+/// `refreshToken` of a JSON body `{"refreshToken":"…"}`.
+fn json_refresh_token(body: &str) -> Option<String> {
+    let v = authlane_core::json::Json::parse(body).ok()?;
+    v.get("refreshToken")
+        .and_then(authlane_core::json::Json::str)
+        .map(str::to_string)
 }
