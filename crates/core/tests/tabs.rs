@@ -1,6 +1,8 @@
 //! Two tabs sharing storage, natively: a server that rotates refresh tokens and revokes the whole
 //! family when a spent one comes back, and a cross-tab lock that no longer excludes (it timed out
-//! while a frozen tab held it). The replay of a parked tab waking up after another tab refreshed.
+//! while a frozen tab held it). The replay of a parked tab waking up after another tab refreshed;
+//! messages that overtake the storage write they announce, and the two keys written apart; what
+//! a tab says when it takes another tab's tokens; logout revoking the live refresh token.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -8,106 +10,81 @@
     clippy::panic
 )]
 
-#[path = "native/fake.rs"]
+#[path = "native/mod.rs"]
 #[allow(dead_code)] // shared with the other native tests
-mod fake;
+mod native;
 
-use std::cell::RefCell;
-use std::rc::Rc;
-
+use authlane_core::action::{Action, EndReason};
 use authlane_core::config::Config;
-use authlane_core::core::Core;
-use authlane_core::env::{pair_fingerprint, Broadcast};
-use authlane_core::error::Error;
-use fake::{shell_fetch, world, FakeEnv, RefreshPlan, Req, W};
-use futures::executor::LocalPool;
-use futures::task::LocalSpawnExt;
-
-const API: &str = "https://api.example";
-type Tab = Rc<Core<FakeEnv>>;
-type Result1 = Rc<RefCell<Option<Result<u16, Error>>>>;
+use authlane_core::effect::Answer;
+use authlane_core::error::Code;
+use native::harness::{config, Got, Plan, Sim, ACCESS_KEY, API, REFRESH_KEY};
 
 /// A world whose storage holds an expired access token and the refresh token R0.
-fn shared_storage(seed: u64) -> W {
-    let w = world(seed);
-    {
-        let mut world = w.borrow_mut();
-        let access = world.issue_access(-1_000.0);
-        let refresh = world.issue_refresh();
-        world.storage.insert("authlane.accessToken", access);
-        world.storage.insert("authlane.refreshToken", refresh);
-    }
-    w
+fn shared_storage(seed: u64) -> Sim {
+    let mut s = Sim::new(seed);
+    let access = s.w.issue_access(-1_000.0);
+    let refresh = s.w.issue_refresh();
+    s.w.store_pair(&access, Some(&refresh));
+    s
 }
 
-fn open_tab(pool: &mut LocalPool, w: &W) -> Tab {
-    let config = Config {
-        allowed_origins: vec![API.into()],
+fn tab_config() -> Config {
+    Config {
         cross_tab: true,
-        ..Config::default()
-    };
-    let tab = Core::new(FakeEnv::new(w, pool.spawner()), config);
-    let t = tab.clone();
-    pool.run_until(async move { t.start().await }).unwrap();
-    tab
+        ..config()
+    }
 }
 
-fn request(pool: &LocalPool, tab: &Tab, id: usize) -> Result1 {
-    let result: Result1 = Rc::default();
-    let (tab, out) = (tab.clone(), result.clone());
-    pool.spawner()
-        .spawn_local(async move {
-            let r = shell_fetch(
-                &tab,
-                Req {
-                    id,
-                    url: format!("{API}/x"),
-                },
-                true,
-            )
-            .await;
-            *out.borrow_mut() = Some(r.map(|r| r.status));
-        })
-        .unwrap();
-    result
+fn open_tab(s: &mut Sim) -> usize {
+    s.open(tab_config())
 }
 
-fn ok(r: &Result1) -> bool {
-    matches!(*r.borrow(), Some(Ok(200)))
+fn request(s: &mut Sim, tab: usize) -> u32 {
+    s.fetch(tab, &format!("{API}/x"))
+}
+
+fn ok(s: &Sim, tab: usize, id: u32) -> bool {
+    s.result(tab, id) == Some(Got::Status(200))
+}
+
+fn names(actions: &[&Action]) -> Vec<&'static str> {
+    actions.iter().map(|a| a.name()).collect()
 }
 
 #[test]
 fn a_tab_that_wakes_after_another_refreshed_takes_its_tokens_instead_of_reusing_its_own() {
     for seed in 0..200 {
-        let mut pool = LocalPool::new();
-        let w = shared_storage(seed);
-        let (a, b) = (open_tab(&mut pool, &w), open_tab(&mut pool, &w));
+        let mut s = shared_storage(seed);
+        s.w.check_presented = true;
+        let (a, b) = (open_tab(&mut s), open_tab(&mut s));
+        // This replay is about storage: B's message never reaches A.
+        s.hold_messages = true;
         // A refreshes with R0; the call hangs at the server (A is frozen).
-        let gate = w.borrow_mut().close_gate();
-        let ra = request(&pool, &a, 0);
-        pool.run_until_stalled();
-        w.borrow_mut().gate = None;
-        // B's lock wait timed out: it refreshes with R0 itself and gets R1.
-        let rb = request(&pool, &b, 1);
-        pool.run_until_stalled();
-        assert!(ok(&rb), "seed {seed}: B's request");
+        s.w.gate = true;
+        let ra = request(&mut s, a);
+        s.run();
+        s.w.gate = false;
+        // B's lock waits time out: it refreshes with R0 itself and gets R1.
+        let rb = request(&mut s, b);
+        s.run();
+        assert!(ok(&s, b, rb), "seed {seed}: B's request");
         // A thaws: its call times out, and it must not retry with R0.
-        w.borrow_mut().plans.push_back(RefreshPlan::Hang);
-        gate.complete(());
-        pool.run_until_stalled();
-        let world = w.borrow();
-        assert_eq!(world.reuses, 0, "seed {seed}: R0 presented again");
-        assert!(ok(&ra), "seed {seed}: A's request: {:?}", ra.borrow());
-        assert_eq!(world.has_action("SessionExpired"), 0, "seed {seed}");
-        assert_eq!(
-            world.refresh_count(),
-            2,
-            "seed {seed}: A's hung call and B's"
-        );
+        s.w.plans.push_back(Plan::Hang);
+        s.release_calls();
+        s.run();
+        assert_eq!(s.w.reuses, 0, "seed {seed}: R0 presented again");
         assert!(
-            world.violations.is_empty(),
+            ok(&s, a, ra),
+            "seed {seed}: A's request: {:?}",
+            s.result(a, ra)
+        );
+        assert_eq!(s.w.has_action("sessionExpired"), 0, "seed {seed}");
+        assert_eq!(s.w.refresh_count(), 2, "seed {seed}: A's hung call and B's");
+        assert!(
+            s.w.violations.is_empty(),
             "seed {seed}: {:?}",
-            world.violations
+            s.w.violations
         );
     }
 }
@@ -115,35 +92,35 @@ fn a_tab_that_wakes_after_another_refreshed_takes_its_tokens_instead_of_reusing_
 #[test]
 fn another_tabs_new_tokens_settle_a_refresh_in_flight() {
     for seed in 0..200 {
-        let mut pool = LocalPool::new();
-        let w = shared_storage(seed);
-        let (a, b) = (open_tab(&mut pool, &w), open_tab(&mut pool, &w));
-        let gate = w.borrow_mut().close_gate();
-        let ra = request(&pool, &a, 0);
-        pool.run_until_stalled();
-        w.borrow_mut().gate = None;
-        let rb = request(&pool, &b, 1);
-        pool.run_until_stalled();
-        assert!(ok(&rb));
-        // B's broadcast reaches A while A's call still hangs.
-        let a2 = a.clone();
-        let message = stored_news(&w, false);
-        pool.spawner()
-            .spawn_local(async move { a2.on_broadcast(message).await })
-            .unwrap();
-        pool.run_until_stalled();
-        assert!(ok(&ra), "seed {seed}: A's request went out with B's token");
-        assert_eq!(w.borrow().refresh_cancels, 1, "A's hung call was cancelled");
-        gate.complete(());
-        pool.run_until_stalled();
-        let world = w.borrow();
-        assert_eq!(world.reuses, 0, "seed {seed}");
-        assert_eq!(
-            world.refresh_count(),
-            2,
-            "seed {seed}: no call after the broadcast"
+        let mut s = shared_storage(seed);
+        let (a, b) = (open_tab(&mut s), open_tab(&mut s));
+        s.hold_messages = true;
+        s.w.gate = true;
+        let ra = request(&mut s, a);
+        s.run();
+        s.w.gate = false;
+        let rb = request(&mut s, b);
+        s.run();
+        assert!(ok(&s, b, rb));
+        // B's message reaches A while A's call still hangs.
+        assert_eq!(s.mailbox.len(), 1, "seed {seed}: {:?}", s.mailbox);
+        assert!(s.mailbox[0].2.starts_with("tokens "));
+        s.deliver_messages();
+        s.run();
+        assert!(
+            ok(&s, a, ra),
+            "seed {seed}: A's request went out with B's token"
         );
-        assert_eq!(world.has_action("SessionExpired"), 0);
+        assert_eq!(s.w.cancels, 1, "A's hung call was cancelled");
+        s.release_calls();
+        s.run();
+        assert_eq!(s.w.reuses, 0, "seed {seed}");
+        assert_eq!(
+            s.w.refresh_count(),
+            2,
+            "seed {seed}: no call after the message"
+        );
+        assert_eq!(s.w.has_action("sessionExpired"), 0);
     }
 }
 
@@ -154,81 +131,46 @@ fn another_tabs_new_tokens_settle_a_refresh_in_flight() {
 #[test]
 fn a_session_taken_from_another_tabs_login_announces_its_own_expiry() {
     for seed in 0..50 {
-        let mut pool = LocalPool::new();
-        let w = shared_storage(seed);
-        let a = open_tab(&mut pool, &w);
+        let mut s = shared_storage(seed);
+        let (a, b) = (open_tab(&mut s), open_tab(&mut s));
+        let expired = |s: &Sim| {
+            let actions = s.actions_of(a);
+            actions
+                .iter()
+                .filter(|x| x.name() == "sessionExpired")
+                .count()
+        };
         // The refresh token is refused: the session ends, once.
-        w.borrow_mut().plans.push_back(RefreshPlan::Definitive);
-        let r = request(&pool, &a, 0);
-        pool.run_until_stalled();
-        assert!(
-            r.borrow().as_ref().is_some_and(|r| r.is_err()),
+        s.w.plans.push_back(Plan::Definitive);
+        let r = request(&mut s, a);
+        s.run();
+        assert_eq!(
+            s.result(a, r).and_then(|r| r.code()),
+            Some(Code::SessionExpired),
             "seed {seed}"
         );
-        assert_eq!(w.borrow().has_action("SessionExpired"), 1, "seed {seed}");
-        // The user logs in in another tab: its tokens are in the shared storage, and the
-        // broadcast of that login reaches this tab.
-        {
-            let mut world = w.borrow_mut();
-            let access = world.issue_access(900_000.0);
-            let refresh = world.issue_refresh();
-            world.storage.insert("authlane.accessToken", access);
-            world.storage.insert("authlane.refreshToken", refresh);
-        }
-        let a2 = a.clone();
-        let message = stored_news(&w, true);
-        pool.spawner()
-            .spawn_local(async move { a2.on_broadcast(message).await })
-            .unwrap();
-        pool.run_until_stalled();
+        assert_eq!(expired(&s), 1, "seed {seed}");
+        // The user logs in in the other tab: its tokens are in the shared storage, and its
+        // message reaches this tab.
+        let (access, refresh) = (s.w.issue_access(900_000.0), s.w.issue_refresh());
+        s.login(b, &access, Some(&refresh));
+        s.run();
         assert!(
-            a.session().authenticated,
+            s.session(a).authenticated,
             "seed {seed}: the login was taken"
         );
         // That session ends too: this tab must say so again.
-        {
-            let mut world = w.borrow_mut();
-            world.revoke_all_access();
-            world.plans.push_back(RefreshPlan::Definitive);
-        }
-        let r = request(&pool, &a, 1);
-        pool.run_until_stalled();
+        s.w.revoke_all_access();
+        s.w.plans.push_back(Plan::Definitive);
+        let r = request(&mut s, a);
+        s.run();
         assert!(
-            r.borrow().as_ref().is_some_and(|r| r.is_err()),
+            s.result(a, r).is_some_and(|r| r.code().is_some()),
             "seed {seed}"
         );
-        assert!(!a.session().authenticated, "seed {seed}");
-        assert_eq!(
-            w.borrow().has_action("SessionExpired"),
-            2,
-            "seed {seed}: {:?}",
-            w.borrow().actions
-        );
+        assert!(!s.session(a).authenticated, "seed {seed}");
+        assert_eq!(expired(&s), 2, "seed {seed}: {:?}", s.actions_of(a));
     }
-}
-
-/// The message a tab sends after writing the pair the shared storage holds now: a refresh's, or
-/// (`login`) a login's.
-fn stored_news(w: &W, login: bool) -> Broadcast {
-    let world = w.borrow();
-    let access = &world.storage["authlane.accessToken"];
-    let refresh = world
-        .storage
-        .get("authlane.refreshToken")
-        .map(String::as_str);
-    let fp = pair_fingerprint(access, refresh);
-    match login {
-        true => Broadcast::LoggedIn(fp),
-        false => Broadcast::Tokens(fp),
-    }
-}
-
-fn deliver(pool: &mut LocalPool, tab: &Tab, message: Broadcast) {
-    let tab = tab.clone();
-    pool.spawner()
-        .spawn_local(async move { tab.on_broadcast(message).await })
-        .unwrap();
-    pool.run_until_stalled();
 }
 
 /// Found making login() broadcast: a tab taking another tab's tokens made the stored refresh
@@ -237,40 +179,198 @@ fn deliver(pool: &mut LocalPool, tab: &Tab, message: Broadcast) {
 /// `refreshSucceeded` instead of `loggedIn`. Our tests counted these actions, never read them.
 #[test]
 fn a_tab_taking_another_tabs_tokens_says_what_happened() {
-    let mut pool = LocalPool::new();
-    let w = shared_storage(1);
-    let (a, b) = (open_tab(&mut pool, &w), open_tab(&mut pool, &w));
-    // B refreshes (the server rotates R0); its broadcast reaches A.
-    let rb = request(&pool, &b, 0);
-    pool.run_until_stalled();
-    assert!(ok(&rb));
-    let before = w.borrow().actions.len();
-    deliver(&mut pool, &a, stored_news(&w, false));
-    let taken = w.borrow().actions[before..].to_vec();
+    let mut s = shared_storage(1);
+    let (a, b) = (open_tab(&mut s), open_tab(&mut s));
+    // B refreshes (the server rotates R0); its message reaches A.
+    let before = s.actions_of(a).len();
+    let rb = request(&mut s, b);
+    s.run();
+    assert!(ok(&s, b, rb));
+    let taken = s.actions_of(a)[before..].to_vec();
     assert!(
-        taken.len() == 1
-            && taken[0].starts_with("RefreshSucceeded")
-            && taken[0].contains("rotated: true"),
+        matches!(taken[..], [Action::RefreshSucceeded { rotated: true, .. }]),
         "{taken:?}"
     );
 
     // A tab with no session, and another tab's login in the shared storage.
-    let w = world(2);
-    let c = open_tab(&mut pool, &w);
-    assert!(!c.session().authenticated);
-    {
-        let mut world = w.borrow_mut();
-        let access = world.issue_access(900_000.0);
-        let refresh = world.issue_refresh();
-        world.storage.insert("authlane.accessToken", access);
-        world.storage.insert("authlane.refreshToken", refresh);
+    let mut s = Sim::new(2);
+    let (c, d) = (open_tab(&mut s), open_tab(&mut s));
+    assert!(!s.session(c).authenticated);
+    let before = s.actions_of(c).len();
+    let (access, refresh) = (s.w.issue_access(900_000.0), s.w.issue_refresh());
+    s.login(d, &access, Some(&refresh));
+    s.run();
+    let taken = s.actions_of(c)[before..].to_vec();
+    assert_eq!(names(&taken), ["loggedIn"]);
+    assert!(s.session(c).authenticated);
+}
+
+/// API.md: another tab's `login()` is a `loggedIn` in this tab, with the new claims, also when
+/// this tab had a session (another user logged in).
+#[test]
+fn another_tabs_login_is_a_login_here_too() {
+    for seed in 0..20 {
+        let mut s = Sim::new(seed);
+        let access = s.w.issue_access(900_000.0);
+        let refresh = s.w.issue_refresh();
+        s.w.store_pair(&access, Some(&refresh));
+        let (a, b) = (open_tab(&mut s), open_tab(&mut s));
+        let before = s.actions_of(a).len();
+        let (access, refresh) = (s.w.issue_access(900_000.0), s.w.issue_refresh());
+        s.login(b, &access, Some(&refresh));
+        s.run();
+        let taken = s.actions_of(a)[before..].to_vec();
+        assert_eq!(names(&taken), ["loggedIn"], "seed {seed}");
+        assert_eq!(s.session(a), s.session(b), "seed {seed}: the new claims");
+        let r = request(&mut s, a);
+        s.run();
+        assert_eq!(
+            s.sends_of(a, r),
+            [(Some(format!("Bearer {access}")), false)],
+            "seed {seed}: the new token"
+        );
     }
-    let before = w.borrow().actions.len();
-    deliver(&mut pool, &c, stored_news(&w, true));
-    let taken = w.borrow().actions[before..].to_vec();
-    assert!(
-        taken.len() == 1 && taken[0].starts_with("LoggedIn"),
-        "{taken:?}"
+}
+
+/// A browser shares localStorage between tabs' processes asynchronously: the message can reach
+/// a tab before the write it announces. The tab takes the pair once its storage holds exactly
+/// that pair (within 3 s), and sends nothing with the old one meanwhile that it could avoid.
+#[test]
+fn a_message_that_arrives_before_the_storage_write_is_not_lost() {
+    for seed in 0..50 {
+        let mut s = shared_storage(seed);
+        let (a, b) = (open_tab(&mut s), open_tab(&mut s));
+        // Both keys reach A's process 900 ms after B wrote them; the message, at once.
+        s.w.lag_ms = [900.0, 900.0];
+        let before = s.actions_of(a).len();
+        let rb = request(&mut s, b);
+        s.run();
+        assert!(ok(&s, b, rb));
+        let taken = s.actions_of(a)[before..].to_vec();
+        assert!(
+            matches!(taken[..], [Action::RefreshSucceeded { rotated: true, .. }]),
+            "seed {seed}: {taken:?}"
+        );
+        assert_eq!(s.session(a), s.session(b), "seed {seed}: B's pair");
+        let ra = request(&mut s, a);
+        s.run();
+        let access = s.w.storage[ACCESS_KEY].clone();
+        assert_eq!(
+            s.sends_of(a, ra),
+            [(Some(format!("Bearer {access}")), false)],
+            "seed {seed}"
+        );
+        assert_eq!(s.w.refresh_count(), 1, "seed {seed}: A made no call");
+    }
+}
+
+/// A tab writes the refresh token first, then the access token; another tab may see the first
+/// write without the second. A refresh that finds a new refresh token next to its own access
+/// token waits (briefly) for the access token issued with it, and takes the two as one pair:
+/// no call with a refresh token rotation spent, none with a half pair.
+#[test]
+fn the_two_keys_written_apart_are_taken_as_one_pair() {
+    for seed in 0..50 {
+        let mut s = shared_storage(seed);
+        s.w.check_presented = true;
+        let (a, b) = (open_tab(&mut s), open_tab(&mut s));
+        // B's refresh token reaches A at once, its access token 200 ms later; no message.
+        s.w.lag_ms = [200.0, 0.0];
+        s.hold_messages = true;
+        let rb = request(&mut s, b);
+        s.run();
+        assert!(ok(&s, b, rb));
+        let (access, refresh) = (
+            s.w.storage[ACCESS_KEY].clone(),
+            s.w.storage[REFRESH_KEY].clone(),
+        );
+        let ra = request(&mut s, a);
+        s.run();
+        assert_eq!(
+            s.sends_of(a, ra),
+            [(Some(format!("Bearer {access}")), false)],
+            "seed {seed}"
+        );
+        assert_eq!(s.w.refresh_count(), 1, "seed {seed}: A made no call");
+        assert_eq!(s.w.reuses, 0, "seed {seed}");
+        assert!(s.w.refresh_valid.contains(&refresh));
+        assert!(
+            s.w.violations.is_empty(),
+            "seed {seed}: {:?}",
+            s.w.violations
+        );
+    }
+}
+
+/// API.md: `logout()` with `revoke` revokes the refresh token that is live, not one that
+/// rotation already spent: here another tab rotated it and its news has not arrived yet.
+#[test]
+fn logout_revokes_the_live_refresh_token() {
+    for seed in 0..20 {
+        let mut s = Sim::new(seed);
+        let access = s.w.issue_access(900_000.0);
+        let spent = s.w.issue_refresh();
+        s.w.store_pair(&access, Some(&spent));
+        let revoking = Config {
+            revoke_url: Some(format!("{API}/revoke")),
+            ..tab_config()
+        };
+        let (a, b) = (s.open(revoking.clone()), s.open(revoking));
+        s.hold_messages = true;
+        // B's token is rejected: it refreshes, rotating the refresh token.
+        s.w.revoke_all_access();
+        let rb = request(&mut s, b);
+        s.run();
+        assert!(ok(&s, b, rb));
+        let live = s.w.storage[REFRESH_KEY].clone();
+        assert_ne!(live, spent);
+        let logout = s.logout(a);
+        s.run();
+        assert_eq!(
+            s.answer(a, logout),
+            Some(Ok(Answer::LoggedOut { revoked: true }))
+        );
+        let body = s.w.revocations[0].1.body.clone().unwrap();
+        assert!(body.contains(&live), "seed {seed}: {body}");
+        assert!(
+            !s.w.refresh_valid.contains(&live),
+            "the live one is revoked"
+        );
+        assert!(s.w.storage.is_empty());
+        // B hears of it.
+        s.deliver_messages();
+        assert!(!s.session(b).authenticated);
+        assert_eq!(names(&s.actions_of(b)).last(), Some(&"loggedOut"));
+    }
+}
+
+/// Another tab's expiry is a `sessionExpired` here with reason `other_tab`; its logout a
+/// `loggedOut`; and what waited here rejects.
+#[test]
+fn another_tabs_logout_and_expiry_end_the_session_here() {
+    let mut s = shared_storage(3);
+    let (a, b) = (open_tab(&mut s), open_tab(&mut s));
+    s.w.plans.push_back(Plan::Definitive);
+    request(&mut s, a);
+    s.run();
+    assert_eq!(
+        s.actions_of(b).last(),
+        Some(&&Action::SessionExpired(EndReason::OtherTab))
     );
-    assert!(c.session().authenticated);
+    assert!(!s.session(b).authenticated);
+
+    let mut s = Sim::new(4);
+    let access = s.w.issue_access(900_000.0);
+    let refresh = s.w.issue_refresh();
+    s.w.store_pair(&access, Some(&refresh));
+    let (a, b) = (open_tab(&mut s), open_tab(&mut s));
+    s.w.gate = true;
+    let waiting = s.refresh(b);
+    s.run();
+    s.logout(a);
+    s.run();
+    assert_eq!(names(&s.actions_of(b)).last(), Some(&"loggedOut"));
+    let e = s.answer(b, waiting).unwrap().unwrap_err();
+    assert_eq!(e.code(), Code::LoggedOut);
+    assert!(!s.session(b).authenticated);
 }
