@@ -1,10 +1,12 @@
 //! `createAuthClient`'s option rules, natively on plain values: what is refused (always
-//! `INVALID_CONFIG`, naming the option), and what the defaults become.
+//! `INVALID_CONFIG`, naming the option), and what the defaults become (one `Config`, the facts
+//! the shell performs with included).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use authlane_core::config::ClientAuth;
 use authlane_core::config::Config;
 use authlane_core::error::Code;
-use authlane_core::options::{parse, Environment, HostSettings, Value};
+use authlane_core::options::{parse, Environment, Value};
 
 /// A JS value, as far as options go.
 #[derive(Clone, Debug)]
@@ -62,6 +64,12 @@ impl Value for V {
             _ => None,
         }
     }
+    fn keys(&self) -> Vec<String> {
+        match self {
+            V::Obj(fields) => fields.iter().map(|(k, _)| k.to_string()).collect(),
+            _ => Vec::new(),
+        }
+    }
 }
 
 fn s(t: &str) -> V {
@@ -89,7 +97,7 @@ fn options(extra: Vec<(&'static str, V)>) -> V {
     V::Obj(fields)
 }
 
-fn ok(o: V, env: Environment) -> (Config, HostSettings) {
+fn ok(o: V, env: Environment) -> Config {
     match parse(&o, env) {
         Ok(parsed) => parsed,
         Err(e) => panic!("refused: {}", e.message()),
@@ -114,29 +122,34 @@ fn refused(o: V, env: Environment) -> String {
 
 #[test]
 fn defaults_from_the_smallest_options() {
-    let (config, host) = ok(options(vec![]), browser());
+    let config = ok(options(vec![]), browser());
     assert_eq!(config.allowed_origins, ["https://api.example.com"]);
     assert_eq!(config.refresh_on, [401]);
+    assert!(!config.ask_refresh_on);
     assert_eq!(config.leeway_ms, 60_000.0);
     assert_eq!(config.scheme, "Bearer");
     assert!(config.cross_tab, "Web Locks are there");
-    assert!(!config.oauth2 && !config.cookie && !config.revoke);
-    assert_eq!(host.header_name, "Authorization");
+    assert!(!config.oauth2 && !config.cookie && config.revoke_url.is_none());
+    assert_eq!(config.header_name, "Authorization");
     assert_eq!(
-        host.refresh_url.as_deref(),
+        config.refresh.url.as_deref(),
         Some("https://api.example.com/auth/refresh")
     );
+    assert_eq!(config.refresh.method, "POST");
     assert_eq!(
-        (host.timeout_ms, host.refresh_timeout_ms),
+        (config.timeout_ms, config.refresh_timeout_ms),
         (60_000.0, 10_000.0)
     );
+    assert_eq!(config.refresh_cooldown_ms, 10_000.0);
+    assert_eq!(config.storage_key, "authlane");
+    assert!(config.unknown.is_empty());
     // Every attempt with its timeout, the backoff between them, and a second of margin.
     let r = &config.retry;
     let expected =
         f64::from(r.attempts) * 10_000.0 + f64::from(r.attempts - 1) * r.max_delay_ms + 1_000.0;
-    assert_eq!(host.lock_timeout_ms, expected);
+    assert_eq!(config.lock_timeout_ms, expected);
 
-    let (config, _) = ok(
+    let config = ok(
         options(vec![]),
         Environment {
             web_locks: false,
@@ -152,9 +165,9 @@ fn defaults_from_the_smallest_options() {
 #[test]
 fn relative_urls_resolve_against_base_url_then_the_page() {
     let no_base = V::Obj(vec![("refresh", V::Obj(vec![("url", s("/auth/refresh"))]))]);
-    let (config, host) = ok(no_base.clone(), browser());
+    let config = ok(no_base.clone(), browser());
     assert_eq!(
-        host.refresh_url.as_deref(),
+        config.refresh.url.as_deref(),
         Some("https://app.example.com/auth/refresh")
     );
     assert_eq!(config.allowed_origins, ["https://app.example.com"]);
@@ -171,7 +184,7 @@ fn relative_urls_resolve_against_base_url_then_the_page() {
 #[test]
 fn allowed_origins_are_exact_origins_only() {
     let list = |items: Vec<V>| options(vec![("allowedOrigins", V::Arr(items))]);
-    let (config, _) = ok(
+    let config = ok(
         list(vec![
             s("https://api.example.com"),
             s("http://localhost:8080"),
@@ -198,8 +211,9 @@ fn allowed_origins_are_exact_origins_only() {
 
 #[test]
 fn refresh_must_be_an_endpoint_or_a_function() {
-    let (_, host) = ok(options(vec![("refresh", V::Func)]), browser());
-    assert_eq!(host.refresh_url, None);
+    let config = ok(options(vec![("refresh", V::Func)]), browser());
+    assert_eq!(config.refresh.url, None);
+    assert!(config.refresh.function);
     for bad in [V::Undefined, V::Null, s("/auth/refresh"), V::Num(1.0)] {
         assert!(refused(options(vec![("refresh", bad)]), browser()).contains("refresh is required"));
     }
@@ -221,15 +235,17 @@ fn refresh_must_be_an_endpoint_or_a_function() {
         let why = refused(endpoint((key, wrong)), browser());
         assert!(why.contains(&format!("refresh.{key}")), "{why}");
     }
-    let (config, host) = ok(endpoint(("grant", s("oauth2"))), browser());
-    assert!(config.oauth2 && host.oauth2);
-    let (config, _) = ok(endpoint(("cookie", V::Bool(true))), browser());
+    let config = ok(endpoint(("grant", s("oauth2"))), browser());
+    assert!(config.oauth2);
+    let config = ok(endpoint(("cookie", V::Bool(true))), browser());
     assert!(config.cookie);
+    let config = ok(endpoint(("body", V::Func)), browser());
+    assert!(config.refresh.body_function && !config.refresh.function);
 }
 
 #[test]
 fn refresh_on_retry_header_and_numbers() {
-    let (config, _) = ok(
+    let config = ok(
         options(vec![(
             "refreshOn",
             V::Arr(vec![V::Num(401.0), V::Num(419.0)]),
@@ -242,7 +258,7 @@ fn refresh_on_retry_header_and_numbers() {
         assert!(why.contains("refreshOn"), "{why}");
     }
     let retry = |fields: Vec<(&'static str, V)>| options(vec![("refreshRetry", V::Obj(fields))]);
-    let (config, _) = ok(retry(vec![("attempts", V::Num(1.0))]), browser());
+    let config = ok(retry(vec![("attempts", V::Num(1.0))]), browser());
     assert_eq!(config.retry.attempts, 1);
     for bad in [V::Num(0.0), V::Num(101.0), V::Num(2.5), s("3")] {
         assert!(
@@ -250,14 +266,15 @@ fn refresh_on_retry_header_and_numbers() {
         );
     }
     let header = |fields: Vec<(&'static str, V)>| options(vec![("header", V::Obj(fields))]);
-    let (config, host) = ok(
+    let config = ok(
         header(vec![("name", s("X-Api-Token")), ("scheme", s(""))]),
         browser(),
     );
     assert_eq!(
-        (host.header_name.as_str(), config.scheme.as_str()),
+        (config.header_name.as_str(), config.scheme.as_str()),
         ("X-Api-Token", "")
     );
+    assert_eq!(config.authorization("t"), "t", "the bare token");
     assert!(refused(header(vec![("name", s("X Token"))]), browser()).contains("header.name"));
     assert!(refused(header(vec![("scheme", s("Bearer x"))]), browser()).contains("header.scheme"));
     for key in [
@@ -270,7 +287,7 @@ fn refresh_on_retry_header_and_numbers() {
             assert!(refused(options(vec![(key, bad)]), browser()).contains(key));
         }
     }
-    let (config, _) = ok(options(vec![("leewaySeconds", V::Num(5.0))]), browser());
+    let config = ok(options(vec![("leewaySeconds", V::Num(5.0))]), browser());
     assert_eq!(config.leeway_ms, 5_000.0);
 }
 
@@ -303,19 +320,140 @@ fn fetch_storage_cross_tab_and_revoke() {
     assert!(refused(options(vec![("storage", half)]), browser()).contains("storage"));
     assert!(refused(options(vec![("storageKey", s(""))]), browser()).contains("storageKey"));
 
-    let (config, _) = ok(options(vec![("crossTab", V::Bool(false))]), browser());
+    let config = ok(options(vec![("crossTab", V::Bool(false))]), browser());
     assert!(!config.cross_tab);
     assert!(refused(options(vec![("crossTab", s("no"))]), browser()).contains("crossTab"));
 
-    let (config, host) = ok(
+    let config = ok(
         options(vec![("revoke", V::Obj(vec![("url", s("/auth/revoke"))]))]),
         browser(),
     );
-    assert!(config.revoke);
     assert_eq!(
-        host.revoke_url.as_deref(),
+        config.revoke_url.as_deref(),
         Some("https://api.example.com/auth/revoke")
     );
     assert!(refused(options(vec![("revoke", V::Obj(vec![]))]), browser()).contains("revoke"));
     assert!(refused(s("x"), browser()).contains("options must be an object"));
+}
+
+#[test]
+fn a_refresh_function_predicate_and_storage_key() {
+    let config = ok(options(vec![("refreshOn", V::Func)]), browser());
+    assert!(config.ask_refresh_on, "the shell asks the predicate");
+    let config = ok(options(vec![("storageKey", s("app"))]), browser());
+    assert_eq!(config.storage_key, "app");
+    let config = ok(
+        options(vec![(
+            "refresh",
+            V::Obj(vec![("url", s("/auth/refresh")), ("method", s("PUT"))]),
+        )]),
+        browser(),
+    );
+    assert_eq!(config.refresh.method, "PUT");
+    let config = ok(
+        options(vec![
+            ("refreshCooldownMs", V::Num(0.0)),
+            ("refreshTimeoutMs", V::Num(0.0)),
+        ]),
+        browser(),
+    );
+    assert_eq!(config.refresh_cooldown_ms, 0.0);
+    assert_eq!(config.refresh_timeout_ms, 0.0, "none");
+    // With no refresh timeout, a lock wait still ends: 10 s per attempt.
+    let r = &config.retry;
+    let expected =
+        f64::from(r.attempts) * 10_000.0 + f64::from(r.attempts - 1) * r.max_delay_ms + 1_000.0;
+    assert_eq!(config.lock_timeout_ms, expected);
+}
+
+#[test]
+fn oauth2_client_authentication_and_params() {
+    let oauth = |extra: Vec<(&'static str, V)>| {
+        let mut fields = vec![
+            ("url", s("/token")),
+            ("grant", s("oauth2")),
+            ("clientId", s("app")),
+        ];
+        fields.extend(extra);
+        options(vec![("refresh", V::Obj(fields))])
+    };
+    let config = ok(oauth(vec![]), browser());
+    assert_eq!(config.refresh.client_id.as_deref(), Some("app"));
+    assert_eq!(
+        config.refresh.client_auth,
+        Some(ClientAuth::None),
+        "no secret: a public client"
+    );
+    let config = ok(oauth(vec![("clientSecret", s("s"))]), browser());
+    assert_eq!(
+        config.refresh.client_auth,
+        Some(ClientAuth::Basic),
+        "the default with a secret"
+    );
+    let config = ok(
+        oauth(vec![
+            ("clientSecret", s("s")),
+            ("clientAuth", s("client_secret_post")),
+        ]),
+        browser(),
+    );
+    assert_eq!(config.refresh.client_auth, Some(ClientAuth::Post));
+    assert_eq!(config.refresh.client_secret.as_deref(), Some("s"));
+    // `params`, in their order, through `Value::keys`.
+    let config = ok(
+        oauth(vec![
+            ("scope", s("openid")),
+            (
+                "params",
+                V::Obj(vec![("resource", s("https://api")), ("audience", s("x"))]),
+            ),
+        ]),
+        browser(),
+    );
+    assert_eq!(config.refresh.scope.as_deref(), Some("openid"));
+    assert_eq!(
+        config.refresh.params,
+        [
+            ("resource".to_string(), "https://api".to_string()),
+            ("audience".to_string(), "x".to_string())
+        ]
+    );
+    for (key, wrong) in [
+        ("clientSecret", V::Num(1.0)),
+        ("scope", V::Num(1.0)),
+        ("params", s("a=b")),
+    ] {
+        let why = refused(oauth(vec![(key, wrong)]), browser());
+        assert!(why.contains(&format!("refresh.{key}")), "{why}");
+    }
+}
+
+/// An option this version does not know (a typo, or a newer version's) is not refused: it is
+/// named in `Config::unknown`, and the shell warns about it.
+#[test]
+fn unknown_options_are_reported_not_refused() {
+    let config = ok(
+        options(vec![("leeway", V::Num(5.0)), ("retry", V::Obj(vec![]))]),
+        browser(),
+    );
+    assert_eq!(config.unknown, ["leeway", "retry"]);
+    assert_eq!(config.leeway_ms, 60_000.0, "the typo changed nothing");
+    let known = options(vec![
+        ("storageKey", s("k")),
+        ("dispatch", V::Func),
+        ("now", V::Func),
+        ("connectivity", V::Obj(vec![])),
+    ]);
+    assert!(ok(known, browser()).unknown.is_empty());
+}
+
+/// DPoP is in API.md 1.2 but not in this version: the option is refused, naming it, rather than
+/// tokens silently left unbound.
+#[test]
+fn dpop_is_refused_for_now() {
+    for value in [V::Bool(true), V::Obj(vec![])] {
+        let why = refused(options(vec![("dpop", value)]), browser());
+        assert!(why.contains("dpop"), "{why}");
+    }
+    ok(options(vec![("dpop", V::Undefined)]), browser());
 }
