@@ -320,7 +320,10 @@ impl Effect {
             Effect::Lease(Some(l)) => {
                 out.push_str("[\"lease\",");
                 write_str(out, &l.header);
-                for n in [l.generation as f64, l.failures as f64, l.until, l.date_every_ms] {
+                // A token never due leases until forever, which JSON has no number for: the
+                // largest time a JS Date holds is as good (`null` would compare as 0).
+                let until = l.until.min(MAX_TIME_MS);
+                for n in [l.generation as f64, l.failures as f64, until, l.date_every_ms] {
                     out.push(',');
                     write_num(out, n);
                 }
@@ -329,6 +332,9 @@ impl Effect {
         }
     }
 }
+
+/// The largest time value of a JS `Date`, ms: later than any `Date.now()`.
+const MAX_TIME_MS: f64 = 8.64e15;
 
 fn tagged(out: &mut String, name: &str, id: Id) {
     out.push_str("[\"");
