@@ -41,10 +41,13 @@ async function listen(handler) {
 
 /**
  * Starts the provider and the API.
- * @param {{ accessTokenFormat?: 'jwt' | 'opaque', accessTtl?: number }} [options]
+ * @param {{ accessTokenFormat?: 'jwt' | 'opaque', accessTtl?: number,
+ *   configure?: (configuration: object) => void }} [options]
  *   accessTtl: seconds an access token lives (changeable later with setAccessTtl).
+ *   configure: changes the provider's configuration in place before the provider starts (the
+ *   DPoP setup in oidc-dpop.mjs uses it).
  */
-export async function startOidc({ accessTokenFormat = 'jwt', accessTtl = 300 } = {}) {
+export async function startOidc({ accessTokenFormat = 'jwt', accessTtl = 300, configure } = {}) {
   const st = {
     accessTtl,
     lose: null, // { mode: 'reset' | 'delay', left, delayMs }: answers of refresh grants to lose
@@ -88,9 +91,10 @@ export async function startOidc({ accessTokenFormat = 'jwt', accessTtl = 300 } =
     revocationEndpoint: `${issuer}/token/revocation`,
     introspectionEndpoint: `${issuer}/token/introspection`,
     /** Every token endpoint call: { grantType, status, error, contentType, accept, basic (client
-     *  id from an Authorization: Basic header, or null), form (the parsed body), at }. */
+     *  id from an Authorization: Basic header, or null), form (the parsed body), dpop (the DPoP
+     *  proof header, or null), dpopNonce (the DPoP-Nonce answered, or null), at }. */
     tokenLog: [],
-    /** Every revocation endpoint call: { status, error, tokenTypeHint, basic, form, at }. */
+    /** Every revocation endpoint call: { status, error, tokenTypeHint, basic, form, dpop, at }. */
     revocationLog: [],
     /** Grants the provider revoked (grant.revoked events): a reused refresh token or a revocation. */
     grantsRevoked: 0,
@@ -163,6 +167,7 @@ export async function startOidc({ accessTokenFormat = 'jwt', accessTtl = 300 } =
     },
   };
 
+  configure?.(configuration);
   const provider = new Provider(issuer, configuration);
   provider.on('grant.revoked', () => { api.grantsRevoked++; });
 
@@ -177,16 +182,18 @@ export async function startOidc({ accessTokenFormat = 'jwt', accessTtl = 300 } =
     }
     const contentType = ctx.get('content-type') || null;
     const accept = ctx.get('accept') || null;
+    const dpop = ctx.get('dpop') || null;
     await next();
     if (!route) return;
     const form = { ...(ctx.oidc?.body || {}) };
     const body = ctx.body && typeof ctx.body === 'object' ? ctx.body : {};
     if (route === 'revocation') {
-      api.revocationLog.push({ status: ctx.status, error: body.error ?? null, tokenTypeHint: form.token_type_hint ?? null, basic: basicId, form, contentType, at: Date.now() });
+      api.revocationLog.push({ status: ctx.status, error: body.error ?? null, tokenTypeHint: form.token_type_hint ?? null, basic: basicId, form, contentType, dpop, at: Date.now() });
       return;
     }
     const grantType = form.grant_type ?? null;
-    api.tokenLog.push({ grantType, status: ctx.status, error: body.error ?? null, contentType, accept, basic: basicId, form, at: Date.now() });
+    const dpopNonce = ctx.response.get('dpop-nonce') || null;
+    api.tokenLog.push({ grantType, status: ctx.status, error: body.error ?? null, contentType, accept, basic: basicId, form, dpop, dpopNonce, at: Date.now() });
     if (ctx.status === 200 && body.access_token) {
       for (const t of [body.access_token, body.refresh_token, body.id_token]) tokenScan.issued(t);
       api.issued.push({ grantType, clientId: ctx.oidc?.client?.clientId ?? null, accessToken: body.access_token, refreshToken: body.refresh_token ?? null, expiresIn: body.expires_in, at: Date.now() });
@@ -291,7 +298,17 @@ export async function startOidc({ accessTokenFormat = 'jwt', accessTtl = 300 } =
      * devInteractions login and consent forms, the code exchange. Resolves with the token
      * response exactly as the provider sent it (snake_case JSON).
      */
-    async login(clientName = 'public', { user = 'user-1', scope = LOGIN_SCOPE } = {}) {
+    async login(clientName = 'public', options = {}) {
+      const { code, codeVerifier } = await api.authorizationCode(clientName, options);
+      return exchange(clients[clientName], code, codeVerifier);
+    },
+
+    /**
+     * The login up to the redirect back with the code (what login() does before the code
+     * exchange): resolves with { code, codeVerifier, redirectUri, resource } for the app's own
+     * token request. `params` are added to the authorization request (e.g. dpop_jkt).
+     */
+    async authorizationCode(clientName = 'public', { user = 'user-1', scope = LOGIN_SCOPE, params = {} } = {}) {
       const client = clients[clientName];
       const verifier = randomBytes(32).toString('base64url');
       const challenge = createHash('sha256').update(verifier).digest('base64url');
@@ -315,7 +332,7 @@ export async function startOidc({ accessTokenFormat = 'jwt', accessTtl = 300 } =
       const authorize = new URL(`${issuer}/auth`);
       for (const [k, v] of Object.entries({
         client_id: client.clientId, response_type: 'code', redirect_uri: REDIRECT_URI, scope, state,
-        code_challenge: challenge, code_challenge_method: 'S256', prompt: 'consent', resource,
+        code_challenge: challenge, code_challenge_method: 'S256', prompt: 'consent', resource, ...params,
       })) authorize.searchParams.set(k, v);
 
       let next = authorize.href;
@@ -328,7 +345,7 @@ export async function startOidc({ accessTokenFormat = 'jwt', accessTtl = 300 } =
             const error = location.searchParams.get('error');
             if (error) throw new Error(`login: the provider answered ${error}: ${location.searchParams.get('error_description')}`);
             if (location.searchParams.get('state') !== state) throw new Error('login: state mismatch');
-            return exchange(client, location.searchParams.get('code'), verifier);
+            return { code: location.searchParams.get('code'), codeVerifier: verifier, redirectUri: REDIRECT_URI, resource };
           }
           next = location.href;
           continue;
