@@ -6,36 +6,35 @@
 
 use std::path::PathBuf;
 
-use authlane_core::env::{Action, Answer, EndReason, Reason};
+use authlane_core::action::{Action, Answered, EndReason, Reason, Shown};
 use authlane_core::error::Code;
 
 /// One action of every kind, in API.md's order.
-fn every_action() -> Vec<Action<()>> {
+fn every_action() -> Vec<Action> {
     vec![
-        Action::Restored {
-            authenticated: false,
-            claims: None,
-            expires_at: None,
-        },
-        Action::LoggedIn {
-            claims: None,
-            expires_at: None,
-        },
+        Action::Restored(Shown::default()),
+        Action::LoggedIn(Shown::default()),
         Action::RefreshStarted(Reason::Rejected),
         Action::RefreshSucceeded {
-            claims: None,
-            expires_at: None,
+            shown: Shown::default(),
             rotated: false,
         },
         Action::RefreshFailed {
             code: Code::RefreshFailed,
             message: String::new(),
             transient: true,
-            answer: Answer::default(),
+            answered: Answered::default(),
         },
         Action::SessionExpired(EndReason::RefreshRejected),
         Action::LoggedOut,
     ]
+}
+
+/// `Action::NAMES` is every action's name, in API.md's order: what facts.js is written from.
+#[test]
+fn the_names_are_every_actions_name() {
+    let names: Vec<&str> = every_action().iter().map(Action::name).collect();
+    assert_eq!(names, Action::NAMES);
 }
 
 fn quoted<'a>(items: impl IntoIterator<Item = &'a str>) -> String {
@@ -44,12 +43,11 @@ fn quoted<'a>(items: impl IntoIterator<Item = &'a str>) -> String {
 }
 
 fn render() -> String {
-    let codes: String = Code::PUBLIC
+    let codes: String = Code::ALL
         .iter()
         .map(|c| format!("  {0}: '{0}',\n", c.as_str()))
         .collect();
-    let ended = Code::PUBLIC.into_iter().filter(|c| c.ends_session());
-    let actions = every_action();
+    let ended = Code::ALL.into_iter().filter(|c| c.ends_session());
     format!(
         "// Generated from crates/core (error.rs, env.rs) by crates/core/tests/js_facts.rs: do not edit.
 // UPDATE_JS_FACTS=1 cargo test -p authlane-core --test js_facts writes it again.
@@ -65,7 +63,7 @@ export const SESSION_ENDED = [{ended}];
 export const ACTION_NAMES = [{actions}];
 ",
         ended = quoted(ended.map(Code::as_str)),
-        actions = quoted(actions.iter().map(Action::name)),
+        actions = quoted(Action::NAMES),
     )
 }
 
@@ -98,12 +96,12 @@ fn the_types_name_the_same_codes_and_actions() {
         .map(|s| s.trim().trim_matches('\''))
         .filter(|s| !s.is_empty() && *s != "SIGNATURE_INVALID")
         .collect();
-    let mut codes: Vec<&str> = Code::PUBLIC.iter().map(|c| c.as_str()).collect();
+    let mut codes: Vec<&str> = Code::ALL.iter().map(|c| c.as_str()).collect();
     named.sort_unstable();
     codes.sort_unstable();
     assert_eq!(named, codes, "ErrorCode in js/index.d.ts");
-    for action in every_action() {
-        let typed = format!("{{ type: 'authlane/{}';", action.name());
+    for name in Action::NAMES {
+        let typed = format!("{{ type: 'authlane/{name}';");
         assert!(
             types.contains(&typed),
             "AuthAction in js/index.d.ts lacks {typed}"

@@ -9,6 +9,7 @@ use std::rc::Rc;
 use authlane_core::effect::{Effect, Id, Lease, Slot};
 use authlane_core::error::{Code, Error};
 use authlane_core::input::{Input, Reply, Stored};
+use authlane_core::json::Json;
 
 use super::sim::{Got, Sim};
 use super::world::{Resp, Sent, ACCESS_KEY, REFRESH_KEY};
@@ -85,6 +86,13 @@ impl Sim {
     }
 
     pub(super) fn perform(&mut self, tab: usize, effect: Effect) {
+        // What the JS shell would get: one JSON array per effect.
+        let mut json = String::new();
+        effect.write_json(&mut json);
+        assert!(
+            Json::parse(&json).is_ok(),
+            "an effect that is not JSON: {json}"
+        );
         match effect {
             Effect::Send { id, header, resend } => self.send(tab, id, header, resend, None),
             Effect::Pass { id } => self.send(tab, id, None, false, None),
@@ -315,7 +323,8 @@ impl Sim {
             let (tell, dated) = {
                 let mut l = l.borrow_mut();
                 let tell = !std::mem::replace(&mut l.told, true);
-                let dated = now >= l.next_date;
+                // Due, or the device clock was set back since the last one (js/requests.js).
+                let dated = now >= l.next_date || now < l.next_date - l.lease.date_every_ms;
                 if dated {
                     l.next_date = now + l.lease.date_every_ms;
                 }
