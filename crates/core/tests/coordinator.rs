@@ -384,3 +384,63 @@ fn no_tokens_at_all_sends_without_header_and_returns_the_response() {
     assert_eq!(h.w.refresh_count(), 0);
     assert!(h.sends_of(0, results[0].0).iter().all(|(a, _)| a.is_none()));
 }
+
+/// API.md: storage that fails while refreshed tokens are written rejects the held requests with
+/// STORAGE_ERROR; the client keeps working (with the new tokens in memory), and the next request
+/// writes them again before it goes.
+#[test]
+fn storage_that_refuses_refreshed_tokens_fails_the_held_requests_and_the_next_one_writes_again() {
+    for seed in 0..20 {
+        let mut h = harness(seed, -1_000.0);
+        h.w.storage_fails = true;
+        let results = h.burst(3, &format!("{API}/x"));
+        assert!(
+            results
+                .iter()
+                .all(|(_, r)| r.code() == Some(Code::StorageError)),
+            "seed {seed}: {results:?}"
+        );
+        assert_eq!(h.w.refresh_count(), 1);
+        assert!(h.session(0).authenticated, "the new tokens are held");
+        h.w.storage_fails = false;
+        let again = h.burst(1, &format!("{API}/x"));
+        assert_eq!(again[0].1, Got::Status(200), "seed {seed}");
+        assert_eq!(h.w.refresh_count(), 1, "no second refresh");
+        assert_eq!(
+            h.w.writes,
+            [REFRESH_KEY, ACCESS_KEY],
+            "written before it went"
+        );
+        let sent = h.w.sent.last().unwrap();
+        assert_eq!(
+            sent.authorization,
+            Some(format!("Bearer {}", h.w.storage[ACCESS_KEY]))
+        );
+        assert_eq!(sent.writes_before, 2);
+    }
+}
+
+/// With a `refreshOn` predicate the shell asks it about each response of a request that carried
+/// the token (there is no lease: every response needs its judgement); its yes is a rejection.
+#[test]
+fn a_refresh_on_predicate_judges_each_response() {
+    for seed in 0..20 {
+        let mut h = harness_with(seed, 0.0, 900_000.0, |config, _| {
+            config.ask_refresh_on = true;
+        });
+        assert_eq!(h.tabs[0].lease(), None);
+        assert!(h
+            .burst(3, &format!("{API}/x"))
+            .iter()
+            .all(|(_, r)| r.status() == Some(200)));
+        assert_eq!(h.w.refresh_count(), 0);
+        h.w.revoke_all_access();
+        let results = h.burst(5, &format!("{API}/x"));
+        assert!(
+            results.iter().all(|(_, r)| r.status() == Some(200)),
+            "seed {seed}: {results:?}"
+        );
+        assert_eq!(h.w.refresh_count(), 1, "seed {seed}");
+        h.check_invariants();
+    }
+}
