@@ -14,6 +14,7 @@ pub mod calls;
 mod client;
 pub mod clock;
 pub mod config;
+pub mod dpop;
 pub mod effect;
 pub mod error;
 mod flight;
