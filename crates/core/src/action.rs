@@ -145,7 +145,11 @@ impl Action {
         match self {
             Action::Restored(shown) => {
                 out.push_str("\"authenticated\":");
-                out.push_str(if shown.authenticated { "true," } else { "false," });
+                out.push_str(if shown.authenticated {
+                    "true,"
+                } else {
+                    "false,"
+                });
                 write_shown(out, shown);
             }
             Action::LoggedIn(shown) => write_shown(out, shown),
@@ -156,7 +160,11 @@ impl Action {
             }
             Action::RefreshSucceeded { shown, rotated } => {
                 write_shown(out, shown);
-                out.push_str(if *rotated { ",\"rotated\":true" } else { ",\"rotated\":false" });
+                out.push_str(if *rotated {
+                    ",\"rotated\":true"
+                } else {
+                    ",\"rotated\":false"
+                });
             }
             Action::RefreshFailed {
                 code,
@@ -168,7 +176,11 @@ impl Action {
                 out.push_str(code.as_str());
                 out.push_str("\",\"message\":");
                 write_str(out, message);
-                out.push_str(if *transient { ",\"transient\":true,\"status\":" } else { ",\"transient\":false,\"status\":" });
+                out.push_str(if *transient {
+                    ",\"transient\":true,\"status\":"
+                } else {
+                    ",\"transient\":false,\"status\":"
+                });
                 match answered.status {
                     Some(s) => write_num(out, f64::from(s)),
                     None => out.push_str("null"),
@@ -204,7 +216,11 @@ fn write_shown(out: &mut String, shown: &Shown) {
 /// `session()` as JSON: `{"authenticated":…,"claims":…,"expiresAt":…}`.
 pub fn session_json(shown: &Shown, out: &mut String) {
     out.push_str("{\"authenticated\":");
-    out.push_str(if shown.authenticated { "true," } else { "false," });
+    out.push_str(if shown.authenticated {
+        "true,"
+    } else {
+        "false,"
+    });
     write_shown(out, shown);
     out.push('}');
 }
@@ -258,10 +274,12 @@ impl Message {
     pub fn parse(s: &str) -> Option<Self> {
         let fp = |hex: &str| {
             let ok = !hex.is_empty() && hex.len() <= 16;
-            hex.bytes().try_fold(0u64, |acc, b| {
-                let d = char::from(b).to_digit(16)?;
-                Some((acc << 4) | u64::from(d))
-            }).filter(|_| ok)
+            hex.bytes()
+                .try_fold(0u64, |acc, b| {
+                    let d = char::from(b).to_digit(16)?;
+                    Some((acc << 4) | u64::from(d))
+                })
+                .filter(|_| ok)
         };
         match s.split_once(' ') {
             Some(("tokens", hex)) => fp(hex).map(Message::Tokens),

@@ -183,7 +183,12 @@ impl Client {
 
     /// Once disposed, a client answers only what its shell still waits for: nothing.
     fn after_dispose(&mut self, input: Input<'_>) {
-        if let Input::Locked { which, granted: true, .. } = input {
+        if let Input::Locked {
+            which,
+            granted: true,
+            ..
+        } = input
+        {
             self.emit(Effect::Unlock { which });
         }
     }
@@ -200,10 +205,7 @@ impl Client {
         self.drop_flight();
         for task in std::mem::take(&mut self.tasks) {
             if let Some(id) = task.caller() {
-                self.emit(Effect::Reject {
-                    id,
-                    error: gone(),
-                });
+                self.emit(Effect::Reject { id, error: gone() });
             }
         }
         self.st.dispose();
@@ -226,7 +228,12 @@ impl Client {
 
     /// Timers that came due.
     fn timer(&mut self) {
-        if self.flight.as_ref().and_then(Flight::wake_at).is_some_and(|at| self.now >= at) {
+        if self
+            .flight
+            .as_ref()
+            .and_then(Flight::wake_at)
+            .is_some_and(|at| self.now >= at)
+        {
             self.flight_woke();
         }
         let due: Vec<u64> = self
@@ -290,7 +297,10 @@ impl Client {
         if self.st.expired() {
             Error::new(Code::SessionExpired, "the session expired; log in again")
         } else {
-            Error::new(Code::LoggedOut, "logged out while this request was in flight")
+            Error::new(
+                Code::LoggedOut,
+                "logged out while this request was in flight",
+            )
         }
     }
 
@@ -327,5 +337,8 @@ fn config_shared() -> bool {
 
 /// The error for an API call the client cannot answer any more.
 pub(crate) fn gone() -> Error {
-    Error::new(Code::LoggedOut, "this client was disposed; create a new one")
+    Error::new(
+        Code::LoggedOut,
+        "this client was disposed; create a new one",
+    )
 }

@@ -178,15 +178,25 @@ impl Config {
         write_str(out, &self.refresh.method);
         out.push_str(",\"revokeUrl\":");
         opt(out, self.revoke_url.as_deref());
-        out.push_str(if self.cookie { ",\"cookie\":true" } else { ",\"cookie\":false" });
+        out.push_str(if self.cookie {
+            ",\"cookie\":true"
+        } else {
+            ",\"cookie\":false"
+        });
         // fetch drops only `Authorization` when a redirect leaves the origin: a custom header
         // would follow it anywhere, so the shell follows redirects itself (asking `allows` at each
         // hop) for a request that carries one and has no redirect mode of its own.
-        out.push_str(match self.header_name.eq_ignore_ascii_case("authorization") {
-            true => ",\"manualRedirects\":false",
-            false => ",\"manualRedirects\":true",
+        out.push_str(
+            match self.header_name.eq_ignore_ascii_case("authorization") {
+                true => ",\"manualRedirects\":false",
+                false => ",\"manualRedirects\":true",
+            },
+        );
+        out.push_str(if self.cross_tab {
+            ",\"crossTab\":true"
+        } else {
+            ",\"crossTab\":false"
         });
-        out.push_str(if self.cross_tab { ",\"crossTab\":true" } else { ",\"crossTab\":false" });
         out.push_str(",\"storageKey\":");
         write_str(out, &self.storage_key);
         out.push_str(",\"unknown\":");

@@ -119,7 +119,7 @@ impl Jtis {
     }
 
     /// The next `jti` (128 bits, base64url).
-    pub fn next(&mut self) -> String {
+    pub fn next_jti(&mut self) -> String {
         self.counter += 1;
         let mut data = self.seed.clone();
         data.extend_from_slice(&self.counter.to_be_bytes());
@@ -168,8 +168,7 @@ impl Nonces {
 /// ```
 pub fn asks_nonce(challenge: &str) -> bool {
     let c = challenge.trim_start();
-    c.get(..4).is_some_and(|s| s.eq_ignore_ascii_case("dpop"))
-        && c.contains("use_dpop_nonce")
+    c.get(..4).is_some_and(|s| s.eq_ignore_ascii_case("dpop")) && c.contains("use_dpop_nonce")
 }
 
 /// True when a token response's `token_type` says the access token is DPoP-bound.
@@ -189,7 +188,10 @@ mod tests {
             x: "l8tFrhx-34tV3hRICRDY9zCkDlpBhF42UQUfWVAWBFs".into(),
             y: "9VE4jf_Ok_o64zbTTlcuNJajHmt6v9TDVrU0CdvGRDA".into(),
         };
-        assert_eq!(key.thumbprint(), "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I");
+        assert_eq!(
+            key.thumbprint(),
+            "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I"
+        );
     }
 
     #[test]
@@ -204,7 +206,7 @@ mod tests {
     #[test]
     fn jtis_differ_and_nonces_are_per_origin() {
         let mut j = Jtis::new(b"secret seed");
-        let (a, b) = (j.next(), j.next());
+        let (a, b) = (j.next_jti(), j.next_jti());
         assert_ne!(a, b);
         assert_eq!(a.len(), 22);
         let mut n = Nonces::default();

@@ -227,7 +227,11 @@ impl Effect {
     pub fn write_json(&self, out: &mut String) {
         let id = |out: &mut String, id: Id| write_int(out, u64::from(id));
         match self {
-            Effect::Send { id: i, header, resend } => {
+            Effect::Send {
+                id: i,
+                header,
+                resend,
+            } => {
                 out.push_str("[\"send\",");
                 id(out, *i);
                 out.push(',');
@@ -323,7 +327,12 @@ impl Effect {
                 // A token never due leases until forever, which JSON has no number for: the
                 // largest time a JS Date holds is as good (`null` would compare as 0).
                 let until = l.until.min(MAX_TIME_MS);
-                for n in [l.generation as f64, l.failures as f64, until, l.date_every_ms] {
+                for n in [
+                    l.generation as f64,
+                    l.failures as f64,
+                    until,
+                    l.date_every_ms,
+                ] {
                     out.push(',');
                     write_num(out, n);
                 }

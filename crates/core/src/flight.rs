@@ -317,7 +317,12 @@ impl Client {
                     timeout_ms,
                 });
             }
-            (Stage::Settling { lock, seen, until, .. }, Ok(value)) => {
+            (
+                Stage::Settling {
+                    lock, seen, until, ..
+                },
+                Ok(value),
+            ) => {
                 if usable(value) != seen || self.now >= until {
                     self.after_lock(lock);
                 } else {
@@ -338,7 +343,14 @@ impl Client {
                 None => self.set_stage(Stage::Writing { write, rotated }),
                 Some(written) => self.written(written, rotated),
             },
-            (Stage::Removing { mut remove, error, announce }, Err(ok)) => {
+            (
+                Stage::Removing {
+                    mut remove,
+                    error,
+                    announce,
+                },
+                Err(ok),
+            ) => {
                 match remove.feed(self, ok) {
                     None => self.set_stage(Stage::Removing {
                         remove,
@@ -347,7 +359,10 @@ impl Client {
                     }),
                     // Removal failures leave nothing usable in memory; the next start cleans up.
                     Some(_) => {
-                        let reason = self.flight.as_ref().map_or(EndReason::RefreshRejected, |f| f.end);
+                        let reason = self
+                            .flight
+                            .as_ref()
+                            .map_or(EndReason::RefreshRejected, |f| f.end);
                         if announce {
                             self.emit(Effect::Post(Message::SessionExpired.text()));
                             self.dispatch(Action::SessionExpired(reason));
@@ -371,17 +386,15 @@ impl Client {
         if self.st.unsaved() || self.writing() {
             return self.go_on(purpose);
         }
-        let fresh = access
-            .filter(|a| self.st.access() != Some(a))
-            .filter(|a| {
-                let info = crate::jwt::inspect(a);
-                let lifetime = Lifetime {
-                    expires_at: info.expires_at,
-                    issued_at: info.issued_at,
-                    arrived_at: None,
-                };
-                !lifetime.expiring(self.server_time(), self.config.leeway_ms)
-            });
+        let fresh = access.filter(|a| self.st.access() != Some(a)).filter(|a| {
+            let info = crate::jwt::inspect(a);
+            let lifetime = Lifetime {
+                expires_at: info.expires_at,
+                issued_at: info.issued_at,
+                arrived_at: None,
+            };
+            !lifetime.expiring(self.server_time(), self.config.leeway_ms)
+        });
         if let Some(access) = fresh {
             let refresh = refresh.or_else(|| self.st.refresh().cloned());
             self.adopt_pair(&access, refresh, false);
@@ -526,7 +539,8 @@ impl Client {
         self.adopt_access(&tokens.access, tokens.expires_in, Arrival::Refresh(date));
         self.st.set_refresh(refresh.clone());
         let reason = self.flight.as_ref().map(|f| f.reason);
-        self.st.set_after_rejection(reason == Some(Reason::Rejected));
+        self.st
+            .set_after_rejection(reason == Some(Reason::Rejected));
         let write = Write::start(self, &tokens.access, refresh.as_deref(), false);
         self.set_stage(Stage::Writing { write, rotated });
     }

@@ -104,7 +104,10 @@ impl Environment {
     /// From the record's `env` member (`documentUrl`, `globalFetch`, `webLocks`).
     pub fn from_record(env: &Json) -> Self {
         Environment {
-            document_url: env.get("documentUrl").and_then(Json::str).map(str::to_string),
+            document_url: env
+                .get("documentUrl")
+                .and_then(Json::str)
+                .map(str::to_string),
             global_fetch: env.get("globalFetch").and_then(Json::bool) == Some(true),
             web_locks: env.get("webLocks").and_then(Json::bool) == Some(true),
         }
@@ -233,7 +236,10 @@ fn refresh_call<V: Value>(refresh: &V, base: Option<&str>) -> Result<RefreshCall
         function: false,
         body_function: refresh.get("body").is_function(),
         url: Some(resolved),
-        method: refresh.get("method").as_string().unwrap_or_else(|| "POST".into()),
+        method: refresh
+            .get("method")
+            .as_string()
+            .unwrap_or_else(|| "POST".into()),
         client_id: refresh.get("clientId").as_string(),
         client_auth: client_auth.or(Some(match secret {
             Some(_) => ClientAuth::Basic,
@@ -372,7 +378,9 @@ pub fn parse<V: Value>(options: &V, env: Environment) -> Result<Config, Error> {
                 .as_string()
                 .filter(|s| !s.chars().any(|c| c.is_whitespace() || c.is_control()))
                 .ok_or_else(|| {
-                    bad(&["header.scheme must be a string without spaces (\"\" for the bare token)"])
+                    bad(&[
+                        "header.scheme must be a string without spaces (\"\" for the bare token)",
+                    ])
                 })?;
         }
     }
@@ -400,9 +408,10 @@ pub fn parse<V: Value>(options: &V, env: Environment) -> Result<Config, Error> {
         ]));
     }
 
-    let flag = |key: &str| refresh_value.is_object() && refresh_value.get(key).as_bool() == Some(true);
-    let oauth2 =
-        refresh_value.is_object() && refresh_value.get("grant").as_string().as_deref() == Some("oauth2");
+    let flag =
+        |key: &str| refresh_value.is_object() && refresh_value.get(key).as_bool() == Some(true);
+    let oauth2 = refresh_value.is_object()
+        && refresh_value.get("grant").as_string().as_deref() == Some("oauth2");
     let revoke = options.get("revoke");
     let revoke_url = if revoke.present() {
         let url = revoke.get("url").as_string();

@@ -180,7 +180,11 @@ pub fn classify(reply: Reply<'_>, oauth2: bool) -> Outcome {
     }
 }
 
-fn tokens_from(set: Result<TokenSet, &'static str>, date: Option<f64>, answered: Answered) -> Outcome {
+fn tokens_from(
+    set: Result<TokenSet, &'static str>,
+    date: Option<f64>,
+    answered: Answered,
+) -> Outcome {
     match set {
         Ok(tokens) => Outcome::Tokens(tokens, date),
         Err(why) => Outcome::Unusable(

@@ -99,7 +99,11 @@ impl Client {
             return self.emit(Effect::Fail { id, error });
         }
         if let Some(on) = self.hold(step == Step::First) {
-            let step = if step == Step::First { Step::Again } else { step };
+            let step = if step == Step::First {
+                Step::Again
+            } else {
+                step
+            };
             return self.reqs.push(Req {
                 id,
                 state: ReqState::Held { on, step },

@@ -85,7 +85,12 @@ pub(crate) struct Write {
 impl Write {
     /// Starts writing; `None` when there is nothing to wait for (it wrote nothing yet: the
     /// refresh step was skipped and the access write is the one asked for).
-    pub fn start(c: &mut Client, access: &str, refresh: Option<&str>, remove_missing: bool) -> Write {
+    pub fn start(
+        c: &mut Client,
+        access: &str,
+        refresh: Option<&str>,
+        remove_missing: bool,
+    ) -> Write {
         let mark = (c.st.epoch(), c.st.generation());
         let io = c.io();
         let mut w = Write {

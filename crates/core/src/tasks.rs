@@ -64,7 +64,10 @@ pub(crate) enum Task {
         at: LoggingOut,
     },
     /// Writing tokens storage refused before; requests wait for it once.
-    Save { serial: u64, write: Write },
+    Save {
+        serial: u64,
+        write: Write,
+    },
     /// Removing the tokens of a session that ended.
     Expire {
         serial: u64,
@@ -143,7 +146,15 @@ impl Client {
         };
         match (task, result) {
             (Task::Start { id, serial, at, .. }, result) => self.starting(id, serial, at, result),
-            (Task::Login { id, serial, epoch, mut write }, Err(ok)) => match write.feed(self, ok) {
+            (
+                Task::Login {
+                    id,
+                    serial,
+                    epoch,
+                    mut write,
+                },
+                Err(ok),
+            ) => match write.feed(self, ok) {
                 None => self.tasks.push(Task::Login {
                     id,
                     serial,
@@ -391,7 +402,8 @@ impl Client {
         // The refresh token to revoke is the live one: the one storage holds (another tab's
         // rotation may have replaced ours, its news still on the way), unless storage refused
         // ours, which is then newer.
-        let read = self.config.revoke_url.is_some() && had_session && !self.config.cookie && !unsaved;
+        let read =
+            self.config.revoke_url.is_some() && had_session && !self.config.cookie && !unsaved;
         let io = self.io();
         let at = if read {
             self.emit(Effect::Load {
@@ -484,9 +496,9 @@ impl Client {
 
     /// The revocation of `logout()` call `id` ended.
     pub(crate) fn revoked(&mut self, id: Id, ok: bool) {
-        let found = self.take_task(|t| {
-            matches!(t, Task::Logout { id: i, at: LoggingOut::Revoking(_), .. } if *i == id)
-        });
+        let found = self.take_task(
+            |t| matches!(t, Task::Logout { id: i, at: LoggingOut::Revoking(_), .. } if *i == id),
+        );
         if let Some(Task::Logout {
             at: LoggingOut::Revoking(removed),
             ..
@@ -520,7 +532,8 @@ impl Client {
         if let Some(serial) = self.drop_flight() {
             self.resume_later(serial, outcome.clone());
         }
-        while let Some(task) = self.take_task(|t| matches!(t, Task::Save { .. } | Task::Follow(_))) {
+        while let Some(task) = self.take_task(|t| matches!(t, Task::Save { .. } | Task::Follow(_)))
+        {
             if let Task::Save { serial, .. } = task {
                 self.resume_later(serial, outcome.clone());
             }
@@ -545,7 +558,9 @@ impl Client {
     /// Writes tokens storage refused earlier, once for every request that asks while it runs;
     /// returns its serial (`None`: there is no token to write).
     pub(crate) fn join_or_start_save(&mut self) -> Option<u64> {
-        if let Some(Task::Save { serial, .. }) = self.tasks.iter().find(|t| matches!(t, Task::Save { .. })) {
+        if let Some(Task::Save { serial, .. }) =
+            self.tasks.iter().find(|t| matches!(t, Task::Save { .. }))
+        {
             return Some(*serial);
         }
         let access = self.st.access().cloned()?;

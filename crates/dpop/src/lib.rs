@@ -12,7 +12,6 @@ use std::cell::RefCell;
 
 use p256::ecdsa::signature::Signer;
 use p256::ecdsa::{Signature, SigningKey};
-use p256::elliptic_curve::sec1::ToEncodedPoint;
 use sha2::{Digest, Sha256};
 
 #[cfg(all(target_family = "wasm", not(target_feature = "atomics")))]
