@@ -93,9 +93,11 @@ export function runner({ handle, facts, options, storages }) {
       const wakeAt = effects.pop();
       // The lease and the session answer for the state after this event: they change before
       // anything else is performed (a listener that sends a request must not use an old lease).
+      // Any event may change the session, not only one that dispatches an action: a login holds
+      // its tokens while it writes them, and its loggedIn comes after the write.
+      cachedSession = null;
       for (const e of effects) {
         if (e[0] === 'lease') self.lease = e[1] === null ? null : { header: e[1], generation: e[2], failures: e[3], until: e[4], dateEvery: e[5], nextDate: -Infinity, told: false };
-        else if (e[0] === 'dispatch') cachedSession = null;
       }
       queue.push(...effects);
       schedule(wakeAt, busy);
