@@ -70,7 +70,9 @@ export function requests(run) {
       run.feed(IN.accepted, [lease.generation]);
     }
     const time = run.now();
-    if (time >= lease.nextDate) {
+    // Due by the device's clock, or that clock was set back since the last one was handed over
+    // (a device ahead of the server set right by NTP is what the core must notice).
+    if (time >= lease.nextDate || time < lease.nextDate - lease.dateEvery) {
       lease.nextDate = time + lease.dateEvery;
       const date = Date.parse(response.headers.get('date') || '');
       if (date === date) run.feed(IN.dated, [date]);
