@@ -56,8 +56,14 @@ function webLock(locks, name, timeoutMs, timers, onWithdraw) {
   return new Promise((resolve) => {
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), timeoutMs);
-    const untrack = timers.track(() => controller.abort());
-    onWithdraw(() => controller.abort());
+    // A withdrawal or dispose() ends the wait at once, and its timer with it (the grant may
+    // still come, and is let go then).
+    const stop = () => {
+      clearTimeout(timer);
+      controller.abort();
+    };
+    const untrack = timers.track(stop);
+    onWithdraw(stop);
     const settle = (value) => {
       clearTimeout(timer);
       untrack();
