@@ -30,6 +30,7 @@ if part "build pkg/" bash scripts/build.sh && part "install pkg tarball" bash sc
   part "backends (oidc-provider, cookie server)" node --test --test-timeout=60000 --import ./tests/support/token-scan.mjs tests/backends/
   part "bundler apps (Vite 7/8, webpack, Parcel, esbuild, Rollup in Chromium; Metro)" node --test --test-timeout=180000 --import ./tests/support/token-scan.mjs tests/bundlers/bundlers.test.mjs
   part "framework apps (Next.js with Turbopack and webpack, next dev, Expo web and Android, Vite SSR in Chromium)" node --test --test-timeout=300000 --import ./tests/support/token-scan.mjs tests/frameworks/frameworks.test.mjs
+  part "simulations (the package's shell and wasm in a seeded world: main and tabs, 2,000 seeds each; npm run sim runs 10,000)" node tests/sim/run.mjs --seeds 2000
   part "benchmarks still run (smoke, numbers not kept)" node benches/run.mjs --smoke
 fi
 
