@@ -42,6 +42,7 @@ export function mainChecks({ CTX, sched, rand, server, cookie, oauth2, obs, viol
     logins: 0,
     disturbedAt: -Infinity, // the last sleep or device clock change: timers count monotonic time
     sleeps: 0,
+    revokes: [], // what each logout() of a session must revoke, in order
   };
   const clockKnown = () => {
     if (m.clockChangedAt === null) return true;
@@ -58,7 +59,7 @@ export function mainChecks({ CTX, sched, rand, server, cookie, oauth2, obs, viol
       note(`send ${call.kind} ${call.url.replace(API, '')}${call.authorization ? ' ' + call.authorization : ''}${call.plan ? ' plan ' + call.plan : ''}${call.body ? ' ' + call.body : ''}`);
       if (call.kind === 'api' || call.kind === 'foreign') return sentRequest(call);
       if (call.kind === 'refresh') return sentRefresh(call);
-      if (call.kind === 'revoke') return undefined;
+      if (call.kind === 'revoke') return sentRevoke(call);
       violation(`a request went to ${call.url}`);
       return undefined;
     },
@@ -132,6 +133,20 @@ export function mainChecks({ CTX, sched, rand, server, cookie, oauth2, obs, viol
     if (late >= 0 && m.hasRefresh && clockKnown() && !rec.deadOnArrival) {
       violation(`request ${id} carried ${alias(token)}, expired ${late} ms ago by the server's clock, which the client could know (a refresh ${cookie ? 'cookie' : 'token'} was there)`);
     }
+  }
+
+  /** A logout()'s revocation: the refresh token of the session it ended (its access token
+   * without one; in cookie mode the cookie's, with credentials). */
+  function sentRevoke(call) {
+    const want = m.revokes.shift();
+    if (want === undefined) return violation('a revocation without a logout() of a session');
+    if (cookie) {
+      if (call.credentials !== 'include' || tokenIn(call.body)) violation('cookie mode: the revocation went without credentials, or with a token');
+      return undefined;
+    }
+    const sent = tokenIn(call.body);
+    if (sent !== want) violation(`logout() revoked ${alias(sent)}, the session it ended held ${alias(want)}`);
+    return undefined;
   }
 
   function sentRefresh(call) {

@@ -239,6 +239,13 @@ export async function simulateMain(seed, { trace: tracing = false } = {}) {
           count('logouts');
           m.loggedOut = true;
           m.removalAllowed = true;
+          // With revoke, a logout of a session revokes its refresh token (its access token without
+          // one); in cookie mode every logout asks the cookie's to be revoked.
+          if (revokeOn && cookie) m.revokes.push(null);
+          else if (revokeOn && sessionNow().authenticated) {
+            const held = server.pairs.get(sessionNow().claims.pair);
+            m.revokes.push(m.hasRefresh ? held.refresh : held.access);
+          }
           track('logout()', client.logout(), new Set(), (v) => {
             if (!v || typeof v.revoked !== 'boolean') violation(`logout() resolved with ${JSON.stringify(v)}`);
           });
