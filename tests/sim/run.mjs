@@ -83,11 +83,11 @@ for (const [name, simulate] of sims) {
   }
   const ms = performance.now() - t0;
   if (failed > 0) {
-    console.log(`${name}: ${failed} of ${list.length} seeds broke invariants`);
+    console.log(`${name}: ${failed} of ${list.length} seeds broke invariants (${(ms / 1000).toFixed(1)} s)`);
     process.exitCode = 1;
-    continue;
+  } else {
+    console.log(`${name}: ${list.length} seeds kept every invariant in ${(ms / 1000).toFixed(1)} s (${(list.length / (ms / 1000)).toFixed(0)} seeds/s)`);
   }
-  console.log(`${name}: ${list.length} seeds kept every invariant in ${(ms / 1000).toFixed(1)} s (${(list.length / (ms / 1000)).toFixed(0)} seeds/s)`);
   if (showStats) {
     const keys = Object.keys(totals).sort();
     console.log(`  exercised (totals over ${list.length} seeds): ${keys.map((k) => `${k} ${totals[k]}`).join(', ')}`);

@@ -34,16 +34,28 @@ export function tabsChecks({ sched, rand, server, oauth2, violation, count, tabO
 
   /** The shared store's observer of every write. */
   function onWrite(write) {
-      note(`storage ${write.by}: ${write.value === null ? 'remove' : 'set'} ${write.key}${write.value ? ' ' + write.value : ''}`);
-      if (write.value !== null && w.logoutAt !== null) {
-        violation(`${write.by} wrote ${write.key} (${alias(write.value)}) after ${w.logoutBy}'s logout(), with no login() since`);
-      }
+    note(`storage ${write.by}: ${write.value === null ? 'remove' : 'set'} ${write.key}${write.value ? ' ' + write.value : ''}`);
+    if (write.value !== null && w.logoutAt !== null) {
+      violation(`${write.by} wrote ${write.key} (${alias(write.value)}) after ${w.logoutBy}'s logout(), with no login() since`);
+    }
   }
 
   /** The channels' observer of every delivery. */
   function onDeliver(from, to, data) {
-      note(`message ${from} -> ${to}: ${data}`);
-      if (/^(tokens|login) /.test(data)) (heard.get(to) || heard.set(to, []).get(to)).push(sched.mono);
+    note(`message ${from} -> ${to}: ${data}`);
+    if (!/^(tokens|login) /.test(data)) return;
+    (heard.get(to) || heard.set(to, []).get(to)).push(sched.mono);
+    // The message overtook the write it announces (the sender's last access write).
+    const written = store().latest(KEY.access);
+    if (written && written.by === from && store().arrival(written, to) > sched.mono) count('overtakingMessages');
+  }
+
+  /** A tab's storage calls: reads that see a new refresh token before its access token. */
+  function onStorage(ctx, op, key) {
+    if (op !== 'get' || key !== KEY.refresh) return;
+    const r = store().seen(KEY.refresh, ctx);
+    const a = store().latest(KEY.access);
+    if (r && a && r.by !== ctx && a.by === r.by && a.seq === r.seq + 1 && store().arrival(a, ctx) > sched.mono) count('splitReads');
   }
 
   const world = {
@@ -194,5 +206,5 @@ export function tabsChecks({ sched, rand, server, oauth2, violation, count, tabO
   }
   }
 
-  return { w, world, onWrite, onDeliver, news, atEnd };
+  return { w, world, onWrite, onDeliver, onStorage, news, atEnd };
 }

@@ -62,7 +62,7 @@ export async function simulateTabs(seed, { trace: tracing = false } = {}) {
   const violations = [];
   const violation = (text) => violations.push(`${(sched.mono / 1000).toFixed(3)}s ${text}`);
   startTrace(sched, tracing);
-  const cov = { seeds: 1, requests: 0, tokenSends: 0, follows: 0, freezes: 0, frozenCalls: 0, logins: 0, logouts: 0, reloads: 0, revokedLive: 0 };
+  const cov = { seeds: 1, requests: 0, tokenSends: 0, overtakingMessages: 0, splitReads: 0, freezes: 0, frozenCalls: 0, logins: 0, logouts: 0, reloads: 0, revokedLive: 0 };
   const count = (k) => { cov[k] = (cov[k] || 0) + 1; };
 
   const ttlMs = rand.pick([5_000, 30_000, 900_000]);
@@ -105,7 +105,7 @@ export async function simulateTabs(seed, { trace: tracing = false } = {}) {
   const optionsFor = (name, obs) => ({
     baseUrl: API,
     refresh: oauth2 ? { url: '/oauth/token', grant: 'oauth2', clientId: 'app' } : { url: '/auth/refresh' },
-    storage: webStorage(store.view(name)),
+    storage: webStorage(store.view(name, (op, key) => checks.onStorage(name, op, key))),
     fetch: net.fetchFor(name),
     dispatch: (action) => obs.dispatch(action),
     refreshTimeoutMs,
