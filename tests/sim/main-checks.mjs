@@ -38,7 +38,6 @@ export function mainChecks({ CTX, sched, rand, server, cookie, oauth2, obs, viol
     freshAt: -1, // the last token with `iat` that reached the core
     datesAfterChange: [], // device times of API `Date`s the shell got after the last change
     refreshCalls: 0,
-    refreshStarted: 0,
     logins: 0,
     disturbedAt: -Infinity, // the last sleep or device clock change: timers count monotonic time
     sleeps: 0,
@@ -176,7 +175,6 @@ export function mainChecks({ CTX, sched, rand, server, cookie, oauth2, obs, viol
 
   const onAction = (a) => {
     note(`action ${a.type.slice(9)} ${JSON.stringify(a.payload).slice(0, 120)}`);
-    if (a.type === 'authlane/refreshStarted') m.refreshStarted++;
     if (a.type === 'authlane/sessionExpired') {
       const reason = a.payload.reason;
       count(`sessionExpired:${reason}`);

@@ -14,11 +14,24 @@
 // without a refresh token), getAccessToken(), refresh(), the device sleeping (both clocks move)
 // and the device clock set back and forth mid-session (the server's does not move).
 // With auto refresh on, a calm minute follows (the endpoint answers, the API accepts). Then the
-// world runs until nothing is left to happen, and the client is disposed.
+// world runs until nothing is left to happen, and the client is disposed and created again on
+// the same storage.
 //
-// Invariants are checked as things happen (every send, refresh call, revocation, storage call,
-// action, settlement) and at the end; see `checks` below for the list.
-import { createAuthClient, isAuthlaneError } from 'authlane';
+// Checked as things happen (main-checks.mjs: every send, refresh call, revocation, storage call
+// and sessionExpired) and here:
+// - every request and API call settles, within HANG_MS of virtual time; an aborted request
+//   rejects at once with AbortError; a request fails only with a documented code;
+// - a request made the moment another failed with REFRESH_FAILED or BAD_REFRESH_RESPONSE makes a
+//   refresh call of its own (API.md: the next request after a failure tries again);
+// - no timer loop: timer refreshes at most one per token given plus one per 500 ms; with auto
+//   refresh on and the endpoint answering, the token held never expires (once the timer's backoff
+//   and its next look after a sleep or a clock change are over, and when the client could know);
+// - session() answers for the client's state after every task; authReducer over the actions
+//   agrees with it at the end, and no refresh is left "in progress";
+// - at the end storage holds the pair the client holds (or nothing), an app started again on it
+//   restores the same session, and dispose() leaves no timer;
+// - no task throws, no promise rejection goes unhandled.
+import { createAuthClient } from 'authlane';
 import { random } from './random.mjs';
 import { scheduler } from './scheduler.mjs';
 import { authServer, API, FOREIGN } from './server.mjs';

@@ -17,7 +17,7 @@
 // can keep another tab from presenting the refresh token that rotation spent, when it never learns
 // of the rotation); storage that fails.
 //
-// Invariants, checked as things happen and at the end: see the list at `checks` below.
+// Invariants, checked as things happen (tabs-checks.mjs) and at the end: the list below.
 import { createAuthClient, webStorage } from 'authlane';
 import { random } from './random.mjs';
 import { scheduler } from './scheduler.mjs';
@@ -36,7 +36,8 @@ const HANG_MS = 30_000;
 
 // checks:
 // - every request and API call settles, within HANG_MS of virtual time (its tab's freezes aside);
-// - no refresh token is presented that the server saw spent (no reuse is ever detected);
+// - no refresh token is presented that its tab could know was spent (the server detects every
+//   reuse; one that no client could avoid is counted: see tabs-checks.mjs);
 // - no token goes to a foreign origin; no request is sent more than twice, nor again with the
 //   token it was rejected with;
 // - no tab has two refresh calls out at once;
