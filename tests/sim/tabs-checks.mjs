@@ -150,6 +150,9 @@ export function tabsChecks({ sched, rand, server, oauth2, violation, count, tabO
     }
     if (net().refreshOut(call.ctx) > 0) violation(`${call.ctx}: a second refresh call while one was out`);
     const presented = tokenIn(call.body);
+    // A tab reads storage right before its call: it presents the refresh token there, if any.
+    const there = store().seen(KEY.refresh, call.ctx);
+    if (there && there.value !== null && presented !== there.value) violation(`${call.ctx}'s refresh call presented ${alias(presented)}, its storage holds ${alias(there.value)}`);
     const s = coreSession(call.ctx);
     if (s && s.claims) {
       const pair = server.pairs.get(s.claims.pair);
