@@ -104,7 +104,10 @@ fn with_client<T>(handle: u32, f: impl FnOnce(&mut Client) -> T) -> Option<T> {
 pub extern "C" fn client_new(len: u32) -> i32 {
     let record = Json::parse(&text(len)).unwrap_or(Json::Null);
     let options = record.get("options").cloned().unwrap_or(Json::Null);
-    let env = record.get("env").map(Environment::from_record).unwrap_or_default();
+    let env = record
+        .get("env")
+        .map(Environment::from_record)
+        .unwrap_or_default();
     let mut out = String::new();
     match parse(&options, env) {
         Err(e) => {
@@ -163,12 +166,14 @@ pub extern "C" fn client_handle(handle: u32, kind: u32, len: u32) -> i32 {
     let id = a as u32;
     let s1 = part();
     let s2 = part();
+    let s3 = part();
     let lock = |n: f64| if n == 1.0 { Lock::Call } else { Lock::Refresh };
     let input = match kind {
         0 => Input::Start { id },
         1 => Input::Request {
             id,
             url: s1,
+            method: s2,
             auth: b != 0.0,
         },
         2 => Input::Response {
@@ -177,9 +182,13 @@ pub extern "C" fn client_handle(handle: u32, kind: u32, len: u32) -> i32 {
             url: Some(s1).filter(|s| !s.is_empty()),
             date: opt(3),
             challenge: Some(s2).filter(|s| !s.is_empty()),
+            nonce: Some(s3).filter(|s| !s.is_empty()),
             lease: opt(4).map(|g| (g as u64, e as u64)),
         },
-        3 => Input::Judged { id, rejects: b != 0.0 },
+        3 => Input::Judged {
+            id,
+            rejects: b != 0.0,
+        },
         4 => Input::Gone { id },
         5 => Input::Accepted {
             generation: a as u64,
@@ -193,6 +202,7 @@ pub extern "C" fn client_handle(handle: u32, kind: u32, len: u32) -> i32 {
             },
             _ => Reply::Http {
                 status: b as u16,
+                nonce: Some(s2).filter(|s| !s.is_empty()),
                 body: (c != 0.0).then_some(s1),
                 date: opt(4),
                 retry_after_ms: opt(5),
@@ -221,11 +231,29 @@ pub extern "C" fn client_handle(handle: u32, kind: u32, len: u32) -> i32 {
         12 => Input::Message(s1),
         13 => Input::Login { id, tokens: s1 },
         14 => Input::Logout { id },
-        15 => Input::Revoked { id, ok: b != 0.0 },
+        15 => Input::Revoked {
+            id,
+            status: opt(2).map(|s| s as u16),
+            nonce: Some(s2).filter(|s| !s.is_empty()),
+            body: (c != 0.0).then_some(s1),
+        },
         16 => Input::AccessToken { id },
         17 => Input::Refresh { id },
         18 => Input::AutoRefresh(a != 0.0),
-        _ => Input::Dispose,
+        20 if cfg!(feature = "dpop") => Input::Key((a != 0.0).then_some((s1, s2))),
+        21 if cfg!(feature = "dpop") => Input::Signed {
+            io: id,
+            signature: (b != 0.0).then_some(s1),
+        },
+        22 => Input::Proof {
+            id,
+            method: s1,
+            url: s2,
+            nonce: Some(s3).filter(|s| !s.is_empty()),
+        },
+        19 => Input::Dispose,
+        // An event this module does not know (DPoP's, in the module without it): nothing.
+        _ => Input::Timer,
     };
     let now = num(0);
     let mut out = String::from("[");
@@ -252,7 +280,7 @@ pub extern "C" fn client_handle(handle: u32, kind: u32, len: u32) -> i32 {
 #[no_mangle]
 pub extern "C" fn client_session(handle: u32) -> i32 {
     let mut out = String::new();
-    with_client(handle, |c| session_json(&c.session(), &mut out));
+    with_client(handle, |c| session_json(&c.session(), c.jkt(), &mut out));
     answer(&out)
 }
 
@@ -260,7 +288,9 @@ pub extern "C" fn client_session(handle: u32) -> i32 {
 #[no_mangle]
 pub extern "C" fn client_resolve(handle: u32, len: u32) -> i32 {
     let input = text(len);
-    let out = with_client(handle, |c| c.resolve(&input)).flatten().unwrap_or_default();
+    let out = with_client(handle, |c| c.resolve(&input))
+        .flatten()
+        .unwrap_or_default();
     answer(&out)
 }
 

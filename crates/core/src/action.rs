@@ -213,8 +213,9 @@ fn write_shown(out: &mut String, shown: &Shown) {
     }
 }
 
-/// `session()` as JSON: `{"authenticated":…,"claims":…,"expiresAt":…}`.
-pub fn session_json(shown: &Shown, out: &mut String) {
+/// `session()` as JSON: `{"authenticated":…,"claims":…,"expiresAt":…}`, and with DPoP
+/// `"dpop":{"jkt":…}` (the key's thumbprint).
+pub fn session_json(shown: &Shown, jkt: Option<&str>, out: &mut String) {
     out.push_str("{\"authenticated\":");
     out.push_str(if shown.authenticated {
         "true,"
@@ -222,6 +223,11 @@ pub fn session_json(shown: &Shown, out: &mut String) {
         "false,"
     });
     write_shown(out, shown);
+    if let Some(jkt) = jkt {
+        out.push_str(",\"dpop\":{\"jkt\":");
+        write_str(out, jkt);
+        out.push('}');
+    }
     out.push('}');
 }
 

@@ -45,6 +45,7 @@ impl Client {
             body,
             headers,
             timeout_ms: self.config.refresh_timeout_ms,
+            dpop: None,
         }
     }
 
@@ -75,6 +76,7 @@ impl Client {
             body,
             headers,
             timeout_ms: self.config.refresh_timeout_ms,
+            dpop: None,
         }
     }
 

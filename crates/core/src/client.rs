@@ -16,6 +16,7 @@ use crate::effect::{Effect, Id, Io, Lease, Lock};
 use crate::error::{Code, Error};
 use crate::flight::Flight;
 use crate::input::Input;
+use crate::keys::Dpop;
 use crate::requests::{Req, Waiter};
 use crate::session::State;
 use crate::tasks::Task;
@@ -51,12 +52,15 @@ pub struct Client {
     /// Others share the storage (other clients of this app, or tabs): what the shell said with
     /// the last lock it granted.
     pub(crate) shared: bool,
+    /// DPoP's state, with `dpop`.
+    pub(crate) dpop: Option<Dpop>,
 }
 
 impl Client {
     /// A logged-out client; hand it [`Input::Start`] to read storage. `seed` feeds the retry
     /// jitter.
     pub fn new(config: Config, seed: u64) -> Client {
+        let dpop = Dpop::start(&config);
         Client {
             config,
             st: State::default(),
@@ -73,6 +77,7 @@ impl Client {
             reschedule: false,
             lease: None,
             later: Vec::new(),
+            dpop,
             shared: config_shared(),
         }
     }
@@ -88,6 +93,11 @@ impl Client {
             true => Shown::default(),
             false => self.st.shown(),
         }
+    }
+
+    /// With DPoP, the key's RFC 7638 thumbprint (`session().dpop.jkt`).
+    pub fn jkt(&self) -> Option<&str> {
+        self.dpop_jkt()
     }
 
     /// `input` resolved against `baseUrl` (or the page), `None` when it cannot be.
@@ -132,17 +142,26 @@ impl Client {
         }
         match input {
             Input::Start { id } => self.start(id),
-            Input::Request { id, url, auth } => self.request(id, url, auth),
+            Input::Request {
+                id,
+                url,
+                method,
+                auth,
+            } => self.request(id, url, method, auth),
             Input::Response {
                 id,
                 status,
                 url,
                 date,
                 challenge,
+                nonce,
                 lease,
-            } => self.response(id, status, url, date, challenge, lease),
+            } => self.response(id, status, url, date, challenge, nonce, lease),
             Input::Judged { id, rejects } => self.judged(id, rejects),
-            Input::Gone { id } => self.reqs.retain(|r| r.id != id),
+            Input::Gone { id } => {
+                self.reqs.retain(|r| r.id != id);
+                self.forget(id);
+            }
             Input::Accepted { generation } => self.st.accepted(generation),
             Input::Dated { date } => self.st.observe_date(date, now),
             Input::Refreshed(reply) => self.refreshed(reply),
@@ -158,7 +177,20 @@ impl Client {
             Input::Message(text) => self.message(text),
             Input::Login { id, tokens } => self.login(id, tokens),
             Input::Logout { id } => self.logout(id),
-            Input::Revoked { id, ok } => self.revoked(id, ok),
+            Input::Revoked {
+                id,
+                status,
+                nonce,
+                body,
+            } => self.revoked(id, status, nonce, body),
+            Input::Key(key) => self.key_arrived(key),
+            Input::Signed { io, signature } => self.signed(io, signature),
+            Input::Proof {
+                id,
+                method,
+                url,
+                nonce,
+            } => self.dpop_proof(id, method, url, nonce),
             Input::AccessToken { id } => self.access_token(id, true),
             Input::Refresh { id } => self.force_refresh(id),
             Input::AutoRefresh(on) => {
@@ -250,7 +282,17 @@ impl Client {
     // Helpers for the other modules.
 
     pub(crate) fn emit(&mut self, effect: Effect) {
+        if let Effect::Deliver { id } | Effect::Fail { id, .. } | Effect::Pass { id } = effect {
+            self.forget(id);
+        }
         self.out.push_back(effect);
+    }
+
+    /// Request `id` is over: its DPoP target goes.
+    fn forget(&mut self, id: Id) {
+        if let Some(d) = self.dpop.as_mut() {
+            d.forget(id);
+        }
     }
 
     pub(crate) fn dispatch(&mut self, action: Action) {

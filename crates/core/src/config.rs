@@ -103,6 +103,10 @@ pub struct Config {
     /// Options the client does not know (a typo, or a feature of a newer version): the shell
     /// warns about each.
     pub unknown: Vec<String>,
+    /// `dpop`: tokens bound to a key (RFC 9449).
+    pub dpop: bool,
+    /// The secret seed of DPoP's `jti`s (from `crypto.getRandomValues`).
+    pub seed: Vec<u8>,
 }
 
 impl Default for Config {
@@ -130,6 +134,8 @@ impl Default for Config {
             lock_timeout_ms: 3.0 * 10_000.0 + 2.0 * 5_000.0 + 1_000.0,
             storage_key: "authlane".into(),
             unknown: Vec::new(),
+            dpop: false,
+            seed: Vec::new(),
         }
     }
 }
@@ -164,7 +170,7 @@ impl Config {
     }
 
     /// The facts the shell performs with, as JSON: `headerName`, `timeoutMs`, `refreshUrl`,
-    /// `method`, `revokeUrl`, `cookie`, `manualRedirects`, `crossTab`, `storageKey`, `unknown`
+    /// `method`, `revokeUrl`, `cookie`, `manualRedirects`, `crossTab`, `dpop`, `storageKey`, `unknown`
     /// (options to warn about), and for the fast path `origins`, `base` (see
     /// [`Config::base_origin`]) and `statuses` (`null` with a `refreshOn` predicate).
     pub fn facts_json(&self, out: &mut String) {
@@ -196,6 +202,11 @@ impl Config {
             ",\"crossTab\":true"
         } else {
             ",\"crossTab\":false"
+        });
+        out.push_str(if self.dpop {
+            ",\"dpop\":true"
+        } else {
+            ",\"dpop\":false"
         });
         out.push_str(",\"storageKey\":");
         write_str(out, &self.storage_key);

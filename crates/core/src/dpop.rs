@@ -66,7 +66,11 @@ pub struct Claims<'a> {
 /// assert_eq!(authlane_core::dpop::htu("https://a.example/p?q=1#f"), "https://a.example/p");
 /// ```
 pub fn htu(url: &str) -> &str {
-    let end = url.find(['?', '#']).unwrap_or(url.len());
+    // Bytes, not str patterns: those cost kilobytes of wasm.
+    let end = url
+        .bytes()
+        .position(|b| b == b'?' || b == b'#')
+        .unwrap_or(url.len());
     url.get(..end).unwrap_or(url)
 }
 
@@ -167,8 +171,10 @@ impl Nonces {
 /// assert!(!asks_nonce(r#"Bearer error="invalid_token""#));
 /// ```
 pub fn asks_nonce(challenge: &str) -> bool {
-    let c = challenge.trim_start();
-    c.get(..4).is_some_and(|s| s.eq_ignore_ascii_case("dpop")) && c.contains("use_dpop_nonce")
+    let c = challenge.as_bytes().trim_ascii_start();
+    let needle = b"use_dpop_nonce";
+    c.get(..4).is_some_and(|s| s.eq_ignore_ascii_case(b"dpop"))
+        && c.windows(needle.len()).any(|w| w == needle)
 }
 
 /// True when a token response's `token_type` says the access token is DPoP-bound.

@@ -71,6 +71,8 @@ pub struct Call {
     pub headers: Vec<Header>,
     /// The attempt's timeout, ms (0: none).
     pub timeout_ms: f64,
+    /// The `DPoP` header (a proof), with `dpop`.
+    pub dpop: Option<String>,
 }
 
 /// A revocation to send (RFC 7009), bounded by the timeout, never retried; the shell reports
@@ -85,6 +87,8 @@ pub struct Revoke {
     pub headers: Vec<Header>,
     /// ms.
     pub timeout_ms: f64,
+    /// The `DPoP` header (a proof), with `dpop`.
+    pub dpop: Option<String>,
 }
 
 /// What a settled API call resolves with.
@@ -101,6 +105,17 @@ pub enum Answer {
         /// The endpoint accepted the revocation.
         revoked: bool,
     },
+    /// `dpopProof()`: the `DPoP` header value.
+    Proof(String),
+}
+
+/// What to do with the DPoP key pair.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeyOp {
+    /// Read it from the key store (making and saving one when there is none), and report it.
+    Load,
+    /// Discard it and make a new one (a new session's), and report it.
+    Replace,
 }
 
 /// The fast path's grant: until device ms `until`, a first send of a request to an allowed
@@ -128,14 +143,17 @@ pub struct Lease {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Effect {
     /// Send request `id` with this header value (`None`: without), then report its response
-    /// (or that it could not be sent); `resend`: the second send, whose body must be replayable.
+    /// (or that it could not be sent); `resend`: a send after the first, whose body must be
+    /// replayable.
     Send {
         /// The request.
         id: Id,
         /// The auth header's value.
         header: Option<String>,
-        /// The second send.
+        /// A send after the first.
         resend: bool,
+        /// The `DPoP` header (a proof), for a DPoP-bound token.
+        dpop: Option<String>,
     },
     /// Send request `id` as it is and hand its response to the caller: it is not for our token.
     Pass {
@@ -220,6 +238,16 @@ pub enum Effect {
     },
     /// The fast path's lease now (`None`: every request asks).
     Lease(Option<Lease>),
+    /// The DPoP key pair: load it, or replace it; report with [`crate::input::Input::Key`].
+    Key(KeyOp),
+    /// Sign `input` (ES256, with the DPoP key) and report with
+    /// [`crate::input::Input::Signed`].
+    Sign {
+        /// The operation.
+        io: Io,
+        /// The JWS signing input.
+        input: String,
+    },
 }
 
 impl Effect {
@@ -231,12 +259,15 @@ impl Effect {
                 id: i,
                 header,
                 resend,
+                dpop,
             } => {
                 out.push_str("[\"send\",");
                 id(out, *i);
                 out.push(',');
                 opt_str(out, header.as_deref());
-                out.push_str(if *resend { ",true]" } else { ",false]" });
+                out.push_str(if *resend { ",true," } else { ",false," });
+                opt_str(out, dpop.as_deref());
+                out.push(']');
             }
             Effect::Pass { id: i } => tagged(out, "pass", *i),
             Effect::Deliver { id: i } => tagged(out, "deliver", *i),
@@ -257,6 +288,8 @@ impl Effect {
                 write_headers(out, &call.headers);
                 out.push(',');
                 write_num(out, call.timeout_ms);
+                out.push(',');
+                opt_str(out, call.dpop.as_deref());
                 out.push(']');
             }
             Effect::Cancel => out.push_str("[\"cancel\"]"),
@@ -294,6 +327,8 @@ impl Effect {
                 write_headers(out, &revoke.headers);
                 out.push(',');
                 write_num(out, revoke.timeout_ms);
+                out.push(',');
+                opt_str(out, revoke.dpop.as_deref());
                 out.push(']');
             }
             Effect::Resolve { id: i, value } => {
@@ -307,6 +342,10 @@ impl Effect {
                         opt_str(out, t.as_deref());
                     }
                     Answer::Session => out.push('2'),
+                    Answer::Proof(proof) => {
+                        out.push_str("4,");
+                        write_str(out, proof);
+                    }
                     Answer::LoggedOut { revoked } => {
                         out.push_str(if *revoked { "3,true" } else { "3,false" })
                     }
@@ -318,6 +357,15 @@ impl Effect {
                 id(out, *i);
                 out.push(',');
                 write_error(out, error);
+                out.push(']');
+            }
+            Effect::Key(KeyOp::Load) => out.push_str("[\"key\",\"load\"]"),
+            Effect::Key(KeyOp::Replace) => out.push_str("[\"key\",\"replace\"]"),
+            Effect::Sign { io, input } => {
+                out.push_str("[\"sign\",");
+                write_int(out, u64::from(*io));
+                out.push(',');
+                write_str(out, input);
                 out.push(']');
             }
             Effect::Lease(None) => out.push_str("[\"lease\",null]"),

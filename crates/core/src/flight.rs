@@ -12,9 +12,10 @@
 
 use crate::action::{Action, Answered, EndReason, Message, Reason};
 use crate::client::Client;
-use crate::effect::{Effect, Io, Lock, Slot};
+use crate::effect::{Call, Effect, Io, Lock, Slot};
 use crate::error::{cat, Code, Error};
 use crate::input::{Reply, Stored};
+use crate::keys::Signing;
 use crate::policy::{backoff_ms, Lifetime};
 use crate::reply::{classify, Outcome, TokenSet};
 use crate::session::Arrival;
@@ -59,6 +60,11 @@ enum Stage {
     Reading { read: Read, purpose: Purpose },
     /// Storage held another refresh token with our access token: read again at `at`.
     MidWrite { at: f64, purpose: Purpose },
+    /// Waiting for the DPoP key (being made anew after a logout) before the call.
+    WaitKey,
+    /// The call's DPoP proof is being signed.
+    #[cfg_attr(not(feature = "dpop"), allow(dead_code))]
+    Signing(Call),
     /// The call is out.
     Calling,
     /// Waiting before the next attempt.
@@ -86,6 +92,8 @@ pub(crate) struct Flight {
     attempts: u32,
     /// The refresh token the last call presented.
     token: Option<String>,
+    /// The last call was already sent again with the token endpoint's DPoP nonce.
+    nonce_sent: bool,
     /// How long it waited for another tab's write in progress.
     waited: f64,
     /// Locks held or asked for.
@@ -141,6 +149,7 @@ impl Client {
             end: EndReason::RefreshRejected,
             attempts: 0,
             token: None,
+            nonce_sent: false,
             waited: 0.0,
             refresh_lock: false,
             call_lock: false,
@@ -367,6 +376,7 @@ impl Client {
                             self.emit(Effect::Post(Message::SessionExpired.text()));
                             self.dispatch(Action::SessionExpired(reason));
                         }
+                        self.new_key();
                         self.end_flight(Err(error));
                     }
                 }
@@ -458,8 +468,58 @@ impl Client {
         if let Some(f) = self.flight.as_mut() {
             f.attempts += 1;
             f.token = token;
-            f.stage = Stage::Calling;
+            f.nonce_sent = false;
         }
+        self.send_call(call);
+    }
+
+    /// Sends the call; with DPoP (to an endpoint), once its proof is signed.
+    fn send_call(&mut self, call: Call) {
+        let url = self.config.refresh.url.clone();
+        let (Some(url), false) = (
+            url.filter(|_| self.dpop.is_some()),
+            self.config.refresh.function,
+        ) else {
+            self.set_stage(Stage::Calling);
+            return self.emit(Effect::Call(call));
+        };
+        if self.key_loading().is_some() {
+            return self.set_stage(Stage::WaitKey);
+        }
+        let method = self.config.refresh.method.to_ascii_uppercase();
+        let (Some(input), Some(serial)) = (
+            self.proof_input(&method, &url, None, None),
+            self.flight.as_ref().map(|f| f.serial),
+        ) else {
+            // No key: the call goes without a proof; the server answers what it thinks of that.
+            self.set_stage(Stage::Calling);
+            return self.emit(Effect::Call(call));
+        };
+        self.set_stage(Stage::Signing(call));
+        self.sign(Signing::Call { serial, input });
+    }
+
+    /// The key arrived: a call that waited for it goes.
+    #[cfg_attr(not(feature = "dpop"), allow(dead_code))]
+    pub(crate) fn key_for_flight(&mut self) {
+        if matches!(self.flight.as_ref().map(|f| &f.stage), Some(Stage::WaitKey)) {
+            if let Some(f) = self.flight.as_mut() {
+                f.attempts -= 1;
+            }
+            self.call();
+        }
+    }
+
+    /// The call's proof is signed (`None`: signing failed, and it goes without one).
+    #[cfg_attr(not(feature = "dpop"), allow(dead_code))]
+    pub(crate) fn call_signed(&mut self, serial: u64, proof: Option<String>) {
+        let Some(f) = self.flight.as_mut().filter(|f| f.serial == serial) else {
+            return;
+        };
+        let Stage::Signing(mut call) = std::mem::replace(&mut f.stage, Stage::Calling) else {
+            return;
+        };
+        call.dpop = proof;
         self.emit(Effect::Call(call));
     }
 
@@ -471,6 +531,38 @@ impl Client {
         if !f.calling() {
             return;
         }
+        if let (
+            Reply::Http {
+                status,
+                nonce,
+                body,
+                ..
+            },
+            true,
+        ) = (reply, cfg!(feature = "dpop"))
+        {
+            let url = self.config.refresh.url.clone().unwrap_or_default();
+            self.nonce_from(&url, nonce);
+            // The token endpoint wants its DPoP nonce in the proof: the call goes once more with
+            // it, and it is not an attempt (RFC 9449 section 8).
+            let f = self.flight.as_mut();
+            if let (Some(f), true) = (f, self.dpop.is_some() && status == 400) {
+                let asks = body
+                    .and_then(|b| crate::json::Json::parse(b).ok())
+                    .is_some_and(|b| {
+                        b.get("error").and_then(crate::json::Json::str) == Some("use_dpop_nonce")
+                    });
+                if asks && !f.nonce_sent {
+                    f.nonce_sent = true;
+                    let token = f.token.clone();
+                    let call = self.refresh_call(token);
+                    return self.send_call(call);
+                }
+            }
+        }
+        let Some(f) = self.flight.as_mut() else {
+            return;
+        };
         match classify(reply, self.config.oauth2) {
             Outcome::Transient {
                 error: _,
@@ -536,7 +628,12 @@ impl Client {
         let new = tokens.refresh.filter(|_| !self.config.cookie);
         let rotated = new.is_some() && new != old;
         let refresh = new.or(old);
-        self.adopt_access(&tokens.access, tokens.expires_in, Arrival::Refresh(date));
+        self.adopt_access(
+            &tokens.access,
+            tokens.expires_in,
+            Arrival::Refresh(date),
+            tokens.dpop,
+        );
         self.st.set_refresh(refresh.clone());
         let reason = self.flight.as_ref().map(|f| f.reason);
         self.st

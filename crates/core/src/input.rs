@@ -32,6 +32,8 @@ pub enum Reply<'a> {
     Http {
         /// The HTTP status.
         status: u16,
+        /// Its `DPoP-Nonce` header.
+        nonce: Option<&'a str>,
         /// The body's text (for a 2xx, after `refresh.parse` when there is one, as JSON); `None`
         /// when it was not read or could not be.
         body: Option<&'a str>,
@@ -57,6 +59,8 @@ pub enum Input<'a> {
         id: Id,
         /// Its URL.
         url: &'a str,
+        /// Its method (for a DPoP proof's `htm`).
+        method: &'a str,
         /// Not `auth: false`.
         auth: bool,
     },
@@ -74,6 +78,8 @@ pub enum Input<'a> {
         date: Option<f64>,
         /// `WWW-Authenticate`.
         challenge: Option<&'a str>,
+        /// `DPoP-Nonce`.
+        nonce: Option<&'a str>,
         /// `(generation, failures)` of the lease it was sent under.
         lease: Option<(u64, u64)>,
     },
@@ -146,12 +152,38 @@ pub enum Input<'a> {
         /// The call.
         id: Id,
     },
-    /// The revocation of `logout()` call `id` ended: the endpoint accepted it, or not.
+    /// The revocation of `logout()` call `id` ended: the endpoint's status (`None`: no answer),
+    /// its `DPoP-Nonce` and its body.
     Revoked {
         /// The `logout()` call.
         id: Id,
-        /// Accepted.
-        ok: bool,
+        /// The status.
+        status: Option<u16>,
+        /// `DPoP-Nonce`.
+        nonce: Option<&'a str>,
+        /// The body.
+        body: Option<&'a str>,
+    },
+    /// The DPoP key pair the shell holds now: its public `x` and `y` (`None`: the key store
+    /// failed).
+    Key(Option<(&'a str, &'a str)>),
+    /// The signature (base64url) of the signing input of operation `io` (`None`: signing failed).
+    Signed {
+        /// The operation.
+        io: Io,
+        /// The signature.
+        signature: Option<&'a str>,
+    },
+    /// `dpopProof(method, url, { nonce })`.
+    Proof {
+        /// The call.
+        id: Id,
+        /// The method.
+        method: &'a str,
+        /// The URL.
+        url: &'a str,
+        /// The server's nonce, when the app has one.
+        nonce: Option<&'a str>,
     },
     /// `getAccessToken()`.
     AccessToken {

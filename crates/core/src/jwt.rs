@@ -86,6 +86,8 @@ pub struct TokenInfo {
     pub expires_at: Option<f64>,
     /// `iat`, ms.
     pub issued_at: Option<f64>,
+    /// `cnf.jkt`: the thumbprint of the DPoP key the token is bound to (RFC 9449 section 6.1).
+    pub bound: bool,
 }
 
 /// Reads a token's payload.
@@ -116,6 +118,11 @@ pub fn inspect(token: &str) -> TokenInfo {
     TokenInfo {
         expires_at: ms("exp"),
         issued_at: ms("iat"),
+        bound: payload
+            .get("cnf")
+            .and_then(|c| c.get("jkt"))
+            .and_then(Json::str)
+            .is_some(),
         claims: Some(text),
     }
 }

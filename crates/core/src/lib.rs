@@ -21,6 +21,7 @@ mod flight;
 pub mod input;
 pub mod json;
 pub mod jwt;
+mod keys;
 pub mod options;
 pub mod policy;
 pub mod reply;

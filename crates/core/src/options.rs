@@ -98,6 +98,11 @@ pub struct Environment {
     pub global_fetch: bool,
     /// There are Web Locks (`navigator.locks`): `crossTab` defaults to them.
     pub web_locks: bool,
+    /// 32 bytes from `crypto.getRandomValues` (`None`: there is none here).
+    pub random: Option<Vec<u8>>,
+    /// DPoP proofs can be signed here: WebCrypto's `crypto.subtle`, or the signer `authlane/dpop`
+    /// registers (React Native).
+    pub signer: bool,
 }
 
 impl Environment {
@@ -110,6 +115,12 @@ impl Environment {
                 .map(str::to_string),
             global_fetch: env.get("globalFetch").and_then(Json::bool) == Some(true),
             web_locks: env.get("webLocks").and_then(Json::bool) == Some(true),
+            random: env
+                .get("random")
+                .and_then(Json::str)
+                .and_then(|r| crate::jwt::base64url_decode(r).ok())
+                .filter(|r| r.len() >= 16),
+            signer: env.get("signer").and_then(Json::bool) == Some(true),
         }
     }
 }
@@ -251,6 +262,48 @@ fn refresh_call<V: Value>(refresh: &V, base: Option<&str>) -> Result<RefreshCall
     })
 }
 
+/// `dpop` in the module without DPoP (the shell loads the other one for a client with `dpop`).
+#[cfg(not(feature = "dpop"))]
+fn dpop_option<V: Value>(dpop: &V, _env: &Environment) -> Result<Option<Vec<u8>>, Error> {
+    match !dpop.present() || dpop.as_bool() == Some(false) {
+        true => Ok(None),
+        false => Err(bad(&["dpop: this module has no DPoP"])),
+    }
+}
+
+/// `dpop`: `true` or `{ keyStore? }` (a keyStore has `load`, `save` and `remove`); with it, the
+/// engine must give randomness (`crypto.getRandomValues`) and a way to sign. Returns the seed of
+/// the proofs' `jti`s, `None` when DPoP is off.
+#[cfg(feature = "dpop")]
+fn dpop_option<V: Value>(dpop: &V, env: &Environment) -> Result<Option<Vec<u8>>, Error> {
+    if !dpop.present() || dpop.as_bool() == Some(false) {
+        return Ok(None);
+    }
+    let store = dpop.get("keyStore");
+    let ok = dpop.as_bool() == Some(true)
+        || (dpop.is_object()
+            && (!store.present()
+                || ["load", "save", "remove"]
+                    .iter()
+                    .all(|m| store.get(m).is_function())));
+    if !ok {
+        return Err(bad(&[
+            "dpop must be true or { keyStore } (keyStore: { load, save, remove } of a private JWK)",
+        ]));
+    }
+    let Some(seed) = env.random.clone() else {
+        return Err(bad(&[
+            "dpop: this engine has no crypto.getRandomValues; install a polyfill first (React Native: import 'react-native-get-random-values' before authlane)",
+        ]));
+    };
+    if !env.signer {
+        return Err(bad(&[
+            "dpop: this engine has no WebCrypto (crypto.subtle) to sign proofs with; import 'authlane/dpop' once in the app (it carries a signer for React Native and other engines without it)",
+        ]));
+    }
+    Ok(Some(seed))
+}
+
 /// Validates `options` in `env`.
 pub fn parse<V: Value>(options: &V, env: Environment) -> Result<Config, Error> {
     if !options.is_object() {
@@ -263,7 +316,7 @@ pub fn parse<V: Value>(options: &V, env: Environment) -> Result<Config, Error> {
             None => return Err(bad(&["baseUrl must be an absolute http(s) URL"])),
         },
     };
-    let base = base_url.clone().or(env.document_url);
+    let base = base_url.clone().or(env.document_url.clone());
     let refresh_value = options.get("refresh");
     let refresh = refresh_call(&refresh_value, base.as_deref())?;
 
@@ -402,11 +455,7 @@ pub fn parse<V: Value>(options: &V, env: Environment) -> Result<Config, Error> {
             .as_bool()
             .ok_or_else(|| bad(&["crossTab must be a boolean"]))?,
     };
-    if options.get("dpop").present() {
-        return Err(bad(&[
-            "dpop: DPoP is not available in this version of authlane; leave the option out (tokens stay Bearer tokens)",
-        ]));
-    }
+    let dpop = dpop_option(&options.get("dpop"), &env)?;
 
     let flag =
         |key: &str| refresh_value.is_object() && refresh_value.get(key).as_bool() == Some(true);
@@ -468,5 +517,7 @@ pub fn parse<V: Value>(options: &V, env: Environment) -> Result<Config, Error> {
         lock_timeout_ms,
         storage_key: key.as_string().unwrap_or_else(|| "authlane".into()),
         unknown,
+        dpop: dpop.is_some(),
+        seed: dpop.unwrap_or_default(),
     })
 }

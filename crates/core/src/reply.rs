@@ -17,6 +17,9 @@ pub struct TokenSet {
     pub refresh: Option<String>,
     /// `expiresIn`, seconds, for tokens that are not JWTs.
     pub expires_in: Option<f64>,
+    /// `token_type` / `tokenType`: `Some(true)` for `DPoP` (the access token is bound to the key),
+    /// `Some(false)` for another type, `None` when it is not said.
+    pub dpop: Option<bool>,
 }
 
 /// One refresh call's result, classified.
@@ -86,10 +89,15 @@ pub fn token_set(value: &Json) -> Result<TokenSet, &'static str> {
     let expires_in = seconds("expiresIn")
         .or_else(|| seconds("expires_in"))
         .filter(|s| *s > 0.0 && s.is_finite());
+    let dpop = match cfg!(feature = "dpop") {
+        true => text(&["token_type", "tokenType"]).map(|t| crate::dpop::bound_type(Some(t))),
+        false => None,
+    };
     Ok(TokenSet {
         access: access.to_string(),
         refresh,
         expires_in,
+        dpop,
     })
 }
 
@@ -128,6 +136,7 @@ pub fn classify(reply: Reply<'_>, oauth2: bool) -> Outcome {
             body,
             date,
             retry_after_ms,
+            ..
         } => (status, body, date, retry_after_ms),
     };
     let parsed = body.and_then(|b| Json::parse(b).ok());

@@ -7,6 +7,7 @@ use crate::action::Reason;
 use crate::client::Client;
 use crate::effect::{Answer, Effect, Id, Lease};
 use crate::error::{Code, Error};
+use crate::keys::{Signing, Target};
 use crate::policy::insufficient_scope;
 
 /// Which time a request asks whether it may go.
@@ -21,6 +22,9 @@ pub(crate) enum Step {
     /// The session is ending (its token was rejected and nothing can refresh it): once the
     /// tokens are removed, it fails.
     Ended,
+    /// Again after a resource server asked for its DPoP nonce: a send after the first, not a
+    /// refresh's resend.
+    Nonce,
 }
 
 /// Where a request the core knows is.
@@ -34,6 +38,8 @@ pub(crate) enum ReqState {
         failures: u64,
         resend: bool,
     },
+    /// Its DPoP proof is being signed.
+    Signing,
     /// Its response waits for the `refreshOn` predicate.
     Asking {
         generation: u64,
@@ -52,7 +58,7 @@ pub(crate) struct Req {
 impl Req {
     /// Held by the core: its caller still waits for the core's word.
     pub fn waiting(&self) -> bool {
-        matches!(self.state, ReqState::Held { .. })
+        matches!(self.state, ReqState::Held { .. } | ReqState::Signing)
     }
 }
 
@@ -80,9 +86,17 @@ impl Waiter {
 
 impl Client {
     /// `client.fetch`: a request not for our token goes as it is; the others ask [`Client::ready`].
-    pub(crate) fn request(&mut self, id: Id, url: &str, auth: bool) {
+    pub(crate) fn request(&mut self, id: Id, url: &str, method: &str, auth: bool) {
         if !auth || !self.config.allows(url) {
             return self.emit(Effect::Pass { id });
+        }
+        if let Some(d) = self.dpop.as_mut() {
+            d.add_target(Target {
+                id,
+                method: method.to_ascii_uppercase(),
+                url: url.to_string(),
+                nonce_sent: false,
+            });
         }
         self.ready(id, Step::First);
     }
@@ -110,8 +124,9 @@ impl Client {
             });
         }
         let resend = step == Step::Resend;
-        let Some(token) = self.st.access() else {
-            return match resend {
+        let again = resend || step == Step::Nonce;
+        let Some(token) = self.st.access().cloned() else {
+            return match again {
                 true => {
                     let error = self.ended_error();
                     self.emit(Effect::Fail { id, error })
@@ -120,24 +135,109 @@ impl Client {
                 false => self.emit(Effect::Send {
                     id,
                     header: None,
-                    resend,
+                    resend: false,
+                    dpop: None,
                 }),
             };
         };
-        let header = self.config.authorization(token);
+        let (generation, failures) = (self.st.generation(), self.st.failures());
+        if cfg!(feature = "dpop") && self.st.bound() {
+            return self.sign_request(id, &token, step);
+        }
+        let header = self.config.authorization(&token);
         self.reqs.push(Req {
             id,
             state: ReqState::Sent {
-                generation: self.st.generation(),
-                failures: self.st.failures(),
+                generation,
+                failures,
                 resend,
             },
         });
         self.emit(Effect::Send {
             id,
             header: Some(header),
-            resend,
+            resend: again,
+            dpop: None,
         });
+    }
+
+    /// A DPoP-bound token goes as `DPoP <token>` with a proof (RFC 9449 section 7.1): signed
+    /// first, sent when the shell has signed it ([`Client::send_signed`]).
+    fn sign_request(&mut self, id: Id, token: &str, step: Step) {
+        if let Some(on) = self.key_loading() {
+            return self.reqs.push(Req {
+                id,
+                state: ReqState::Held { on, step },
+            });
+        }
+        let target = self
+            .dpop
+            .as_ref()
+            .and_then(|d| d.target(id))
+            .map(|t| (t.method.clone(), t.url.clone()));
+        let Some((method, url)) = target else {
+            let error = crate::keys::key_error();
+            return self.emit(Effect::Fail { id, error });
+        };
+        let Some(input) = self.proof_input(&method, &url, Some(token), None) else {
+            let error = crate::keys::key_error();
+            return self.emit(Effect::Fail { id, error });
+        };
+        self.reqs.push(Req {
+            id,
+            state: ReqState::Signing,
+        });
+        self.sign(Signing::Request {
+            id,
+            header: crate::error::cat(&["DPoP ", token]),
+            generation: self.st.generation(),
+            failures: self.st.failures(),
+            resend: step == Step::Resend,
+            again: matches!(step, Step::Resend | Step::Nonce),
+            input,
+        });
+    }
+
+    /// Request `id`'s proof is signed: it goes.
+    #[allow(clippy::too_many_arguments)]
+    #[cfg_attr(not(feature = "dpop"), allow(dead_code))]
+    pub(crate) fn send_signed(
+        &mut self,
+        id: Id,
+        header: String,
+        generation: u64,
+        failures: u64,
+        resend: bool,
+        again: bool,
+        proof: String,
+    ) {
+        self.reqs.retain(|r| r.id != id);
+        self.reqs.push(Req {
+            id,
+            state: ReqState::Sent {
+                generation,
+                failures,
+                resend,
+            },
+        });
+        self.emit(Effect::Send {
+            id,
+            header: Some(header),
+            resend: again,
+            dpop: Some(proof),
+        });
+    }
+
+    /// Request `id`'s proof was for a token replaced while it was signed: it asks again.
+    #[cfg_attr(not(feature = "dpop"), allow(dead_code))]
+    pub(crate) fn request_again(&mut self, id: Id, resend: bool, again: bool) {
+        self.reqs.retain(|r| r.id != id);
+        let step = match (resend, again) {
+            (true, _) => Step::Resend,
+            (false, true) => Step::Nonce,
+            (false, false) => Step::Again,
+        };
+        self.ready(id, step);
     }
 
     /// What a request or `getAccessToken()` must wait for before the token is ready: nothing,
@@ -157,7 +257,9 @@ impl Client {
     }
 
     /// Request `id` got a response: the server's `Date` noted, then what it says of the token.
-    /// An answer with nothing against the token counts as the API accepting it.
+    /// An answer with nothing against the token counts as the API accepting it. (The fields of
+    /// `Input::Response`, passed on as they are.)
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn response(
         &mut self,
         id: Id,
@@ -165,10 +267,18 @@ impl Client {
         url: Option<&str>,
         date: Option<f64>,
         challenge: Option<&str>,
+        nonce: Option<&str>,
         lease: Option<(u64, u64)>,
     ) {
         if let Some(date) = date {
             self.st.observe_date(date, self.now);
+        }
+        let target = match cfg!(feature = "dpop") {
+            true => self.dpop.as_ref().and_then(|d| d.target(id)).cloned(),
+            false => None,
+        };
+        if let Some(t) = &target {
+            self.nonce_from(url.unwrap_or(&t.url), nonce);
         }
         let sent = match lease {
             Some((generation, failures)) => Some((generation, failures, false)),
@@ -181,6 +291,20 @@ impl Client {
         // our token, and the `refreshOn` predicate never sees such a response.
         if url.is_some_and(|u| !self.config.allows(u)) {
             return self.emit(Effect::Deliver { id });
+        }
+        // A resource server that wants its DPoP nonce in the proof: sent once more with it, no
+        // refresh (RFC 9449 section 9).
+        if status == 401
+            && challenge.is_some_and(crate::dpop::asks_nonce)
+            && target.as_ref().is_some_and(|t| !t.nonce_sent)
+            && generation == self.st.generation()
+            && self.st.bound()
+        {
+            if let Some(d) = self.dpop.as_mut() {
+                d.nonce_sent(id);
+            }
+            let step = if resend { Step::Resend } else { Step::Nonce };
+            return self.ready(id, step);
         }
         if self.config.ask_refresh_on {
             self.reqs.push(Req {
@@ -384,7 +508,11 @@ impl Client {
     /// predicate that judges each response).
     pub(crate) fn current_lease(&self) -> Option<Lease> {
         let token = self.st.access()?;
-        if self.st.unsaved() || self.flight.is_some() || self.config.ask_refresh_on {
+        if self.st.unsaved()
+            || self.flight.is_some()
+            || self.config.ask_refresh_on
+            || self.st.bound()
+        {
             return None;
         }
         let until = self

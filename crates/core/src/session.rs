@@ -52,6 +52,8 @@ pub(crate) struct State {
     /// Tokens in memory that storage failed to take; written again by the next request.
     unsaved: bool,
     disposed: bool,
+    /// The access token is DPoP-bound: it goes as `DPoP <token>` with a proof.
+    bound: bool,
 }
 
 impl State {
@@ -90,6 +92,9 @@ impl State {
     }
     pub fn failures(&self) -> u64 {
         self.failures
+    }
+    pub fn bound(&self) -> bool {
+        self.bound && self.access.is_some()
     }
 
     /// The session as `session()` and the actions show it.
@@ -143,7 +148,9 @@ impl State {
         expires_in: Option<f64>,
         arrival: Arrival,
         local: f64,
+        bound: bool,
     ) {
+        self.bound = bound;
         match (arrival, info.issued_at) {
             (Arrival::Login | Arrival::Refresh(_), Some(iat)) => {
                 self.clock.observe_issued_at(iat, local)

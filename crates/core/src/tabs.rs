@@ -119,6 +119,11 @@ impl Client {
                 // replaced.
                 let flight = self.drop_flight();
                 self.adopt_pair(&access, refresh, f.login);
+                // Another tab's login bound its tokens to the key it holds: the one in the key
+                // store now (it may have made a new one at its logout).
+                if f.login {
+                    self.load_key(false);
+                }
                 if let Some(serial) = flight {
                     self.resume(serial, Ok(()));
                 }
@@ -137,7 +142,7 @@ impl Client {
     pub(crate) fn adopt_pair(&mut self, access: &str, refresh: Option<String>, login: bool) {
         let had_session = self.st.authenticated();
         let rotated = refresh.is_some() && refresh.as_ref() != self.st.refresh();
-        self.adopt_access(access, None, Arrival::Stored);
+        self.adopt_access(access, None, Arrival::Stored, None);
         self.st.set_refresh(refresh);
         self.st.set_unsaved(false); // storage holds this pair
         let shown = self.st.shown();

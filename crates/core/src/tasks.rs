@@ -5,9 +5,10 @@
 
 use crate::action::{Action, EndReason, Message};
 use crate::client::Client;
-use crate::effect::{Answer, Effect, Id, Io, Slot};
+use crate::effect::{Answer, Effect, Id, Io, Revoke, Slot};
 use crate::error::{cat, Code, Error};
 use crate::input::Stored;
+use crate::keys::Signing;
 use crate::policy::usable_token;
 use crate::reply::token_set_text;
 use crate::session::Arrival;
@@ -17,6 +18,8 @@ use crate::tabs::Follow;
 /// Where `createAuthClient`'s read of storage is.
 #[derive(Debug)]
 pub(crate) enum Starting {
+    /// Waiting for the DPoP key pair (read or made by the shell's key store).
+    Key,
     /// Reading the access token.
     Access,
     /// Removing an unusable access token.
@@ -34,8 +37,8 @@ pub(crate) enum LoggingOut {
     Reading,
     /// Removing the tokens.
     Removing(Remove),
-    /// Waiting for the revocation.
-    Revoking(Result<(), Error>),
+    /// Waiting for the revocation (it was sent again with the server's DPoP nonce).
+    Revoking(Result<(), Error>, bool),
 }
 
 /// Storage work in progress.
@@ -113,7 +116,7 @@ impl Task {
             Task::Logout { io: i, at, .. } => match at {
                 LoggingOut::Reading => *i == io,
                 LoggingOut::Removing(r) => r.io == io,
-                LoggingOut::Revoking(_) => false,
+                LoggingOut::Revoking(..) => false,
             },
             Task::Expire { remove, .. } => remove.io == io,
             Task::Follow(f) => f.owns(io),
@@ -189,6 +192,7 @@ impl Client {
                         self.emit(Effect::Post(Message::SessionExpired.text()));
                         self.dispatch(Action::SessionExpired(reason));
                     }
+                    self.new_key();
                     self.resume(serial, Ok(()));
                 }
             },
@@ -222,6 +226,19 @@ impl Client {
     /// Reads the stored tokens (removing unusable ones), then dispatches `restored`.
     pub(crate) fn start(&mut self, id: Id) {
         let serial = self.serial();
+        // With DPoP the key pair exists from the start: read (or made) first.
+        if self.load_key(false).is_some() {
+            return self.tasks.push(Task::Start {
+                id,
+                serial,
+                io: 0,
+                at: Starting::Key,
+            });
+        }
+        self.read_stored(id, serial);
+    }
+
+    fn read_stored(&mut self, id: Id, serial: u64) {
         let io = self.io();
         self.emit(Effect::Load {
             io,
@@ -235,6 +252,31 @@ impl Client {
         });
     }
 
+    /// The DPoP key arrived (or its store failed): the start goes on (or fails).
+    #[cfg_attr(not(feature = "dpop"), allow(dead_code))]
+    pub(crate) fn key_for_start(&mut self, outcome: Result<(), Error>) {
+        let waiting = self.take_task(|t| {
+            matches!(
+                t,
+                Task::Start {
+                    at: Starting::Key,
+                    ..
+                }
+            )
+        });
+        if let Some(Task::Start { id, serial, .. }) = waiting {
+            match outcome {
+                Ok(()) => self.read_stored(id, serial),
+                Err(error) => self.reject(id, error),
+            }
+        }
+    }
+
+    /// A new session gets a new DPoP key pair (after a logout, or a session that ended).
+    pub(crate) fn new_key(&mut self) {
+        self.load_key(true);
+    }
+
     fn starting(
         &mut self,
         id: Id,
@@ -243,7 +285,7 @@ impl Client {
         result: Result<Option<Stored<'_>>, bool>,
     ) {
         let slot = match at {
-            Starting::Access | Starting::RemoveAccess => Slot::Access,
+            Starting::Key | Starting::Access | Starting::RemoveAccess => Slot::Access,
             _ => Slot::Refresh,
         };
         let next = match (at, result) {
@@ -286,7 +328,7 @@ impl Client {
                 io,
                 slot: Slot::Refresh,
             },
-            Starting::Access => Effect::Load {
+            Starting::Key | Starting::Access => Effect::Load {
                 io,
                 slot: Slot::Access,
             },
@@ -305,7 +347,7 @@ impl Client {
 
     fn started(&mut self, id: Id, access: Option<String>, refresh: Option<String>) {
         if let Some(access) = &access {
-            self.adopt_access(access, None, Arrival::Stored);
+            self.adopt_access(access, None, Arrival::Stored, None);
         }
         self.st.set_refresh(refresh);
         let shown = self.st.shown();
@@ -316,11 +358,21 @@ impl Client {
         });
     }
 
-    /// Sets the access token in memory (see `State::take_access`).
-    pub(crate) fn adopt_access(&mut self, access: &str, expires_in: Option<f64>, arrival: Arrival) {
+    /// Sets the access token in memory (see `State::take_access`). With `dpop`, it is bound to the
+    /// key when its token response said `token_type: "DPoP"` (`dpop`), or, when nothing said so
+    /// (a token read from storage or taken from another tab), when it names the key (`cnf.jkt`)
+    /// or is opaque.
+    pub(crate) fn adopt_access(
+        &mut self,
+        access: &str,
+        expires_in: Option<f64>,
+        arrival: Arrival,
+        dpop: Option<bool>,
+    ) {
         let info = crate::jwt::inspect(access);
+        let bound = self.config.dpop && dpop.unwrap_or(info.bound || info.claims.is_none());
         self.st
-            .take_access(access, info, expires_in, arrival, self.now);
+            .take_access(access, info, expires_in, arrival, self.now, bound);
     }
 
     // Login.
@@ -336,7 +388,12 @@ impl Client {
             }
         };
         self.new_epoch(Ok(()));
-        self.adopt_access(&tokens.access, tokens.expires_in, Arrival::Login);
+        self.adopt_access(
+            &tokens.access,
+            tokens.expires_in,
+            Arrival::Login,
+            tokens.dpop,
+        );
         self.st.set_refresh(tokens.refresh.clone());
         let serial = self.serial();
         let epoch = self.st.epoch();
@@ -487,25 +544,80 @@ impl Client {
         let revoke = self.config.revoke_url.is_some();
         let sends = revoke && (self.config.cookie || had_session);
         if !sends {
+            self.new_key();
             return self.settle(id, removed, Answer::LoggedOut { revoked: false });
         }
         let call = self.revoke_call(id, token.as_deref(), hint);
-        self.emit(Effect::Revoke(call));
-        push(self, LoggingOut::Revoking(removed), token, hint);
+        self.send_revoke(call);
+        push(self, LoggingOut::Revoking(removed, false), token, hint);
     }
 
-    /// The revocation of `logout()` call `id` ended.
-    pub(crate) fn revoked(&mut self, id: Id, ok: bool) {
+    /// Sends a revocation; with DPoP, once its proof is signed (with the session's key: the
+    /// next session's is made after).
+    fn send_revoke(&mut self, call: Revoke) {
+        let url = self
+            .config
+            .revoke_url
+            .clone()
+            .filter(|_| self.dpop.is_some());
+        let input = url.and_then(|u| self.proof_input("POST", &u, None, None));
+        match input {
+            Some(input) => self.sign(Signing::Revoke { call, input }),
+            None => self.emit(Effect::Revoke(call)),
+        }
+    }
+
+    /// The revocation of `logout()` call `id` ended with `status` (`None`: no answer).
+    pub(crate) fn revoked(
+        &mut self,
+        id: Id,
+        status: Option<u16>,
+        nonce: Option<&str>,
+        body: Option<&str>,
+    ) {
+        let use_nonce = cfg!(feature = "dpop")
+            && status == Some(400)
+            && body
+                .and_then(|b| crate::json::Json::parse(b).ok())
+                .is_some_and(|b| {
+                    b.get("error").and_then(crate::json::Json::str) == Some("use_dpop_nonce")
+                });
         let found = self.take_task(
-            |t| matches!(t, Task::Logout { id: i, at: LoggingOut::Revoking(_), .. } if *i == id),
+            |t| matches!(t, Task::Logout { id: i, at: LoggingOut::Revoking(..), .. } if *i == id),
         );
-        if let Some(Task::Logout {
-            at: LoggingOut::Revoking(removed),
+        let Some(Task::Logout {
+            serial,
+            epoch,
+            token,
+            hint,
+            had_session,
+            at: LoggingOut::Revoking(removed, nonce_sent),
             ..
         }) = found
-        {
-            self.settle(id, removed, Answer::LoggedOut { revoked: ok });
+        else {
+            return;
+        };
+        if let Some(url) = self.config.revoke_url.clone() {
+            self.nonce_from(&url, nonce);
         }
+        // The server wants its DPoP nonce in the proof: sent once more with it.
+        if use_nonce && self.dpop.is_some() && !nonce_sent {
+            let call = self.revoke_call(id, token.as_deref(), hint);
+            self.send_revoke(call);
+            return self.tasks.push(Task::Logout {
+                id,
+                serial,
+                io: 0,
+                epoch,
+                token,
+                hint,
+                had_session,
+                at: LoggingOut::Revoking(removed, true),
+            });
+        }
+        self.new_key();
+        let revoked = status.is_some_and(|s| (200..300).contains(&s));
+        self.settle(id, removed, Answer::LoggedOut { revoked });
     }
 
     // Ending a session.

@@ -48,14 +48,15 @@ fn request_effects() {
             id: 7,
             header: header.map(str::to_string),
             resend,
+            dpop: None,
         })
     };
     assert_eq!(
         send(Some("Bearer a\"b"), false),
-        r#"["send",7,"Bearer a\"b",false]"#
+        r#"["send",7,"Bearer a\"b",false,null]"#
     );
     // requests.js: a send with `header === null` goes without one and is its own answer.
-    assert_eq!(send(None, true), r#"["send",7,null,true]"#);
+    assert_eq!(send(None, true), r#"["send",7,null,true,null]"#);
     assert_eq!(effect(Effect::Pass { id: 1 }), r#"["pass",1]"#);
     assert_eq!(effect(Effect::Deliver { id: 2 }), r#"["deliver",2]"#);
     assert_eq!(effect(Effect::Ask { id: 3 }), r#"["ask",3]"#);
@@ -152,10 +153,11 @@ fn refresh_call_and_revocation_effects() {
             force: false,
         }],
         timeout_ms: 10_000.0,
+        dpop: None,
     };
     assert_eq!(
         effect(Effect::Call(call)),
-        r#"["call","r1","{\"refreshToken\":\"r1\"}",[["content-type","application/json",false]],10000]"#
+        r#"["call","r1","{\"refreshToken\":\"r1\"}",[["content-type","application/json",false]],10000,null]"#
     );
     // A refresh function, or refresh.body: no body (the shell makes it); cookie mode: no token.
     let call = Call {
@@ -163,8 +165,12 @@ fn refresh_call_and_revocation_effects() {
         body: None,
         headers: vec![],
         timeout_ms: 0.0,
+        dpop: Some("e.p.s".into()),
     };
-    assert_eq!(effect(Effect::Call(call)), r#"["call",null,null,[],0]"#);
+    assert_eq!(
+        effect(Effect::Call(call)),
+        r#"["call",null,null,[],0,"e.p.s"]"#
+    );
     assert_eq!(effect(Effect::Cancel), r#"["cancel"]"#);
     // runner.js: `[, id, body, headers, timeout]`, reported with the id.
     let revoke = Revoke {
@@ -176,20 +182,22 @@ fn refresh_call_and_revocation_effects() {
             force: true,
         }],
         timeout_ms: 10_000.0,
+        dpop: None,
     };
     assert_eq!(
         effect(Effect::Revoke(revoke)),
-        r#"["revoke",9,"token=r1&token_type_hint=refresh_token",[["authorization","Basic YTpi",true]],10000]"#
+        r#"["revoke",9,"token=r1&token_type_hint=refresh_token",[["authorization","Basic YTpi",true]],10000,null]"#
     );
     let cookie = Revoke {
         id: 9,
         body: None,
         headers: vec![],
         timeout_ms: 10_000.0,
+        dpop: None,
     };
     assert_eq!(
         effect(Effect::Revoke(cookie)),
-        r#"["revoke",9,null,[],10000]"#
+        r#"["revoke",9,null,[],10000,null]"#
     );
 }
 
@@ -328,7 +336,7 @@ fn actions_carry_api_md_payloads() {
         );
     }
     let mut out = String::new();
-    session_json(&Shown::default(), &mut out);
+    session_json(&Shown::default(), None, &mut out);
     assert_eq!(
         out,
         r#"{"authenticated":false,"claims":null,"expiresAt":null}"#

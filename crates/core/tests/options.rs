@@ -81,6 +81,8 @@ fn browser() -> Environment {
         document_url: Some("https://app.example.com/home".into()),
         global_fetch: true,
         web_locks: true,
+        random: Some(vec![7; 32]),
+        signer: true,
     }
 }
 
@@ -447,13 +449,52 @@ fn unknown_options_are_reported_not_refused() {
     assert!(ok(known, browser()).unknown.is_empty());
 }
 
-/// DPoP is in API.md 1.2 but not in this version: the option is refused, naming it, rather than
-/// tokens silently left unbound.
+/// The module without DPoP refuses `dpop`, naming it (the shell loads the other module for a
+/// client with `dpop`), rather than leaving tokens silently unbound.
+#[cfg(not(feature = "dpop"))]
 #[test]
-fn dpop_is_refused_for_now() {
+fn the_module_without_dpop_refuses_it() {
     for value in [V::Bool(true), V::Obj(vec![])] {
         let why = refused(options(vec![("dpop", value)]), browser());
         assert!(why.contains("dpop"), "{why}");
     }
     ok(options(vec![("dpop", V::Undefined)]), browser());
+    ok(options(vec![("dpop", V::Bool(false))]), browser());
+}
+
+/// `dpop: true` or `{ keyStore: { load, save, remove } }`; anything else, or an engine with no
+/// randomness or no signer, is refused with what to do.
+#[cfg(feature = "dpop")]
+#[test]
+fn dpop_needs_a_key_store_shape_randomness_and_a_signer() {
+    assert!(ok(options(vec![("dpop", V::Bool(true))]), browser()).dpop);
+    let store = V::Obj(vec![
+        ("load", V::Func),
+        ("save", V::Func),
+        ("remove", V::Func),
+    ]);
+    assert!(
+        ok(
+            options(vec![("dpop", V::Obj(vec![("keyStore", store)]))]),
+            browser()
+        )
+        .dpop
+    );
+    assert!(!ok(options(vec![("dpop", V::Bool(false))]), browser()).dpop);
+    for bad in [
+        V::Str("yes".into()),
+        V::Obj(vec![("keyStore", V::Obj(vec![("load", V::Func)]))]),
+        V::Obj(vec![("keyStore", V::Bool(true))]),
+    ] {
+        let why = refused(options(vec![("dpop", bad)]), browser());
+        assert!(why.contains("dpop"), "{why}");
+    }
+    let mut no_random = browser();
+    no_random.random = None;
+    let why = refused(options(vec![("dpop", V::Bool(true))]), no_random);
+    assert!(why.contains("react-native-get-random-values"), "{why}");
+    let mut no_signer = browser();
+    no_signer.signer = false;
+    let why = refused(options(vec![("dpop", V::Bool(true))]), no_signer);
+    assert!(why.contains("authlane/dpop"), "{why}");
 }

@@ -22,6 +22,7 @@ fn http(status: u16, body: &str, oauth2: bool) -> Outcome {
             body: Some(body),
             date: Some(1_000.0),
             retry_after_ms: Some(2_000.0),
+            nonce: None,
         },
         oauth2,
     )
@@ -199,6 +200,7 @@ fn a_2xx_without_a_usable_token_is_unusable_and_keeps_the_session() {
                 body: text,
                 date: None,
                 retry_after_ms: None,
+                nonce: None,
             },
             true,
         );

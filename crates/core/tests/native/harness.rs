@@ -34,6 +34,8 @@ pub fn config_from(options: &str) -> Config {
         document_url: None,
         global_fetch: true,
         web_locks: false,
+        random: None,
+        signer: false,
     };
     parse(&options, env).unwrap_or_else(|e| panic!("refused: {}", e.message()))
 }

@@ -68,6 +68,7 @@ impl Sim {
                 Input::Request {
                     id,
                     url,
+                    method: "GET",
                     auth: true,
                 },
             ),
@@ -94,7 +95,9 @@ impl Sim {
             "an effect that is not JSON: {json}"
         );
         match effect {
-            Effect::Send { id, header, resend } => self.send(tab, id, header, resend, None),
+            Effect::Send {
+                id, header, resend, ..
+            } => self.send(tab, id, header, resend, None),
             Effect::Pass { id } => self.send(tab, id, None, false, None),
             Effect::Deliver { id } => {
                 let response = self.tabs[tab]
@@ -212,9 +215,19 @@ impl Sim {
                 self.w.log.push(format!("tab {tab} revoke"));
                 self.w.revocations.push((tab, revoke));
                 self.later(Box::new(move |s| {
-                    s.feed(tab, Input::Revoked { id, ok: true })
+                    s.feed(
+                        tab,
+                        Input::Revoked {
+                            id,
+                            status: Some(200),
+                            nonce: None,
+                            body: None,
+                        },
+                    )
                 }));
             }
+            // The native worlds run clients without `dpop` (its tests are the DPoP servers').
+            Effect::Key(_) | Effect::Sign { .. } => unreachable!("a DPoP effect without dpop"),
             Effect::Resolve { id, value } => drop(self.tabs[tab].answers.insert(id, Ok(value))),
             Effect::Reject { id, error } => drop(self.tabs[tab].answers.insert(id, Err(error))),
             Effect::Lease(lease) => {
@@ -348,6 +361,7 @@ impl Sim {
             date,
             challenge,
             lease,
+            nonce: None,
         };
         self.feed(tab, response);
     }
@@ -390,6 +404,7 @@ impl Sim {
                     body,
                     date,
                     retry_after_ms: None,
+                    nonce: None,
                 };
                 s.refreshed(tab, n, http);
             }),
