@@ -1,7 +1,7 @@
 // createAuthClient: the core (crates/core, in the wasm module) decides; this shell performs what
 // it asks (sends, storage, locks, messages, timers, dispatch) and reports what came of it.
 // runner.js feeds the core and performs its effects; requests.js is client.fetch.
-import { core } from './wasm.js';
+import { core, loadDpopCore } from './wasm.js';
 import { IN } from './core.js';
 import { describe } from './describe.js';
 import { makeError } from './errors.js';
@@ -21,10 +21,20 @@ function splitStorage(storage) {
 /** What the core needs to know of this environment to check the options. */
 function environment() {
   const g = globalThis;
+  const crypto = g.crypto;
+  let random;
+  if (crypto && typeof crypto.getRandomValues === 'function') {
+    const bytes = crypto.getRandomValues(new Uint8Array(32));
+    random = String.fromCharCode(...bytes.map((b) => 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'.charCodeAt(b & 63)));
+  }
   return {
     documentUrl: g.location && typeof g.location.href === 'string' ? g.location.href : undefined,
     globalFetch: typeof g.fetch === 'function',
     webLocks: Boolean(g.navigator && g.navigator.locks && typeof g.navigator.locks.request === 'function'),
+    // DPoP's: randomness for the proofs' jti, and a way to sign them (WebCrypto, or the signer
+    // `authlane/dpop` registers where there is none).
+    random,
+    signer: Boolean(crypto && crypto.subtle) || Boolean(g[Symbol.for('authlane.dpop')]),
   };
 }
 
@@ -45,13 +55,16 @@ const isDevelopment = () => {
  */
 export async function createAuthClient(options) {
   const record = JSON.stringify({ options: describe(options), env: environment() });
-  const made = core.create(record, Math.floor(Math.random() * 2 ** 52));
+  // A client with `dpop` runs the module with DPoP, loaded now (the other one refuses the option).
+  const wantsDpop = options !== null && typeof options === 'object' && options.dpop !== undefined && options.dpop !== false;
+  const engine = wantsDpop ? await loadDpopCore() : core;
+  const made = engine.create(record, Math.floor(Math.random() * 2 ** 52));
   if (made.error) throw makeError(made.error.code, made.error.message);
   const { handle, facts } = made;
   if (facts.unknown.length > 0 && isDevelopment() && typeof console === 'object') {
     console.warn(`authlane: createAuthClient ignores the option${facts.unknown.length > 1 ? 's' : ''} ${facts.unknown.join(', ')}: not an option of this version (see its README)`);
   }
-  const run = runner({ handle, facts, options, storages: splitStorage(options.storage) });
+  const run = runner({ core: engine, handle, facts, options, storages: splitStorage(options.storage) });
   const fetchPath = requests(run);
   try {
     await run.call(IN.start);
@@ -76,6 +89,10 @@ export async function createAuthClient(options) {
     getAccessToken: live(() => run.call(IN.accessToken)),
     refresh: live(() => run.call(IN.refresh)),
     session: () => run.session(),
+    dpopProof: live((method, url, options) => {
+      const nonce = options !== null && typeof options === 'object' && typeof options.nonce === 'string' ? options.nonce : '';
+      return run.call(IN.proof, [], `${String(method)}\u0000${String(url)}\u0000${nonce}`);
+    }),
     subscribe: run.subscribe,
     startAutoRefresh() {
       if (!run.disposed) run.feed(IN.autoRefresh, [1]);

@@ -42,13 +42,14 @@ export function requests(run) {
     const headers = response.headers;
     const date = Date.parse(headers.get('date') || '');
     const values = [id, response.status, date, lease ? lease.generation : NaN, lease ? lease.failures : NaN];
-    run.feed(IN.response, values, `${response.url || ''}\u0000${headers.get('www-authenticate') || ''}`);
+    const text = `${response.url || ''}\u0000${headers.get('www-authenticate') || ''}\u0000${facts.dpop ? headers.get('dpop-nonce') || '' : ''}`;
+    run.feed(IN.response, values, text);
   };
 
   /** One send of request `r` with `header` (the second when `resend`). */
-  const sendOne = (id, r, header, resend, lease) => {
+  const sendOne = (id, r, header, resend, lease, dpop) => {
     r.sending = true;
-    send(run.fetchFn, run.timers, r.prepared, facts, header, resend ? 1 : 0, run.allows).then((response) => {
+    send(run.fetchFn, run.timers, r.prepared, facts, header, resend ? 1 : 0, run.allows, dpop).then((response) => {
       r.sending = false;
       if (run.disposed) return finish(id, r, undefined, run.goneError());
       if (r.response) discard(r.response); // the rejected first response nobody will read
@@ -94,7 +95,7 @@ export function requests(run) {
     if (!r) return;
     switch (e[0]) {
       case 'send':
-        return sendOne(id, r, e[2], e[3], null);
+        return sendOne(id, r, e[2], e[3], null, e[4]);
       case 'pass':
         reqs.delete(id);
         return send(run.fetchFn, run.timers, r.prepared, facts, null, 0, run.allows).then(r.resolve, r.reject);
@@ -141,9 +142,10 @@ export function requests(run) {
         }
         const lease = run.lease;
         if (lease !== null && prepared.auth && run.now() < lease.until && leaseCovers(prefixes, prepared.url)) {
-          return sendOne(id, r, lease.header, false, lease);
+          return sendOne(id, r, lease.header, false, lease, null);
         }
-        run.feed(IN.request, [id, prepared.auth ? 1 : 0], prepared.url);
+        const method = prepared.request !== null ? prepared.request.method : prepared.init.method || 'GET';
+        run.feed(IN.request, [id, prepared.auth ? 1 : 0], `${prepared.url}\u0000${method}`);
       });
     },
   };

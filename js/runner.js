@@ -2,12 +2,12 @@
 // effects that come out are performed in order (storage, locks, messages, the refresh call, the
 // revocation, actions, settling API calls and requests); what they come to goes in as the next
 // events. One timer calls the core back when it asks. Nothing here decides.
-import { core } from './wasm.js';
 import { IN } from './core.js';
 import { AuthlaneError, makeError } from './errors.js';
 import { CODE } from './facts.js';
 import { tabsOf } from './tabs.js';
 import { callRefresh, revoke } from './transport.js';
+import { loadDpop } from './dpop-load.js';
 
 /**
  * Timers and in-flight operations that dispose() stops all at once, so nothing the client
@@ -50,7 +50,7 @@ const NONE = NaN; // a number the core reads as "none"
 const num = (n) => (typeof n === 'number' && Number.isFinite(n) ? n : NONE);
 
 /** The runner of one client's core (see the module comment). */
-export function runner({ handle, facts, options, storages }) {
+export function runner({ core, handle, facts, options, storages }) {
   const fetchFn = options.fetch || ((...args) => globalThis.fetch(...args));
   const clock = options.now || Date.now;
   const now = () => {
@@ -137,6 +137,24 @@ export function runner({ handle, facts, options, storages }) {
   };
 
   const tabs = tabsOf({ storages, facts, timers, hear: (text) => self.feed(IN.message, [], text) });
+
+  // DPoP's key pair (js/dpop.js, loaded only by a client with `dpop`): read, or made anew for a
+  // new session, as the core asks; each operation after the one before.
+  let dpopKey = null;
+  let dpopKeys = null;
+  let keyQueue = Promise.resolve();
+  function keyOp(op) {
+    keyQueue = keyQueue.then(async () => {
+      try {
+        if (dpopKeys === null) dpopKeys = (await loadDpop()).dpopKeys(options.dpop, facts.storageKey);
+        dpopKey = await (op === 'replace' ? dpopKeys.replace() : dpopKeys.load());
+        self.feed(IN.key, [1], `${dpopKey.x}\u0000${dpopKey.y}`);
+      } catch {
+        dpopKey = null;
+        self.feed(IN.key, [0]);
+      }
+    });
+  }
 
   /** The core's timer; it keeps a Node process alive only while the core has work in progress
    * (a refresh waiting to retry), not for the auto-refresh checks. */
@@ -255,7 +273,7 @@ export function runner({ handle, facts, options, storages }) {
             const timeout = code === CODE.TIMEOUT ? 1 : code === CODE.NETWORK_ERROR ? 0 : NONE;
             return self.feed(IN.refreshed, [1, status, timeout]);
           }
-          return self.feed(IN.refreshed, [2, r.status, r.text === undefined ? 0 : 1, r.date, r.retryAfterMs], r.text);
+          return self.feed(IN.refreshed, [2, r.status, r.text === undefined ? 0 : 1, r.date, r.retryAfterMs], `${r.text ?? ''}\u0000${r.nonce}`);
         });
       }
       case 'cancel':
@@ -263,13 +281,22 @@ export function runner({ handle, facts, options, storages }) {
         refreshCancel = null;
         return undefined;
       case 'revoke':
-        return revoke(fetchFn, timers, options, facts, e).then((ok) => self.feed(IN.revoked, [e[1], ok ? 1 : 0]));
+        return revoke(fetchFn, timers, options, facts, e).then((r) =>
+          self.feed(IN.revoked, [e[1], r.status, r.text === undefined ? 0 : 1], `${r.text ?? ''}\u0000${r.nonce}`));
+      case 'key':
+        return keyOp(e[1]);
+      case 'sign': {
+        const key = dpopKey;
+        const done = (signature) => self.feed(IN.signed, [e[1], signature === undefined ? 0 : 1], signature);
+        if (key === null) return done(undefined);
+        return key.sign(e[2]).then(done, () => done(undefined));
+      }
       case 'resolve': {
         const c = calls.get(e[1]);
         calls.delete(e[1]);
         if (!c) return undefined;
         const [, , kind, value] = e;
-        return c.resolve(kind === 1 ? value : kind === 2 ? self.session() : kind === 3 ? { revoked: value } : undefined);
+        return c.resolve(kind === 1 || kind === 4 ? value : kind === 2 ? self.session() : kind === 3 ? { revoked: value } : undefined);
       }
       case 'reject': {
         const c = calls.get(e[1]);

@@ -121,7 +121,7 @@ async function follow(fetchFn, prepared, first, headers, headerName, allows, sig
 }
 
 /** One attempt: the auth header set (or left off), the per-attempt timeout, the caller's signal. */
-export function send(fetchFn, timers, prepared, facts, headerValue, attempt, allows) {
+export function send(fetchFn, timers, prepared, facts, headerValue, attempt, allows, dpop) {
   const { headerName, timeoutMs } = facts;
   if (attempt > 0 && !prepared.replayable) {
     return Promise.reject(new AuthlaneError(CODE.BODY_NOT_REPLAYABLE,
@@ -131,6 +131,7 @@ export function send(fetchFn, timers, prepared, facts, headerValue, attempt, all
   const base = plain ? null : prepared.replayable ? prepared.request.clone() : prepared.request;
   const headers = new Headers(plain ? prepared.init.headers : base.headers);
   if (headerValue !== null) headers.set(headerName, headerValue);
+  if (dpop) headers.set('dpop', dpop);
   const manual = followsHere(prepared, facts.manualRedirects, headerValue);
   const call = (signal) => {
     const extra = manual ? { redirect: 'manual' } : {};
@@ -181,7 +182,7 @@ const threw = (error) => ({ kind: 1, error });
  * refresh function called, or the endpoint asked; resolves with what came of it, for the core
  * to judge. `cancel` aborts it when a login, logout or dispose has discarded it.
  */
-export function callRefresh(fetchFn, timers, refresh, facts, [, token, body, extra, timeoutMs], cancel) {
+export function callRefresh(fetchFn, timers, refresh, facts, [, token, body, extra, timeoutMs, dpop], cancel) {
   return withTimeout(timeoutMs, cancel, timers, async (signal, timedOut) => {
     if (typeof refresh === 'function') {
       const stop = new Promise((_, reject) => signal.addEventListener('abort', () => reject(new Error('aborted')), { once: true }));
@@ -189,6 +190,7 @@ export function callRefresh(fetchFn, timers, refresh, facts, [, token, body, ext
       return { kind: 0, value };
     }
     const headers = headersOf(refresh.headers, extra);
+    if (dpop) headers.set('dpop', dpop);
     const init = { method: facts.method, headers, body: body === null ? JSON.stringify(refresh.body(token)) : body, signal };
     if (facts.cookie) init.credentials = 'include';
     let response;
@@ -211,25 +213,34 @@ export function callRefresh(fetchFn, timers, refresh, facts, [, token, body, ext
       text,
       date: Date.parse(response.headers.get('date') || ''),
       retryAfterMs: retryAfterMs(response.headers.get('retry-after')),
+      nonce: response.headers.get('dpop-nonce') || '',
     };
   }).catch(threw);
 }
 
 /**
- * A revocation as the core describes it (`[, id, body, headers, timeout]`): POST to
- * `facts.revokeUrl`, with credentials in cookie mode. Resolves with whether the endpoint accepted
- * it; never rejects.
+ * A revocation as the core describes it (`[, id, body, headers, timeout, dpop]`): POST to
+ * `facts.revokeUrl`, with credentials in cookie mode. Resolves with what the endpoint answered
+ * (`status` null when it could not be reached), for the core to judge; never rejects.
  */
-export async function revoke(fetchFn, timers, options, facts, [, , body, extra, timeoutMs]) {
+export async function revoke(fetchFn, timers, options, facts, [, , body, extra, timeoutMs, dpop]) {
   const headers = headersOf(options.revoke && options.revoke.headers, extra);
+  if (dpop) headers.set('dpop', dpop);
   const init = { method: 'POST', headers };
   if (facts.cookie) init.credentials = 'include';
   if (body !== null) init.body = body;
   try {
-    const response = await withTimeout(timeoutMs, null, timers, (signal) => fetchFn(facts.revokeUrl, { ...init, signal }));
-    discard(response);
-    return response.ok;
+    return await withTimeout(timeoutMs, null, timers, async (signal) => {
+      const response = await fetchFn(facts.revokeUrl, { ...init, signal });
+      let text;
+      try {
+        text = await response.text();
+      } catch {
+        text = undefined;
+      }
+      return { status: response.status, text, nonce: response.headers.get('dpop-nonce') || '' };
+    });
   } catch {
-    return false;
+    return { status: null, text: undefined, nonce: '' };
   }
 }
