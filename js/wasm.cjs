@@ -14,3 +14,8 @@ exports.wasmMemoryBytes = () => exports.core.memoryBytes();
 exports.loadVerifier = function loadVerifier() {
   return Promise.resolve().then(() => require('./verify-wasm.js').verifier);
 };
+
+/** The core with DPoP, loaded for the first client with `dpop`. */
+exports.loadDpopCore = function loadDpopCore() {
+  return Promise.resolve().then(() => require('./dpop-wasm.js').core);
+};

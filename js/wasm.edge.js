@@ -18,3 +18,8 @@ export const wasmMemoryBytes = () => core.memoryBytes();
 export function loadVerifier() {
   return import('./verify-wasm.js').then((m) => m.verifier);
 }
+
+/** The core with DPoP, loaded for the first client with `dpop`. */
+export function loadDpopCore() {
+  return import('./dpop-wasm.js').then((m) => m.core);
+}

@@ -18,3 +18,11 @@ export function loadVerifier() {
 /** The core module's linear memory in bytes (for benchmarks and leak checks; not public API). */
 export const wasmMemoryBytes = () => core.memoryBytes();
 
+/** The core with DPoP: `authlane/dpop` brings it (and the signer Hermes needs), as
+ * `authlane/verify` brings verifyJwt, so that an app without DPoP does not carry it. */
+export function loadDpopCore() {
+  const dpop = globalThis[Symbol.for('authlane.dpop')];
+  if (dpop && typeof dpop.core === 'function') return Promise.resolve().then(() => dpop.core());
+  return Promise.reject(new AuthlaneError(CODE.INVALID_CONFIG,
+    "dpop: the React Native build of authlane carries DPoP in its own entry: import 'authlane/dpop' once, before createAuthClient"));
+}

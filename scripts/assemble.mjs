@@ -24,6 +24,7 @@ cpSync(at('LICENSE'), join(pkg, 'LICENSE'));
 // The core module has no glue (js/core.js binds its exports); verifyJwt's has wasm-bindgen's.
 const modules = [
   ['core', 'authlane', false],
+  ['core', 'authlane_dpop', false],
   ['verify', 'verify', true],
 ];
 for (const [dir, name, hasGlue] of modules) {
@@ -47,6 +48,7 @@ const copies = ['esm', 'inline', 'edge'];
 const loaders = {
   'wasm.js': 'esm', 'wasm.inline.js': 'inline', 'wasm.edge.js': 'edge',
   'verify-wasm.js': 'esm', 'verify-wasm.inline.js': 'inline', 'verify-wasm.edge.js': 'edge',
+  'dpop-wasm.js': 'esm', 'dpop-wasm.inline.js': 'inline', 'dpop-wasm.edge.js': 'edge',
 };
 
 for (const file of readdirSync(at('js'))) {
@@ -159,7 +161,7 @@ function completeTypes(file) {
 }
 
 const kb = (n) => (n / 1024).toFixed(1) + ' KB';
-const sizes = [...modules.map(([, name]) => `wasm/${name}_bg.wasm`), 'rn/index.js', 'rn/verify.js'];
+const sizes = [...modules.map(([, name]) => `wasm/${name}_bg.wasm`), 'rn/index.js', 'rn/verify.js', 'rn/dpop.js'];
 for (const file of sizes) {
   const bytes = readFileSync(join(pkg, file));
   console.log(`${file}: ${kb(bytes.length)} raw, ${kb(gzipSync(bytes, { level: 9 }).length)} gzip -9`);

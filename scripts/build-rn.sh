@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The React Native build: the Rust modules as plain JavaScript (wasm2js), for Hermes and other
-# engines without WebAssembly. The core (build/rn/authlane_bg.wasm.js) has no imports and no glue:
-# js/core.js binds its exports. verifyJwt's module (build/rn-verify/) keeps its wasm-bindgen glue
+# engines without WebAssembly. The core (build/rn/module.js) has no imports and no glue: js/core.js
+# binds its exports; so have the core with DPoP and the DPoP signer (build/rn-dpop-*/module.js,
+# for `authlane/dpop`). verifyJwt's module (build/rn-verify/) keeps its wasm-bindgen glue
 # (bundler style) and its bytes too (<name>_bg.wasm.base64.js), for engines that have WebAssembly
 # (js/verify-wasm.rn.js picks). `build-rn.sh verify` builds only the second. See TOOLCHAIN.md for
 # why each step is there.
@@ -41,22 +42,29 @@ lower() {
     --signext-lowering -Oz "$1" -o "$2"
 }
 
-rn_core() {
-  local out=$1 raw="$target/wasm32-unknown-unknown/release/authlane.wasm"
+# rn_raw <cargo package> <its .wasm file name> <features> <out dir>: a module with no glue (the
+# core, with or without DPoP, and the DPoP signer; js/core.js and js/dpop-signer.rn.js bind their
+# exports), as <out dir>/module.js.
+rn_raw() {
+  local package=$1 raw="$target/wasm32-unknown-unknown/release/$2.wasm" features=$3 out=$4
   rm -rf "$out" && mkdir -p "$out"
   RUSTFLAGS="-C target-feature=-reference-types" \
-    cargo build --quiet --release --target wasm32-unknown-unknown --target-dir "$target" -p authlane
+    cargo build --quiet --release --target wasm32-unknown-unknown --target-dir "$target" -p "$package" --features "$features"
   lower "$raw" "$out/lowered.wasm"
-  wasm2js -Oz "$out/lowered.wasm" -o "$out/authlane_bg.wasm.js"
+  wasm2js -Oz "$out/lowered.wasm" -o "$out/module.js"
   rm -f "$out/lowered.wasm"
 }
 
 modules=("$@")
-[ $# -gt 0 ] || modules=(core verify)
+[ $# -gt 0 ] || modules=(core verify dpop)
 for module in "${modules[@]}"; do
   case "$module" in
-    core) rn_core "$PWD/build/rn" ;;
+    core) rn_raw authlane authlane "" "$PWD/build/rn" ;;
     verify) rn_module authlane-verify authlane_verify verify "$PWD/build/rn-verify" ;;
-    *) echo "build-rn: unknown module $module (core or verify)" >&2; exit 1 ;;
+    dpop)
+      rn_raw authlane authlane dpop "$PWD/build/rn-dpop-core"
+      rn_raw authlane-dpop authlane_dpop "" "$PWD/build/rn-dpop-signer"
+      ;;
+    *) echo "build-rn: unknown module $module (core, verify or dpop)" >&2; exit 1 ;;
   esac
 done

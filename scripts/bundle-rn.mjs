@@ -1,7 +1,8 @@
 // Bundles the React Native entries into one file per format: `authlane/react-native` (the JS shell
-// with wasm.js swapped for wasm.rn.js: the core as wasm2js) and `authlane/verify` (verify-entry.js
+// with wasm.js swapped for wasm.rn.js: the core as wasm2js), `authlane/verify` (verify-entry.js
 // with verify-wasm.js swapped for verify-wasm.rn.js: the verification module as wasm2js and as wasm
-// bytes, picked at load), then Babel's class transform (Hermes 0.12 has no `class`).
+// bytes, picked at load) and `authlane/dpop` (the core with DPoP and the signer as wasm2js), then
+// Babel's class transform (Hermes 0.12 has no `class`).
 import { build } from 'esbuild';
 import { transformAsync } from '@babel/core';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -52,22 +53,29 @@ export async function bundleReactNative(root, outDir) {
       const alias = {
         './wasm.js': 'js/wasm.rn.js',
         './verify-wasm.js': 'js/verify-wasm.rn.js',
-        'authlane-rn-wasm2js': 'build/rn/authlane_bg.wasm.js',
+        './dpop-load.js': 'js/dpop-load.rn.js',
+        'authlane-rn-wasm2js': 'build/rn/module.js',
+        'authlane-rn-dpop-core': 'build/rn-dpop-core/module.js',
+        'authlane-rn-dpop-signer': 'build/rn-dpop-signer/module.js',
         'authlane-rn-verify-glue': 'build/rn-verify/verify_bg.js',
         'authlane-rn-verify-wasm2js': 'build/rn-verify/verify_bg.wasm.js',
         'authlane-rn-verify-wasm-base64': 'build/rn-verify/verify_bg.wasm.base64.js',
       };
-      b.onResolve({ filter: /^(\.\/(verify-)?wasm\.js|authlane-rn-[\w-]+)$/ }, (args) => ({ path: at(alias[args.path]) }));
+      b.onResolve({ filter: /^(\.\/(verify-)?wasm\.js|\.\/dpop-load\.js|authlane-rn-[\w-]+)$/ }, (args) => ({ path: at(alias[args.path]) }));
       b.onLoad({ filter: /build\/rn-verify\/\w+_bg\.js$/ }, (args) => ({ contents: fixMemoryViews(readFileSync(args.path, 'utf8')), loader: 'js' }));
-      b.onLoad({ filter: /build\/rn-verify\/\w+_bg\.wasm\.js$/ }, (args) => ({ contents: lazyWasm2js(readFileSync(args.path, 'utf8')), loader: 'js' }));
+      b.onLoad({ filter: /build\/(rn-verify\/\w+_bg\.wasm|rn-dpop-\w+\/module)\.js$/ }, (args) => ({ contents: lazyWasm2js(readFileSync(args.path, 'utf8')), loader: 'js' }));
     },
   };
-  // authlane/react-native (rn/index.*) and authlane/verify (rn/verify.*), each one file per format.
+  // authlane/react-native (rn/index.*), authlane/verify (rn/verify.*) and authlane/dpop
+  // (rn/dpop.*, under every condition: engines with WebCrypto need no import), each one file per
+  // format.
   const bundles = [
     ['js/react-native.js', 'esm', 'index.js'],
     ['js/react-native.js', 'cjs', 'index.cjs'],
     ['js/verify-entry.js', 'esm', 'verify.js'],
     ['js/verify-entry.js', 'cjs', 'verify.cjs'],
+    ['js/dpop-entry.rn.js', 'esm', 'dpop.js'],
+    ['js/dpop-entry.rn.js', 'cjs', 'dpop.cjs'],
   ];
   for (const [entry, format, file] of bundles) {
     const out = join(outDir, file);

@@ -18,8 +18,9 @@ part() {
 
 part "cargo fmt" cargo fmt --all --check
 part "clippy (wasm32)" cargo clippy --workspace --target wasm32-unknown-unknown -- -D warnings
-part "clippy (native, with tests)" cargo clippy --workspace --all-targets -- -D warnings
+part "clippy (native, with tests and DPoP)" cargo clippy --workspace --all-targets --all-features -- -D warnings
 part "cargo test (native)" cargo test --workspace
+part "cargo test (native, the core with DPoP)" cargo test -p authlane-core --features dpop
 part "fuzz smoke (10 s a target; npm run fuzz runs longer)" bash scripts/fuzz.sh 10
 if part "build pkg/" bash scripts/build.sh && part "install pkg tarball" bash scripts/install-pkg.sh; then
   part "package tests (Node)" node --test --test-timeout=60000 --import ./tests/support/token-scan.mjs tests/js/
