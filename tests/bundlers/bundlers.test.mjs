@@ -249,10 +249,15 @@ async function checkApp(t, url, shape, { inline, lazyVerify = true }) {
     const byVerify = (await settled(fetched)).slice(beforeVerify.length);
     assert.ok(loaded(byVerify) >= verifyBytes(), `verifyJwt's module arrives on its first call (${loaded(byVerify)} bytes)`);
   }
+  // DPoP: its module comes with the first client that asks for it, and signs with WebCrypto.
+  const beforeDpop = (await settled(fetched)).length;
+  assert.match(await page.evaluate((base) => window.app.dpopKey(base), auth.url), /^[\w-]{43}$/, 'a client with dpop has a key');
+  const byDpop = (await settled(fetched)).slice(beforeDpop);
+  if (!inline) assert.equal(byDpop.filter((f) => f.type === 'application/wasm').length, 1, 'the DPoP module, fetched on the first dpop client');
   return beforeVerify;
 }
 
-const checked = { all: '; decodeJwt, lazy verifyJwt', 'authlane/verify': "; verifyJwt from 'authlane/verify', its module loaded at import" };
+const checked = { all: '; decodeJwt, lazy verifyJwt, a client with dpop', 'authlane/verify': "; verifyJwt from 'authlane/verify', its module loaded at import" };
 for (const bundler of Object.keys(bundlers)) {
   for (const shape of Object.keys(shapes).filter((s) => builtBy(bundler, s))) {
     test(`${bundler} build, ${shape}: no node:* module; 8 requests through an expired token make 1 refresh${checked[shape] || ''}`, async (t) => {

@@ -50,3 +50,13 @@ if (typeof g.AbortController === 'undefined') {
     };
   };
 }
+
+// crypto.getRandomValues: a React Native app installs react-native-get-random-values (API.md,
+// DPoP); the Hermes CLI has nothing to take randomness from, so this stand-in uses Math.random.
+if (typeof g.crypto === 'undefined') g.crypto = {};
+if (typeof g.crypto.getRandomValues !== 'function') {
+  g.crypto.getRandomValues = (array) => {
+    for (let i = 0; i < array.length; i++) array[i] = Math.floor(Math.random() * 256);
+    return array;
+  };
+}

@@ -7,6 +7,8 @@ import { createAuthClient, decodeJwt, verifyJwt as verifyFromMain, keychainStora
 // The React Native build of authlane/verify: rn/verify.js, by the `react-native` export condition
 // (Metro sets it; tests/js/hermes.test.mjs passes it to esbuild and to Node).
 import { verifyJwt } from 'authlane/verify';
+// DPoP's module and signer (Hermes has no WebCrypto): registered by this import.
+import 'authlane/dpop';
 import { fixtures } from './verify-fixtures.mjs';
 
 const b64url = (text) => {
@@ -19,6 +21,18 @@ const b64url = (text) => {
     out += chars.slice(0, i + 2 > bytes.length ? 2 : i + 3 > bytes.length ? 3 : 4).join('');
   }
   return out;
+};
+const fromB64url = (text) => {
+  const abc = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+  const out = [];
+  let bits = 0;
+  let value = 0;
+  for (let i = 0; i < text.length; i++) {
+    value = (value << 6) | abc.indexOf(text[i]);
+    bits += 6;
+    if (bits >= 8) { bits -= 8; out.push((value >> bits) & 255); }
+  }
+  return new Uint8Array(out);
 };
 const nowS = () => Math.floor(Date.now() / 1000);
 const jwt = (claims) => `${b64url('{"alg":"HS256","typ":"JWT"}')}.${b64url(JSON.stringify(claims))}.sig`;
@@ -151,6 +165,46 @@ export const scenarios = {
     try { await verifyFromMain(fixtures.hs256.token, { key: fixtures.hs256.key, algorithms: ['HS256'] }); } catch (e) { refused = e; }
     check(isAuthlaneError(refused) && refused.code === 'INVALID_CONFIG', 'authlane/react-native verifyJwt: ' + (refused && refused.code));
     check(refused.message.includes("'authlane/verify'"), 'the message names authlane/verify: ' + refused.message);
+  },
+  'authlane/dpop: a DPoP token goes as DPoP with a proof that verifies with its jwk; the keyStore keeps the private JWK; without the import, INVALID_CONFIG names it': async () => {
+    const sent = [];
+    const reply = (status, body) => Promise.resolve({
+      status, ok: status < 300, body: null, headers: { get: () => null },
+      text: () => Promise.resolve(JSON.stringify(body)), json: () => Promise.resolve(body),
+    });
+    const fetch = (input, init) => {
+      const url = typeof input === 'string' ? input : input.url;
+      const headers = typeof input === 'string' ? new Headers((init && init.headers) || {}) : input.headers;
+      sent.push({ url, authorization: headers.get('authorization'), dpop: headers.get('dpop') });
+      if (url.endsWith('/refresh')) return reply(200, { access_token: 'at-2', refresh_token: 'rt-2', expires_in: 600, token_type: 'DPoP' });
+      return reply(200, {});
+    };
+    const saved = [];
+    const keyStore = { load: async () => saved[saved.length - 1] || null, save: async (jwk) => void saved.push(jwk), remove: async () => void saved.push(null) };
+    const client = await createAuthClient({ baseUrl: 'https://api.example', refresh: { url: '/refresh' }, fetch, storage: memory(), dpop: { keyStore } });
+    const jkt = client.session().dpop && client.session().dpop.jkt;
+    check(typeof jkt === 'string' && jkt.length === 43, 'session().dpop.jkt: ' + jkt);
+    check(saved.length === 1 && typeof saved[0].d === 'string' && saved[0].crv === 'P-256', 'the keyStore got a private P-256 JWK');
+    await client.login({ access_token: 'at-1', refresh_token: 'rt-1', expires_in: 600, token_type: 'DPoP' });
+    await client.fetch('/api/items?page=2');
+    await client.refresh();
+    await client.fetch('/api/items', { method: 'POST', body: '{}' });
+    check(sent.map((s) => s.url.replace('https://api.example', '')).join() === '/api/items?page=2,/refresh,/api/items', 'sent: ' + sent.map((s) => s.url));
+    check(sent[0].authorization === 'DPoP at-1' && sent[2].authorization === 'DPoP at-2', 'Authorization: DPoP <token>');
+    for (const [i, htm, htu] of [[0, 'GET', 'https://api.example/api/items'], [1, 'POST', 'https://api.example/refresh'], [2, 'POST', 'https://api.example/api/items']]) {
+      const header = JSON.parse(new TextDecoder().decode(fromB64url(sent[i].dpop.split('.')[0])));
+      const payload = await verifyJwt(sent[i].dpop, { key: header.jwk, algorithms: ['ES256'] });
+      check(header.typ === 'dpop+jwt' && payload.htm === htm && payload.htu === htu, 'proof ' + i + ': ' + header.typ + ' ' + payload.htm + ' ' + payload.htu);
+      check(header.jwk.x === saved[0].x && header.jwk.d === undefined, 'proof ' + i + ' names the public key only');
+      check((i === 1) === (payload.ath === undefined), 'ath on the requests, not on the refresh call');
+    }
+    client.dispose();
+    const registered = globalThis[Symbol.for('authlane.dpop')];
+    delete globalThis[Symbol.for('authlane.dpop')];
+    let refused = null;
+    try { await createAuthClient({ baseUrl: 'https://api.example', refresh: { url: '/refresh' }, fetch, dpop: true }); } catch (e) { refused = e; }
+    globalThis[Symbol.for('authlane.dpop')] = registered;
+    check(isAuthlaneError(refused) && refused.code === 'INVALID_CONFIG' && refused.message.includes("'authlane/dpop'"), 'without authlane/dpop: ' + (refused && refused.message));
   },
   'split storage: the refresh token goes to the secure adapter only': async () => {
     const w = world();

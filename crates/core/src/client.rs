@@ -282,7 +282,14 @@ impl Client {
     // Helpers for the other modules.
 
     pub(crate) fn emit(&mut self, effect: Effect) {
-        if let Effect::Deliver { id } | Effect::Fail { id, .. } | Effect::Pass { id } = effect {
+        // The last word on a request (a send without a header is its own answer).
+        if let Effect::Deliver { id }
+        | Effect::Fail { id, .. }
+        | Effect::Pass { id }
+        | Effect::Send {
+            id, header: None, ..
+        } = effect
+        {
             self.forget(id);
         }
         self.out.push_back(effect);

@@ -381,6 +381,8 @@ impl Client {
             );
             return self.emit(Effect::Reject { id, error });
         };
+        // The app's nonce is that server's latest: the refresh calls to come use it too.
+        self.nonce_from(&resolved, nonce);
         match self.proof_input(&method.to_ascii_uppercase(), &resolved, None, nonce) {
             Some(input) => self.sign(Signing::Proof { id, input }),
             None => self.emit(Effect::Reject {

@@ -294,12 +294,15 @@ impl Client {
         }
         // A resource server that wants its DPoP nonce in the proof: sent once more with it, no
         // refresh (RFC 9449 section 9).
-        if status == 401
-            && challenge.is_some_and(crate::dpop::asks_nonce)
-            && target.as_ref().is_some_and(|t| !t.nonce_sent)
-            && generation == self.st.generation()
-            && self.st.bound()
-        {
+        // A second one (or one for a token no longer held) is the caller's answer: a nonce is
+        // never the token's fault, so it never starts a refresh.
+        if status == 401 && challenge.is_some_and(crate::dpop::asks_nonce) && target.is_some() {
+            let again = target.as_ref().is_some_and(|t| !t.nonce_sent)
+                && generation == self.st.generation()
+                && self.st.bound();
+            if !again {
+                return self.emit(Effect::Deliver { id });
+            }
             if let Some(d) = self.dpop.as_mut() {
                 d.nonce_sent(id);
             }
