@@ -48,16 +48,47 @@ export interface TokenSet {
   expiresIn?: number;
 }
 
+/** A token response as a server sends it (RFC 6749 section 5.1), which `login()` takes as it is. */
+export interface TokenResponse {
+  access_token: string;
+  refresh_token?: string;
+  expires_in?: number;
+  token_type?: string;
+  [field: string]: unknown;
+}
+
 export interface RefreshEndpoint {
   url: string;
   method?: string;
   headers?: Record<string, string>;
   body?: (refreshToken: string) => object;
   parse?: (json: any) => TokenSet;
+  /** The refresh token lives in an HttpOnly cookie: the call goes with credentials, no token in its body. */
+  cookie?: boolean;
+  /** An OAuth 2.0 token endpoint (RFC 6749 section 6). */
+  grant?: 'oauth2';
+  clientId?: string;
+  clientSecret?: string;
+  clientAuth?: 'none' | 'client_secret_basic' | 'client_secret_post';
+  scope?: string;
+  params?: Record<string, string>;
 }
 export type RefreshFunction = (args: { refreshToken: string; signal: AbortSignal }) => Promise<TokenSet | null>;
 
 export type Claims = Record<string, unknown>;
+
+/** Where `dpop.keyStore` keeps the key pair: a private JWK (React Native: the keychain). */
+export interface DpopKeyStore {
+  load(): Promise<JsonWebKey | null>;
+  save(jwk: JsonWebKey): Promise<void>;
+  remove(): Promise<void>;
+}
+
+/** Whether the device can reach the network (React Native: wrap @react-native-community/netinfo). */
+export interface Connectivity {
+  isOnline(): boolean;
+  subscribe(listener: (online: boolean) => void): () => void;
+}
 
 export interface AuthClientOptions {
   baseUrl?: string;
@@ -74,6 +105,12 @@ export interface AuthClientOptions {
   fetch?: (input: RequestInfo | URL, init?: RequestInit) => Promise<Response>;
   dispatch?: (action: AuthAction) => void;
   crossTab?: boolean;
+  /** Revoke the refresh token on logout() (RFC 7009). */
+  revoke?: { url: string; headers?: Record<string, string> };
+  refreshCooldownMs?: number;
+  /** Bind the tokens to a key this client holds (DPoP, RFC 9449). */
+  dpop?: boolean | { keyStore?: DpopKeyStore };
+  connectivity?: Connectivity;
   now?: () => number;
 }
 
@@ -81,6 +118,8 @@ export interface Session {
   authenticated: boolean;
   claims: Claims | null;
   expiresAt: number | null;
+  /** With `dpop`: the key's RFC 7638 thumbprint. */
+  dpop?: { jkt: string };
 }
 
 export interface AuthRequestInit extends RequestInit {
@@ -88,13 +127,21 @@ export interface AuthRequestInit extends RequestInit {
   auth?: boolean;
 }
 
+/** What logout() did with `revoke`: `pending` when offline (sent once online). */
+export interface LogoutResult {
+  revoked: boolean;
+  pending?: boolean;
+}
+
 export interface AuthClient {
   fetch(input: RequestInfo | URL, init?: AuthRequestInit): Promise<Response>;
-  login(tokens: TokenSet): Promise<void>;
-  logout(): Promise<void>;
+  login(tokens: TokenSet | TokenResponse): Promise<void>;
+  logout(): Promise<LogoutResult | void>;
   getAccessToken(): Promise<string | null>;
   refresh(): Promise<Session>;
   session(): Session;
+  /** With `dpop`: a DPoP header value for the app's own token request (the code exchange). */
+  dpopProof(method: string, url: string, options?: { nonce?: string }): Promise<string>;
   subscribe(listener: (action: AuthAction) => void): () => void;
   startAutoRefresh(): void;
   stopAutoRefresh(): void;
@@ -104,14 +151,15 @@ export interface AuthClient {
 export function createAuthClient(options: AuthClientOptions): Promise<AuthClient>;
 
 export type RefreshReason = 'expiring' | 'rejected' | 'manual' | 'timer';
+export type SessionEndReason = 'refresh_rejected' | 'lost_rotation' | 'no_refresh_token' | 'access_rejected' | 'other_tab';
 
 export type AuthAction =
   | { type: 'authlane/restored'; payload: Session }
   | { type: 'authlane/loggedIn'; payload: { claims: Claims | null; expiresAt: number | null } }
   | { type: 'authlane/refreshStarted'; payload: { reason: RefreshReason } }
   | { type: 'authlane/refreshSucceeded'; payload: { claims: Claims | null; expiresAt: number | null; rotated: boolean } }
-  | { type: 'authlane/refreshFailed'; payload: { code: ErrorCode; message: string; transient: boolean } }
-  | { type: 'authlane/sessionExpired'; payload: { code: 'SESSION_EXPIRED' } }
+  | { type: 'authlane/refreshFailed'; payload: { code: ErrorCode; message: string; transient: boolean; status: number | null; oauthError: string | null } }
+  | { type: 'authlane/sessionExpired'; payload: { code: 'SESSION_EXPIRED'; reason: SessionEndReason } }
   | { type: 'authlane/loggedOut'; payload: Record<string, never> };
 
 type ActionTypes = {
