@@ -8,6 +8,7 @@ export const IN = {
   start: 0, request: 1, response: 2, judged: 3, gone: 4, accepted: 5, dated: 6, refreshed: 7,
   loaded: 8, saved: 9, locked: 10, timer: 11, message: 12, login: 13, logout: 14, revoked: 15,
   accessToken: 16, refresh: 17, autoRefresh: 18, dispose: 19, key: 20, signed: 21, proof: 22,
+  online: 23,
 };
 
 /** Binds the module's exports. */

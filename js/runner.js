@@ -47,6 +47,31 @@ function timerSet() {
 }
 
 const NONE = NaN; // a number the core reads as "none"
+const LOCKS = { refresh: 0, call: 1, revoke: 2 }; // as src/lib.rs reads them
+
+/** The cause of a NETWORK_ERROR the core gave because the device is offline. */
+function offlineError() {
+  const error = new Error('the device is offline (connectivity.isOnline() is false)');
+  error.name = 'OfflineError';
+  return error;
+}
+
+/** The browser's connectivity (navigator.onLine and the online/offline events), or null. */
+function browserConnectivity() {
+  const g = globalThis;
+  if (!g.navigator || typeof g.navigator.onLine !== 'boolean' || typeof g.addEventListener !== 'function') return null;
+  return {
+    isOnline: () => g.navigator.onLine,
+    subscribe(listener) {
+      g.addEventListener('online', listener);
+      g.addEventListener('offline', listener);
+      return () => {
+        g.removeEventListener('online', listener);
+        g.removeEventListener('offline', listener);
+      };
+    },
+  };
+}
 const num = (n) => (typeof n === 'number' && Number.isFinite(n) ? n : NONE);
 
 /** The runner of one client's core (see the module comment). */
@@ -60,8 +85,11 @@ export function runner({ core, handle, facts, options, storages }) {
   const listeners = new Set();
   const timers = timerSet();
   const calls = new Map(); // API call id -> { resolve, reject }
-  const held = { call: undefined, storage: { access: undefined, refresh: undefined } }; // what causes errors
-  const key = (slot) => `${facts.storageKey}.${slot === 'access' ? 'accessToken' : 'refreshToken'}`;
+  const held = { call: undefined, storage: { access: undefined, refresh: undefined, pending: undefined } }; // what causes errors
+  const KEYS = { access: 'accessToken', refresh: 'refreshToken', pending: 'pendingRevocations' };
+  const key = (slot) => `${facts.storageKey}.${KEYS[slot]}`;
+  // The revocations kept while offline live with the refresh token (secure storage, when split).
+  const storageOf = (slot) => storages[slot === 'access' ? 'access' : 'refresh'];
   const queue = [];
   let draining = false;
   let timer = null;
@@ -128,6 +156,13 @@ export function runner({ core, handle, facts, options, storages }) {
       self.disposed = true;
       if (timer !== null) clearTimeout(timer);
       tabs.close();
+      if (unsubscribe) {
+        try {
+          unsubscribe();
+        } catch {
+          // The app's unsubscribe failing leaves nothing of ours behind.
+        }
+      }
       timers.clearAll();
       listeners.clear();
       core.free(handle);
@@ -137,6 +172,29 @@ export function runner({ core, handle, facts, options, storages }) {
   };
 
   const tabs = tabsOf({ storages, facts, timers, hear: (text) => self.feed(IN.message, [], text) });
+
+  // Whether the device is online, told to the core at once and on every change it may be (the
+  // core decides what it means): the app's `connectivity`, or the browser's.
+  const connectivity = options.connectivity || browserConnectivity();
+  let unsubscribe = null;
+  if (connectivity) {
+    const report = () => {
+      let online = true;
+      try {
+        online = connectivity.isOnline() !== false;
+      } catch {
+        // A connectivity that throws says nothing: online, as without one.
+      }
+      self.feed(IN.online, [online ? 1 : 0]);
+    };
+    try {
+      const stop = connectivity.subscribe(() => report());
+      if (typeof stop === 'function') unsubscribe = stop;
+    } catch {
+      // As above: no news of changes.
+    }
+    report();
+  }
 
   // DPoP's key pair (js/dpop.js, loaded only by a client with `dpop`): read, or made anew for a
   // new session, as the core asks; each operation after the one before.
@@ -173,7 +231,8 @@ export function runner({ core, handle, facts, options, storages }) {
   function toError(e) {
     let cause;
     if (e.cause === 'call') cause = held.call;
-    else if (e.cause === 'access' || e.cause === 'refresh') cause = held.storage[e.cause];
+    else if (e.cause === 'access' || e.cause === 'refresh' || e.cause === 'pending') cause = held.storage[e.cause];
+    else if (e.cause === 'offline') cause = offlineError();
     else if (e.cause !== undefined) cause = toError(e.cause);
     return makeError(e.code, e.message, cause);
   }
@@ -198,7 +257,7 @@ export function runner({ core, handle, facts, options, storages }) {
   function storageCall(slot, run, report) {
     let result;
     try {
-      result = run(storages[slot]);
+      result = run(storageOf(slot));
     } catch (error) {
       held.storage[slot] = error;
       return report(false);
@@ -244,7 +303,7 @@ export function runner({ core, handle, facts, options, storages }) {
         return storageCall(e[2], (s) => s.removeItem(key(e[2])), (ok) => self.feed(IN.saved, [e[1], ok ? 1 : 0]));
       case 'lock':
         return tabs.lock(e[1], e[2], (granted, contended, shared) =>
-          self.feed(IN.locked, [e[1] === 'call' ? 1 : 0, granted ? 1 : 0, contended ? 1 : 0, shared ? 1 : 0]));
+          self.feed(IN.locked, [LOCKS[e[1]] ?? 0, granted ? 1 : 0, contended ? 1 : 0, shared ? 1 : 0]));
       case 'unlock':
         return tabs.unlock(e[1]);
       case 'post':
@@ -296,7 +355,7 @@ export function runner({ core, handle, facts, options, storages }) {
         calls.delete(e[1]);
         if (!c) return undefined;
         const [, , kind, value] = e;
-        return c.resolve(kind === 1 || kind === 4 ? value : kind === 2 ? self.session() : kind === 3 ? { revoked: value } : undefined);
+        return c.resolve(kind === 1 || kind === 4 ? value : kind === 2 ? self.session() : kind === 3 ? (value === null ? { revoked: false, pending: true } : { revoked: value }) : undefined);
       }
       case 'reject': {
         const c = calls.get(e[1]);

@@ -100,8 +100,8 @@ export function tabsOf({ storages, facts, timers, hear }) {
       if (typeof event.data === 'string') hear(event.data);
     };
   }
-  const held = { refresh: null, call: null }; // what unlock lets go of: a release, or a withdrawal
-  const names = { refresh: `${facts.storageKey}.refresh`, call: `${facts.storageKey}.refresh.call` };
+  const held = { refresh: null, call: null, revoke: null }; // what unlock lets go of: a release, or a withdrawal
+  const names = { refresh: `${facts.storageKey}.refresh`, call: `${facts.storageKey}.refresh.call`, revoke: `${facts.storageKey}.revoke` };
   return {
     lock(which, timeoutMs, report) {
       let withdrawn = false;
@@ -142,6 +142,7 @@ export function tabsOf({ storages, facts, timers, hear }) {
       group.members.delete(self);
       this.unlock('refresh');
       this.unlock('call');
+      this.unlock('revoke');
       if (channel) channel.close();
     },
   };

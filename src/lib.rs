@@ -167,7 +167,11 @@ pub extern "C" fn client_handle(handle: u32, kind: u32, len: u32) -> i32 {
     let s1 = part();
     let s2 = part();
     let s3 = part();
-    let lock = |n: f64| if n == 1.0 { Lock::Call } else { Lock::Refresh };
+    let lock = |n: f64| match n as i32 {
+        1 => Lock::Call,
+        2 => Lock::Revoke,
+        _ => Lock::Refresh,
+    };
     let input = match kind {
         0 => Input::Start { id },
         1 => Input::Request {
@@ -252,6 +256,7 @@ pub extern "C" fn client_handle(handle: u32, kind: u32, len: u32) -> i32 {
             nonce: Some(s3).filter(|s| !s.is_empty()),
         },
         19 => Input::Dispose,
+        23 => Input::Online(a != 0.0),
         // An event this module does not know (DPoP's, in the module without it): nothing.
         _ => Input::Timer,
     };

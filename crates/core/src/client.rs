@@ -17,6 +17,7 @@ use crate::error::{Code, Error};
 use crate::flight::Flight;
 use crate::input::Input;
 use crate::keys::Dpop;
+use crate::offline::Sending;
 use crate::requests::{Req, Waiter};
 use crate::session::State;
 use crate::tasks::Task;
@@ -54,6 +55,12 @@ pub struct Client {
     pub(crate) shared: bool,
     /// DPoP's state, with `dpop`.
     pub(crate) dpop: Option<Dpop>,
+    /// The device can reach the network, as the shell last said (`offline.rs`).
+    pub(crate) online: bool,
+    /// Sending the revocations kept while offline.
+    pub(crate) sending: Option<Sending>,
+    /// The last kept revocation's call number.
+    pub(crate) next_kept: Id,
 }
 
 impl Client {
@@ -79,6 +86,9 @@ impl Client {
             later: Vec::new(),
             dpop,
             shared: config_shared(),
+            online: true,
+            sending: None,
+            next_kept: 0,
         }
     }
 
@@ -119,7 +129,8 @@ impl Client {
     pub fn poll_timeout(&self) -> Option<f64> {
         let flight = self.flight.as_ref().and_then(Flight::wake_at);
         let tasks = self.tasks.iter().filter_map(Task::wake_at);
-        [self.auto, flight]
+        let sending = self.sending.as_ref().and_then(Sending::wake_at);
+        [self.auto, flight, sending]
             .into_iter()
             .flatten()
             .chain(tasks)
@@ -129,7 +140,7 @@ impl Client {
     /// Work is in progress (a refresh, storage work): the shell keeps its process alive for the
     /// timer; otherwise the timer only looks at the token now and then (auto refresh).
     pub fn busy(&self) -> bool {
-        self.flight.is_some() || !self.tasks.is_empty()
+        self.flight.is_some() || !self.tasks.is_empty() || self.sending.is_some()
     }
 
     /// Handles one event at device ms `now`.
@@ -168,6 +179,12 @@ impl Client {
             Input::Loaded { io, value } => self.storage_done(io, Ok(value)),
             Input::Saved { io, ok } => self.storage_done(io, Err(ok)),
             Input::Locked {
+                which: Lock::Revoke,
+                granted,
+                contended,
+                ..
+            } => self.revoke_locked(granted, contended),
+            Input::Locked {
                 which,
                 granted,
                 contended,
@@ -197,6 +214,7 @@ impl Client {
                 self.auto = on.then_some(self.now);
             }
             Input::Dispose => self.dispose(),
+            Input::Online(online) => self.connectivity(online),
         }
         while !self.later.is_empty() {
             for (serial, outcome) in std::mem::take(&mut self.later) {
@@ -235,6 +253,7 @@ impl Client {
             "the client was disposed while this request was waiting",
         );
         self.drop_flight();
+        self.drop_sending();
         for task in std::mem::take(&mut self.tasks) {
             if let Some(id) = task.caller() {
                 self.emit(Effect::Reject { id, error: gone() });
@@ -277,6 +296,7 @@ impl Client {
         for serial in due {
             self.task_woke(serial);
         }
+        self.kept_woke();
     }
 
     // Helpers for the other modules.

@@ -21,6 +21,9 @@ pub enum Slot {
     Access,
     /// `${storageKey}.refreshToken`
     Refresh,
+    /// `${storageKey}.pendingRevocations`, where the refresh token is kept: the revocations of
+    /// logouts made offline, sent once online.
+    Pending,
 }
 
 impl Slot {
@@ -28,6 +31,7 @@ impl Slot {
         match self {
             Slot::Access => "access",
             Slot::Refresh => "refresh",
+            Slot::Pending => "pending",
         }
     }
 }
@@ -42,6 +46,9 @@ pub enum Lock {
     /// `<storageKey>.refresh.call`): tabs that stopped waiting for a frozen tab's refresh lock
     /// still call one at a time, and so does a frozen tab that wakes up.
     Call,
+    /// With `crossTab`, around sending the revocations kept while offline (the Web Lock
+    /// `<storageKey>.revoke`): tabs that come online together send each one once.
+    Revoke,
 }
 
 /// How a header goes on the refresh call: set whatever `refresh.headers` says, or only when
@@ -104,6 +111,8 @@ pub enum Answer {
     LoggedOut {
         /// The endpoint accepted the revocation.
         revoked: bool,
+        /// Offline: the revocation is kept, and sent once online.
+        pending: bool,
     },
     /// `dpopProof()`: the `DPoP` header value.
     Proof(String),
@@ -300,6 +309,7 @@ impl Effect {
                 out.push_str(match which {
                     Lock::Refresh => "[\"lock\",\"refresh\",",
                     Lock::Call => "[\"lock\",\"call\",",
+                    Lock::Revoke => "[\"lock\",\"revoke\",",
                 });
                 write_num(out, *timeout_ms);
                 out.push(']');
@@ -307,6 +317,7 @@ impl Effect {
             Effect::Unlock { which } => out.push_str(match which {
                 Lock::Refresh => "[\"unlock\",\"refresh\"]",
                 Lock::Call => "[\"unlock\",\"call\"]",
+                Lock::Revoke => "[\"unlock\",\"revoke\"]",
             }),
             Effect::Post(message) => {
                 out.push_str("[\"post\",");
@@ -346,8 +357,12 @@ impl Effect {
                         out.push_str("4,");
                         write_str(out, proof);
                     }
-                    Answer::LoggedOut { revoked } => {
-                        out.push_str(if *revoked { "3,true" } else { "3,false" })
+                    Answer::LoggedOut { revoked, pending } => {
+                        out.push_str(match (revoked, pending) {
+                            (true, _) => "3,true",
+                            (false, false) => "3,false",
+                            (false, true) => "3,null",
+                        })
                     }
                 }
                 out.push(']');
@@ -452,6 +467,7 @@ pub fn write_error(out: &mut String, e: &Error) {
             write_error(out, inner);
         }
         Some(Cause::Host(Host::Call)) => out.push_str(",\"cause\":\"call\""),
+        Some(Cause::Host(Host::Offline)) => out.push_str(",\"cause\":\"offline\""),
         Some(Cause::Host(Host::Storage(slot))) => {
             out.push_str(",\"cause\":\"");
             out.push_str(slot.as_str());

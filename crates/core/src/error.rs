@@ -76,6 +76,8 @@ pub enum Host {
     Call,
     /// What the storage callback for this slot threw or rejected with.
     Storage(Slot),
+    /// The device is offline: the shell's `OfflineError`.
+    Offline,
 }
 
 /// What an [`Error`] wraps.

@@ -16,6 +16,7 @@ use crate::effect::{Call, Effect, Io, Lock, Slot};
 use crate::error::{cat, Code, Error};
 use crate::input::{Reply, Stored};
 use crate::keys::Signing;
+use crate::offline::offline_error;
 use crate::policy::{backoff_ms, Lifetime};
 use crate::reply::{classify, Outcome, TokenSet};
 use crate::session::Arrival;
@@ -136,10 +137,14 @@ impl Flight {
 }
 
 impl Client {
-    /// Joins the refresh in flight or starts one; returns its serial.
-    pub(crate) fn join_or_start(&mut self, reason: Reason) -> u64 {
+    /// Joins the refresh in flight or starts one; returns its serial. Offline none starts: the
+    /// error is what the caller fails with.
+    pub(crate) fn join_or_start(&mut self, reason: Reason) -> Result<u64, Error> {
         if let Some(f) = &self.flight {
-            return f.serial;
+            return Ok(f.serial);
+        }
+        if !self.online {
+            return Err(offline_error());
         }
         let serial = self.serial();
         self.flight = Some(Flight {
@@ -157,7 +162,18 @@ impl Client {
         });
         self.dispatch(Action::RefreshStarted(reason));
         self.ask_lock(Lock::Refresh);
-        serial
+        Ok(serial)
+    }
+
+    /// The device went offline: a refresh waiting to retry ends now (no retry is burnt offline);
+    /// one whose call is out ends with its answer; one not yet calling ends at its call.
+    pub(crate) fn offline_flight(&mut self) {
+        if matches!(
+            self.flight.as_ref().map(|f| &f.stage),
+            Some(Stage::Backoff { .. })
+        ) {
+            self.failed(offline_error(), true, Answered::default());
+        }
     }
 
     fn set_stage(&mut self, stage: Stage) {
@@ -171,7 +187,7 @@ impl Client {
         if let Some(f) = self.flight.as_mut() {
             match lock {
                 Lock::Refresh => f.refresh_lock = true,
-                Lock::Call => f.call_lock = true,
+                Lock::Call | Lock::Revoke => f.call_lock = true,
             }
         }
         if self.config.cross_tab {
@@ -215,7 +231,7 @@ impl Client {
             // without it, reading storage before every call.
             match which {
                 Lock::Refresh => f.refresh_lock = false,
-                Lock::Call => f.call_lock = false,
+                Lock::Call | Lock::Revoke => f.call_lock = false,
             }
         }
         if granted && contended && self.config.cross_tab {
@@ -451,8 +467,11 @@ impl Client {
         }
     }
 
-    /// Makes the call with the refresh token held now.
+    /// Makes the call with the refresh token held now (offline: none; the refresh fails).
     fn call(&mut self) {
+        if !self.online {
+            return self.failed(offline_error(), true, Answered::default());
+        }
         let token = self.st.refresh().cloned();
         if token.is_none() && !self.config.cookie {
             if let Some(f) = self.flight.as_mut() {
@@ -569,7 +588,7 @@ impl Client {
                 retry_after_ms,
                 maybe_reached,
                 ..
-            } if f.attempts < self.config.retry.attempts => {
+            } if f.attempts < self.config.retry.attempts && self.online => {
                 // A call that timed out or failed may have reached the server.
                 if maybe_reached {
                     f.end = EndReason::LostRotation;
@@ -603,6 +622,9 @@ impl Client {
             },
             Outcome::Tokens(tokens, date) => self.got_tokens(tokens, date),
             Outcome::Misconfigured(e, answered) => self.failed(e, false, answered),
+            Outcome::Transient { answered, .. } if !self.online => {
+                self.failed(offline_error(), true, answered)
+            }
             Outcome::Transient {
                 error, answered, ..
             } => {
@@ -735,7 +757,8 @@ impl Client {
 
     fn tick_wait(&mut self) -> f64 {
         const MAX_MS: f64 = 30_000.0;
-        if self.flight.is_some() {
+        // Offline it waits for the network: coming back looks at once (`connectivity`).
+        if self.flight.is_some() || !self.online {
             return MAX_MS;
         }
         let now = self.server_time();
@@ -749,7 +772,7 @@ impl Client {
             if wait > 0.0 {
                 return wait;
             }
-            self.join_or_start(Reason::Timer);
+            let _started = self.join_or_start(Reason::Timer);
             return MAX_MS;
         }
         match lifetime.refresh_at(self.config.leeway_ms) {

@@ -199,4 +199,7 @@ pub enum Input<'a> {
     AutoRefresh(bool),
     /// `dispose()`.
     Dispose,
+    /// Whether the device can reach the network now (`connectivity`, or `navigator.onLine`):
+    /// the state at start and after each change the shell hears of.
+    Online(bool),
 }

@@ -456,6 +456,15 @@ pub fn parse<V: Value>(options: &V, env: Environment) -> Result<Config, Error> {
             .ok_or_else(|| bad(&["crossTab must be a boolean"]))?,
     };
     let dpop = dpop_option(&options.get("dpop"), &env)?;
+    let connectivity = options.get("connectivity");
+    if connectivity.present()
+        && !(connectivity.get("isOnline").is_function()
+            && connectivity.get("subscribe").is_function())
+    {
+        return Err(bad(&[
+            "connectivity must be { isOnline(), subscribe(listener) } (React Native: wrap @react-native-community/netinfo)",
+        ]));
+    }
 
     let flag =
         |key: &str| refresh_value.is_object() && refresh_value.get(key).as_bool() == Some(true);

@@ -112,7 +112,11 @@ impl Client {
             let error = self.ended_error();
             return self.emit(Effect::Fail { id, error });
         }
-        if let Some(on) = self.hold(step == Step::First) {
+        let hold = match self.hold(step == Step::First) {
+            Ok(hold) => hold,
+            Err(error) => return self.emit(Effect::Fail { id, error }),
+        };
+        if let Some(on) = hold {
             let step = if step == Step::First {
                 Step::Again
             } else {
@@ -243,17 +247,19 @@ impl Client {
     /// What a request or `getAccessToken()` must wait for before the token is ready: nothing,
     /// a refresh in flight or started now because the token is due, or (the `first` time only)
     /// the write of tokens storage refused earlier.
-    fn hold(&mut self, first: bool) -> Option<u64> {
+    fn hold(&mut self, first: bool) -> Result<Option<u64>, Error> {
         if first && self.st.unsaved() {
             if let Some(serial) = self.join_or_start_save() {
-                return Some(serial);
+                return Ok(Some(serial));
             }
         }
         if let Some(f) = &self.flight {
-            return Some(f.serial);
+            return Ok(Some(f.serial));
         }
-        self.needs_refresh_first()
-            .then(|| self.join_or_start(Reason::Expiring))
+        match self.needs_refresh_first() {
+            true => self.join_or_start(Reason::Expiring).map(Some),
+            false => Ok(None),
+        }
     }
 
     /// Request `id` got a response: the server's `Date` noted, then what it says of the token.
@@ -400,6 +406,11 @@ impl Client {
         if let Some(error) = self.st.failed_since(generation, failures) {
             return self.emit(Effect::Fail { id, error });
         }
+        // Offline nothing refreshes and nothing ends a session.
+        if !self.online {
+            let error = crate::offline::offline_error();
+            return self.emit(Effect::Fail { id, error });
+        }
         if self.st.refresh().is_none() && !self.config.cookie {
             let on = self.expire(crate::action::EndReason::AccessRejected);
             return self.reqs.push(Req {
@@ -410,7 +421,10 @@ impl Client {
                 },
             });
         }
-        let on = self.join_or_start(Reason::Rejected);
+        let on = match self.join_or_start(Reason::Rejected) {
+            Ok(on) => on,
+            Err(error) => return self.emit(Effect::Fail { id, error }),
+        };
         self.reqs.push(Req {
             id,
             state: ReqState::Held {
@@ -423,8 +437,10 @@ impl Client {
     /// `getAccessToken()`: a valid token (`null` when logged out), after the refresh or write
     /// it needs.
     pub(crate) fn access_token(&mut self, id: Id, first: bool) {
-        if let Some(on) = self.hold(first) {
-            return self.waiters.push(Waiter::Token { id, on });
+        match self.hold(first) {
+            Ok(Some(on)) => return self.waiters.push(Waiter::Token { id, on }),
+            Ok(None) => {}
+            Err(error) => return self.emit(Effect::Reject { id, error }),
         }
         let token = self.st.access().cloned();
         self.emit(Effect::Resolve {
@@ -440,8 +456,10 @@ impl Client {
             let error = Error::new(Code::SessionExpired, "refresh(): not logged in");
             return self.emit(Effect::Reject { id, error });
         }
-        let on = self.join_or_start(Reason::Manual);
-        self.waiters.push(Waiter::Refresh { id, on });
+        match self.join_or_start(Reason::Manual) {
+            Ok(on) => self.waiters.push(Waiter::Refresh { id, on }),
+            Err(error) => self.emit(Effect::Reject { id, error }),
+        }
     }
 
     /// The refresh or storage work of serial `on` is over: what waited for it goes on (or, for

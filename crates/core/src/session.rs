@@ -238,6 +238,11 @@ impl State {
     }
 
     /// A refresh for the current token failed at device ms `now`.
+    /// The timer's backoff after failed refreshes starts over (the network is back).
+    pub fn clear_timer_wait(&mut self) {
+        self.misses = (0, 0.0);
+    }
+
     pub fn remember_failure(&mut self, error: &Error, now: f64) {
         self.failures += 1;
         self.failure = Some((self.generation, self.failures, error.clone()));

@@ -21,7 +21,8 @@ pub(crate) fn usable(value: Option<Stored<'_>>) -> Option<String> {
 pub(crate) fn storage_error(slot: Slot, what: &str) -> Error {
     let which = match slot {
         Slot::Access => "access",
-        Slot::Refresh => "refresh",
+        // The kept revocations live with the refresh token.
+        Slot::Refresh | Slot::Pending => "refresh",
     };
     Error::new(
         Code::StorageError,

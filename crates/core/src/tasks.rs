@@ -9,6 +9,7 @@ use crate::effect::{Answer, Effect, Id, Io, Revoke, Slot};
 use crate::error::{cat, Code, Error};
 use crate::input::Stored;
 use crate::keys::Signing;
+use crate::offline::{Keeping, Kept};
 use crate::policy::usable_token;
 use crate::reply::token_set_text;
 use crate::session::Arrival;
@@ -39,6 +40,8 @@ pub(crate) enum LoggingOut {
     Removing(Remove),
     /// Waiting for the revocation (it was sent again with the server's DPoP nonce).
     Revoking(Result<(), Error>, bool),
+    /// Offline: keeping the revocation in storage, to be sent once online.
+    Keeping(Result<(), Error>, Keeping),
 }
 
 /// Storage work in progress.
@@ -117,6 +120,7 @@ impl Task {
                 LoggingOut::Reading => *i == io,
                 LoggingOut::Removing(r) => r.io == io,
                 LoggingOut::Revoking(..) => false,
+                LoggingOut::Keeping(_, k) => Client::keeping_owns(k, io),
             },
             Task::Expire { remove, .. } => remove.io == io,
             Task::Follow(f) => f.owns(io),
@@ -141,7 +145,7 @@ impl Client {
 
     /// A storage operation ended: handed to the flight or the task that asked for it.
     pub(crate) fn storage_done(&mut self, io: Io, result: Result<Option<Stored<'_>>, bool>) {
-        if self.flight_storage(io, result) {
+        if self.flight_storage(io, result) || self.kept_storage(io, result) {
             return;
         }
         let Some(task) = self.take_task(|t| t.owns(io)) else {
@@ -356,6 +360,8 @@ impl Client {
             id,
             value: Answer::Nothing,
         });
+        // Revocations a logout kept while offline (maybe before a restart) go now.
+        self.send_kept();
     }
 
     /// Sets the access token in memory (see `State::take_access`). With `dpop`, it is bound to the
@@ -502,6 +508,7 @@ impl Client {
         let push = |c: &mut Client, at: LoggingOut, token, hint| {
             let io = match &at {
                 LoggingOut::Removing(r) => r.io,
+                LoggingOut::Keeping(_, Keeping::Reading(io) | Keeping::Writing(io)) => *io,
                 _ => 0,
             };
             c.tasks.push(Task::Logout {
@@ -539,13 +546,39 @@ impl Client {
                     removed
                 }
             },
+            (LoggingOut::Keeping(removed, at), result) => {
+                let kept = Kept {
+                    token: token.clone(),
+                    hint,
+                };
+                return match self.keeping(at, &kept, result) {
+                    Err(at) => push(self, LoggingOut::Keeping(removed, at), token, hint),
+                    Ok(pending) => {
+                        self.new_key();
+                        let value = Answer::LoggedOut {
+                            revoked: false,
+                            pending,
+                        };
+                        self.settle(id, removed, value)
+                    }
+                };
+            }
             (at, _) => return push(self, at, token, hint),
         };
         let revoke = self.config.revoke_url.is_some();
         let sends = revoke && (self.config.cookie || had_session);
         if !sends {
             self.new_key();
-            return self.settle(id, removed, Answer::LoggedOut { revoked: false });
+            let value = Answer::LoggedOut {
+                revoked: false,
+                pending: false,
+            };
+            return self.settle(id, removed, value);
+        }
+        // Offline: the session has ended here; its revocation waits in storage for the network.
+        if !self.online {
+            let at = self.keep_revocation();
+            return push(self, LoggingOut::Keeping(removed, at), token, hint);
         }
         let call = self.revoke_call(id, token.as_deref(), hint);
         self.send_revoke(call);
@@ -554,7 +587,7 @@ impl Client {
 
     /// Sends a revocation; with DPoP, once its proof is signed (with the session's key: the
     /// next session's is made after).
-    fn send_revoke(&mut self, call: Revoke) {
+    pub(crate) fn send_revoke(&mut self, call: Revoke) {
         let url = self
             .config
             .revoke_url
@@ -582,6 +615,12 @@ impl Client {
                 .is_some_and(|b| {
                     b.get("error").and_then(crate::json::Json::str) == Some("use_dpop_nonce")
                 });
+        if let Some(url) = self.config.revoke_url.clone() {
+            self.nonce_from(&url, nonce);
+        }
+        if self.is_kept(id) {
+            return self.kept_revoked(status, use_nonce);
+        }
         let found = self.take_task(
             |t| matches!(t, Task::Logout { id: i, at: LoggingOut::Revoking(..), .. } if *i == id),
         );
@@ -597,9 +636,6 @@ impl Client {
         else {
             return;
         };
-        if let Some(url) = self.config.revoke_url.clone() {
-            self.nonce_from(&url, nonce);
-        }
         // The server wants its DPoP nonce in the proof: sent once more with it.
         if use_nonce && self.dpop.is_some() && !nonce_sent {
             let call = self.revoke_call(id, token.as_deref(), hint);
@@ -617,7 +653,11 @@ impl Client {
         }
         self.new_key();
         let revoked = status.is_some_and(|s| (200..300).contains(&s));
-        self.settle(id, removed, Answer::LoggedOut { revoked });
+        let value = Answer::LoggedOut {
+            revoked,
+            pending: false,
+        };
+        self.settle(id, removed, value);
     }
 
     // Ending a session.

@@ -214,7 +214,10 @@ fn logout_revokes_the_refresh_token_after_ending_the_session() {
     h.run();
     assert_eq!(
         h.answer(0, logout),
-        Some(Ok(Answer::LoggedOut { revoked: true }))
+        Some(Ok(Answer::LoggedOut {
+            revoked: true,
+            pending: false
+        }))
     );
     assert_eq!(h.w.revocations.len(), 1);
     assert!(
@@ -397,7 +400,10 @@ fn revocation(options: &str, stored_refresh: bool) -> (Revoke, u32, String, Stri
     h.run();
     assert_eq!(
         h.answer(0, id),
-        Some(Ok(Answer::LoggedOut { revoked: true }))
+        Some(Ok(Answer::LoggedOut {
+            revoked: true,
+            pending: false
+        }))
     );
     assert_eq!(h.w.revocations.len(), 1);
     (h.w.revocations[0].1.clone(), id, access, refresh)

@@ -212,10 +212,14 @@ fn api_calls_settle() {
     );
     assert_eq!(resolve(Answer::Token(None)), r#"["resolve",2,1,null]"#);
     assert_eq!(resolve(Answer::Session), r#"["resolve",2,2]"#);
-    assert_eq!(
-        resolve(Answer::LoggedOut { revoked: true }),
-        r#"["resolve",2,3,true]"#
-    );
+    for (revoked, pending, json) in [
+        (true, false, r#"["resolve",2,3,true]"#),
+        (false, false, r#"["resolve",2,3,false]"#),
+        // runner.js: null is `{ revoked: false, pending: true }`.
+        (false, true, r#"["resolve",2,3,null]"#),
+    ] {
+        assert_eq!(resolve(Answer::LoggedOut { revoked, pending }), json);
+    }
     let error = Error::new(Code::LoggedOut, "gone");
     assert_eq!(
         effect(Effect::Reject { id: 2, error }),

@@ -444,9 +444,26 @@ fn unknown_options_are_reported_not_refused() {
         ("storageKey", s("k")),
         ("dispatch", V::Func),
         ("now", V::Func),
-        ("connectivity", V::Obj(vec![])),
+        (
+            "connectivity",
+            V::Obj(vec![("isOnline", V::Func), ("subscribe", V::Func)]),
+        ),
     ]);
     assert!(ok(known, browser()).unknown.is_empty());
+}
+
+/// `connectivity` is `{ isOnline, subscribe }`, both functions.
+#[test]
+fn connectivity_needs_is_online_and_subscribe() {
+    for wrong in [
+        V::Bool(true),
+        V::Obj(vec![]),
+        V::Obj(vec![("isOnline", V::Func)]),
+        V::Obj(vec![("isOnline", V::Bool(true)), ("subscribe", V::Func)]),
+    ] {
+        let why = refused(options(vec![("connectivity", wrong)]), browser());
+        assert!(why.contains("connectivity"), "{why}");
+    }
 }
 
 /// The module without DPoP refuses `dpop`, naming it (the shell loads the other module for a

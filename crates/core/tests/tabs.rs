@@ -328,7 +328,10 @@ fn logout_revokes_the_live_refresh_token() {
         s.run();
         assert_eq!(
             s.answer(a, logout),
-            Some(Ok(Answer::LoggedOut { revoked: true }))
+            Some(Ok(Answer::LoggedOut {
+                revoked: true,
+                pending: false
+            }))
         );
         let body = s.w.revocations[0].1.body.clone().unwrap();
         assert!(body.contains(&live), "seed {seed}: {body}");

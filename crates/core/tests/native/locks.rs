@@ -1,6 +1,6 @@
-//! The two locks of js/tabs.js: the refresh lock (with `crossTab`, a Web Lock every tab takes;
+//! The locks of js/tabs.js: the refresh lock (with `crossTab`, a Web Lock every tab takes;
 //! always, the queue of this app's clients sharing the storage) and, with `crossTab` only, the
-//! call lock. Each is held by one tab, the others queued until their wait times out; what the
+//! call lock and the revoke lock. Each is held by one tab, the others queued until their wait times out; what the
 //! shell reports is `(granted, contended, shared)`.
 
 use authlane_core::effect::Lock;
@@ -12,9 +12,9 @@ use super::sim::Sim;
 /// odd when its taker waited for another holder (`contended`).
 #[derive(Default)]
 pub struct Locks {
-    holder: [Option<usize>; 2],
-    grant: [u64; 2],
-    waiters: [Vec<(u64, usize)>; 2],
+    holder: [Option<usize>; 3],
+    grant: [u64; 3],
+    waiters: [Vec<(u64, usize)>; 3],
     /// Numbers the asks.
     asked: u64,
 }
@@ -23,6 +23,7 @@ fn index(which: Lock) -> usize {
     match which {
         Lock::Refresh => 0,
         Lock::Call => 1,
+        Lock::Revoke => 2,
     }
 }
 

@@ -12,7 +12,7 @@ use authlane_core::input::{Input, Reply, Stored};
 use authlane_core::json::Json;
 
 use super::sim::{Got, Sim};
-use super::world::{Resp, Sent, ACCESS_KEY, REFRESH_KEY};
+use super::world::{Resp, Sent, ACCESS_KEY, PENDING_KEY, REFRESH_KEY};
 
 /// The lease as the shell keeps it (js/runner.js): whether it told the core of an acceptance,
 /// and from when it hands the core a `Date` again. Requests sent under it share it.
@@ -35,6 +35,7 @@ fn key(slot: Slot) -> &'static str {
     match slot {
         Slot::Access => ACCESS_KEY,
         Slot::Refresh => REFRESH_KEY,
+        Slot::Pending => PENDING_KEY,
     }
 }
 

@@ -194,6 +194,11 @@ impl Sim {
         self.call(tab, |id| Input::Refresh { id })
     }
 
+    /// The shell's `connectivity` says the device is online (or not).
+    pub fn online(&mut self, tab: usize, online: bool) {
+        self.feed(tab, Input::Online(online));
+    }
+
     pub fn auto_refresh(&mut self, tab: usize, on: bool) {
         self.feed(tab, Input::AutoRefresh(on));
     }
@@ -333,6 +338,22 @@ impl Sim {
             }
         }
         panic!("the world never came to rest");
+    }
+
+    /// Does the next thing due (as [`Sim::run`] does, one at a time); false when nothing is.
+    pub fn step_next(&mut self) -> bool {
+        match self.next(true) {
+            Some((at, timer)) => {
+                self.step(at, timer);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// No event is queued (what is left are the tabs' timers).
+    pub fn quiet(&self) -> bool {
+        self.queue.is_empty()
     }
 
     /// Lets `ms` of world time pass.

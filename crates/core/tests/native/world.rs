@@ -15,6 +15,7 @@ pub const API: &str = "https://api.example";
 /// The storage keys (`storageKey` is the default, `authlane`).
 pub const ACCESS_KEY: &str = "authlane.accessToken";
 pub const REFRESH_KEY: &str = "authlane.refreshToken";
+pub const PENDING_KEY: &str = "authlane.pendingRevocations";
 pub const KEYS: [&str; 2] = [ACCESS_KEY, REFRESH_KEY];
 
 /// What the refresh endpoint does with the next call (`Rotate` when no plan is left).
