@@ -54,7 +54,7 @@ pub struct RefreshCall {
     pub client_auth: Option<ClientAuth>,
     /// `refresh.scope`.
     pub scope: Option<String>,
-    /// `refresh.params`, in order (string values; others are left out).
+    /// `refresh.params`, in order (strings, and numbers and booleans as text; others are left out).
     pub params: Vec<(String, String)>,
 }
 

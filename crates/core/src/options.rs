@@ -237,11 +237,24 @@ fn refresh_call<V: Value>(refresh: &V, base: Option<&str>) -> Result<RefreshCall
             }
         },
     };
+    // Form fields as URLSearchParams writes them: a number or a boolean as its text; null,
+    // undefined, objects and functions are left out.
     let params = refresh.get("params");
     let params = params
         .keys()
         .into_iter()
-        .filter_map(|k| params.get(&k).as_string().map(|v| (k, v)))
+        .filter_map(|k| {
+            let v = params.get(&k);
+            let text = v.as_string().or_else(|| {
+                v.as_f64().filter(|n| n.is_finite()).map(|n| {
+                    let mut out = String::new();
+                    crate::json::write_num(&mut out, n);
+                    out
+                })
+            });
+            let text = text.or_else(|| v.as_bool().map(|b| b.to_string()));
+            text.map(|t| (k, t))
+        })
         .collect();
     Ok(RefreshCall {
         function: false,

@@ -407,17 +407,35 @@ fn oauth2_client_authentication_and_params() {
             ("scope", s("openid")),
             (
                 "params",
-                V::Obj(vec![("resource", s("https://api")), ("audience", s("x"))]),
+                V::Obj(vec![
+                    ("resource", s("https://api")),
+                    ("audience", s("x")),
+                    ("max_age", V::Num(300.0)),
+                    ("ratio", V::Num(1.5)),
+                    ("offline", V::Bool(true)),
+                    ("skip", V::Null),
+                    ("nested", V::Obj(vec![])),
+                ]),
             ),
         ]),
         browser(),
     );
     assert_eq!(config.refresh.scope.as_deref(), Some("openid"));
+    // Numbers and booleans as URLSearchParams writes them (as the JS shell of 0.1 sent them).
+    let params: Vec<(&str, &str)> = config
+        .refresh
+        .params
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
     assert_eq!(
-        config.refresh.params,
+        params,
         [
-            ("resource".to_string(), "https://api".to_string()),
-            ("audience".to_string(), "x".to_string())
+            ("resource", "https://api"),
+            ("audience", "x"),
+            ("max_age", "300"),
+            ("ratio", "1.5"),
+            ("offline", "true"),
         ]
     );
     for (key, wrong) in [
