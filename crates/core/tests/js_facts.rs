@@ -49,7 +49,7 @@ fn render() -> String {
         .collect();
     let ended = Code::ALL.into_iter().filter(|c| c.ends_session());
     format!(
-        "// Generated from crates/core (error.rs, env.rs) by crates/core/tests/js_facts.rs: do not edit.
+        "// Generated from crates/core (error.rs, action.rs) by crates/core/tests/js_facts.rs: do not edit.
 // UPDATE_JS_FACTS=1 cargo test -p authlane-core --test js_facts writes it again.
 
 /** The stable error codes (API.md, \"Errors\"). */
