@@ -1,7 +1,7 @@
 // Where the Chromium cold start goes (`node benches/cold-phases.mjs [loads]` runs it alone): the
 // Vite-built page that imports only createAuthClient, opened in a new page each load, with
 // performance marks put into a copy of the packed package around the wasm's instantiation and
-// the first core made (`core.create`). Prints the median of each instant (ms from navigation start), and
+// the first core made (`engine.create`). Prints the median of each instant (ms from navigation start), and
 // the whole of a second createAuthClient on the same page (the first's extra is compilation).
 import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -35,8 +35,8 @@ export async function coldPhases({ loads = 30 } = {}) {
   patch(join(pkg, 'esm/wasm.js'), 'export const core = bind(instance.exports);', "export const core = bind(instance.exports);\nperformance.mark('instantiated');");
   patch(
     join(pkg, 'esm/client.js'),
-    '  const made = core.create(record, Math.floor(Math.random() * 2 ** 52));',
-    "  const first = performance.getEntriesByName('constructing').length === 0;\n  if (first) performance.mark('constructing');\n  const made = core.create(record, Math.floor(Math.random() * 2 ** 52));\n  if (first) performance.mark('constructed');",
+    '  const made = engine.create(record, Math.floor(Math.random() * 2 ** 52));',
+    "  const first = performance.getEntriesByName('constructing').length === 0;\n  if (first) performance.mark('constructing');\n  const made = engine.create(record, Math.floor(Math.random() * 2 ** 52));\n  if (first) performance.mark('constructed');",
   );
   writeFileSync(
     join(dir, 'main.js'),

@@ -56,6 +56,47 @@ export async function inMemory({ requests, rounds }) {
   return samples;
 }
 
+/**
+ * What a DPoP proof costs per request, without a network: authlane with `dpop` (a WebCrypto
+ * ES256 signature per request, its proof built in the core) against authlane without it, and
+ * against a hand-made DPoP fetch with jose (SignJWT with the same key type, `ath` by
+ * crypto.subtle.digest), each over an in-memory fetch that answers at once.
+ */
+export async function dpopCost({ requests, rounds }) {
+  const { SignJWT, exportJWK, generateKeyPair } = await import('jose');
+  const response = new Response('ok');
+  const answer = async () => response;
+  const access = jwt(3600);
+  const tokens = { access_token: access, refresh_token: 'rt', expires_in: 3600, token_type: 'DPoP' };
+  const plain = await createAuthClient({ baseUrl: 'https://api.example', refresh: async () => null, fetch: answer });
+  await plain.login({ accessToken: access, refreshToken: 'rt' });
+  const bound = await createAuthClient({ baseUrl: 'https://api.example', refresh: async () => null, fetch: answer, dpop: true });
+  await bound.login(tokens);
+  const { privateKey, publicKey } = await generateKeyPair('ES256');
+  const jwk = await exportJWK(publicKey);
+  const b64url = (bytes) => Buffer.from(bytes).toString('base64url');
+  const ath = b64url(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(access)));
+  const byHand = async (url) => {
+    const proof = await new SignJWT({ htm: 'GET', htu: url, ath, jti: crypto.randomUUID(), iat: Math.floor(Date.now() / 1000) })
+      .setProtectedHeader({ alg: 'ES256', typ: 'dpop+jwt', jwk })
+      .sign(privateKey);
+    return answer(url, { headers: new Headers({ authorization: `DPoP ${access}`, dpop: proof }), signal: new AbortController().signal });
+  };
+  const fns = {
+    'authlane, Bearer': () => plain.fetch('/x'),
+    'authlane with dpop (a proof per request)': () => bound.fetch('/x'),
+    'jose + fetch, a DPoP proof per request by hand': () => byHand('https://api.example/x'),
+  };
+  const samples = await interleave(Object.keys(fns), rounds, async (name) => {
+    const t0 = now();
+    for (let i = 0; i < requests; i++) await fns[name]();
+    return ((now() - t0) / requests) * 1000;
+  });
+  plain.dispose();
+  bound.dispose();
+  return samples;
+}
+
 export async function storm(server, { size, rounds }) {
   const names = ['authlane (1 refresh, all held)', 'plain fetch + 1 refresh round trip', 'fetch + signal and 60 s timer, + 1 refresh round trip'];
   const samples = await interleave(names, rounds, async (name) => {

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { browserBenches } from './browser.mjs';
 import { coldHermes, coldNode } from './cold.mjs';
 import { coldPhases } from './cold-phases.mjs';
-import { decodeSpeed, inMemory, memory, overhead, startBenchServer, storm } from './node.mjs';
+import { decodeSpeed, dpopCost, inMemory, memory, overhead, startBenchServer, storm } from './node.mjs';
 import { sizes } from './size.mjs';
 import { pageSizes } from './page-size.mjs';
 import { stats, table } from './lib.mjs';
@@ -77,6 +77,11 @@ try {
   }
   const decodeRatios = [200, 4096].map((b) => ratio(d[b], 'authlane', 'jwt-decode'));
   say(goal(decodeRatios.every((r) => r >= 1), `at least as fast as jwt-decode (speed ratios ${decodeRatios.map((r) => r.toFixed(2)).join(', ')})`));
+
+  say('\n## 4b. DPoP, Node (µs per request, in-memory fetch)\n');
+  say(`${p.requests} sequential requests with a DPoP-bound token: the proof (a fresh jti, iat, htm, htu, ath) signed with ES256 for each one:\n`);
+  const dp = await dpopCost({ requests: p.requests, rounds: p.rounds });
+  say(table(dp, { unit: 'µs/request', baseline: 'jose + fetch, a DPoP proof per request by hand' }));
 
   say('\n## 6. Memory, Node\n');
   const m = await memory(server, { total: p.memTotal, refreshEvery: p.refreshEvery });
