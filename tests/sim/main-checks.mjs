@@ -16,13 +16,13 @@ import { note } from './observe.mjs';
 import { claimsOf, alias } from './tokens.mjs';
 import { tokenIn } from './network.mjs';
 
-export const KEY = { access: 'authlane.accessToken', refresh: 'authlane.refreshToken' };
+export const KEY = { access: 'authlane.accessToken', refresh: 'authlane.refreshToken', pending: 'authlane.pendingRevocations' };
 
 /**
  * The checks of client `ctx` (see the module comment): `{ m, clockKnown, world, observe, onAction }`;
  * `world` is the network's observer, `observe` the storage's, `onAction` the observer's hook.
  */
-export function mainChecks({ CTX, sched, rand, server, cookie, oauth2, obs, violation, count, sessionNow, reqs, net }) {
+export function mainChecks({ CTX, sched, rand, server, cookie, oauth2, connected, obs, violation, count, sessionNow, reqs, net }) {
   // The client as the world knows it.
   const m = {
     loggedOut: false, // between logout() and the next login(): nothing may be written
@@ -41,7 +41,11 @@ export function mainChecks({ CTX, sched, rand, server, cookie, oauth2, obs, viol
     logins: 0,
     disturbedAt: -Infinity, // the last sleep or device clock change: timers count monotonic time
     sleeps: 0,
-    revokes: [], // what each logout() of a session must revoke, in order
+    revokes: [], // what each logout() of a session must revoke
+    offline: false, // the device is offline (the network fails every fetch)
+    answersSinceOffline: 0, // refresh answers that arrived while offline (already on their way)
+    offlineEpisodes: 0, // times the device went offline
+    kept: [], // revocations of logouts made offline (with connectivity): they must go out once online
   };
   const clockKnown = () => {
     if (m.clockChangedAt === null) return true;
@@ -63,11 +67,29 @@ export function mainChecks({ CTX, sched, rand, server, cookie, oauth2, obs, viol
       return undefined;
     },
     ended() {},
-    arrived() {},
+    /** A revocation reaching the server: the one a logout() owed (a kept one once, never twice). */
+    arrived(call) {
+      if (call.kind !== 'revoke') return;
+      const sent = cookie ? null : tokenIn(call.body);
+      const at = m.revokes.indexOf(sent);
+      if (at < 0) return violation(`a revocation of ${alias(sent) || 'the cookie'} reached the server, which no logout() owed (${m.revokes.map(alias).join(', ') || 'none'})`);
+      m.revokes.splice(at, 1);
+      const k = m.kept.indexOf(sent);
+      if (k >= 0) m.kept.splice(k, 1);
+    },
+    offline: () => m.offline,
+    /** A fetch made offline fails at once; a refresh call made so is an attempt all the same. */
+    offlineSend(call) {
+      note(`offline: send ${call.kind} ${call.url.replace(API, '')} fails`);
+      if (call.kind !== 'refresh') return;
+      m.refreshCalls++;
+      if (connected) violation('a refresh call while the client knew the device was offline');
+    },
     refreshAnswered(call) {
       note(`server: refresh with ${call.presented ? alias(call.presented) : 'nothing'} -> ${call.reply.status}${call.reply.issued ? ' pair ' + call.reply.issued.pair : ''}`);
     },
     delivered(call, reply) {
+      if (call.kind === 'refresh' && m.offline) m.answersSinceOffline++;
       if (call.kind === 'refresh') {
         if (reply.status === 200 && reply.issued) {
           if (call.sleepsAtSend === m.sleeps) m.freshAt = m.order++;
@@ -137,14 +159,15 @@ export function mainChecks({ CTX, sched, rand, server, cookie, oauth2, obs, viol
   /** A logout()'s revocation: the refresh token of the session it ended (its access token
    * without one; in cookie mode the cookie's, with credentials). */
   function sentRevoke(call) {
-    const want = m.revokes.shift();
-    if (want === undefined) return violation('a revocation without a logout() of a session');
+    // Kept revocations go out once online, maybe after a later logout's: any order; one that never
+    // reached the server (the network went away) goes again. Each is owed until it arrives.
+    const sent = cookie ? null : tokenIn(call.body);
     if (cookie) {
       if (call.credentials !== 'include' || tokenIn(call.body)) violation('cookie mode: the revocation went without credentials, or with a token');
+      if (m.revokes.length === 0) violation('a revocation without a logout() of a session');
       return undefined;
     }
-    const sent = tokenIn(call.body);
-    if (sent !== want) violation(`logout() revoked ${alias(sent)}, the session it ended held ${alias(want)}`);
+    if (!m.revokes.includes(sent)) violation(`logout() revoked ${alias(sent)}, no session it ended held it (${m.revokes.map(alias).join(', ') || 'none'})`);
     return undefined;
   }
 
@@ -167,6 +190,12 @@ export function mainChecks({ CTX, sched, rand, server, cookie, oauth2, obs, viol
   }
 
   const observe = (op, key, value) => {
+    if (key === KEY.pending) {
+      // The revocations kept offline: written by a logout (after it removed the tokens), removed
+      // once sent; it holds no session.
+      if (op !== 'get') note(`storage ${op} ${key}`);
+      return;
+    }
     if (cookie && key === KEY.refresh) violation(`cookie mode: storage ${op} of the refresh token's key`);
     if (op === 'set' && m.loggedOut) violation(`${key} written after logout()`);
     if (op === 'remove' && !m.removalAllowed) violation(`${key} removed, though no logout or definitive refusal ended the session`);
@@ -183,6 +212,8 @@ export function mainChecks({ CTX, sched, rand, server, cookie, oauth2, obs, viol
           : false;
       if (reason === 'no_refresh_token' || reason === 'access_rejected') m.sawNoRefresh = !m.hasRefresh;
       if (!ok) violation(`sessionExpired (${reason}) without a definitive refusal of the refresh token (a transient failure ended the session?)`);
+      // Nothing ends a session offline but a refusal already on its way back.
+      if (connected && m.offline && m.answersSinceOffline === 0) violation(`sessionExpired (${reason}) while the client knew the device was offline`);
     }
   };
 

@@ -42,6 +42,7 @@ import { claimsOf, alias, redact } from './tokens.mjs';
 import { mainChecks, KEY } from './main-checks.mjs';
 
 const CTX = 'main';
+const OFFLINE_CODES = new Set(['SESSION_EXPIRED', 'REFRESH_FAILED', 'BAD_REFRESH_RESPONSE', 'LOGGED_OUT', 'TIMEOUT', 'NETWORK_ERROR']);
 const STEPS = 30;
 /**
  * The longest a request or an API call may take here: two refresh flights (every attempt with its
@@ -70,9 +71,12 @@ export async function simulateMain(seed, { trace: tracing = false } = {}) {
   const revokeOn = rand.chance(0.5);
   const attempts = rand.between(1, 3);
   const retry = { attempts, baseDelayMs: 100, maxDelayMs: 400 };
+  // Half the runs tell the client of connectivity (API.md "Offline"); in the others it finds out
+  // from failing fetches, as before.
+  const connected = rand.chance(0.5);
   const refreshTimeoutMs = 1_000;
   const timeoutMs = 5_000;
-  note(`world: ttl ${ttlMs} ms, server clock ${sched.serverOffset / 60000} min off, ${cookie ? 'cookie' : oauth2 ? 'oauth2' : 'json'}${rotates ? ' rotating' : ''}, ${async ? 'async' : 'sync'} storage, auto ${auto}, revoke ${revokeOn}, Date ${server.sendsDate}, ${attempts} attempts`);
+  note(`world: ttl ${ttlMs} ms, server clock ${sched.serverOffset / 60000} min off, ${cookie ? 'cookie' : oauth2 ? 'oauth2' : 'json'}${rotates ? ' rotating' : ''}, ${async ? 'async' : 'sync'} storage, auto ${auto}, revoke ${revokeOn}, Date ${server.sendsDate}, ${attempts} attempts${connected ? ', connectivity' : ''}`);
 
   let client = null;
   // What the run exercised (summed over seeds by run.mjs --stats).
@@ -84,7 +88,28 @@ export async function simulateMain(seed, { trace: tracing = false } = {}) {
   const reqs = new Map(); // requests by id
   let nextReq = 1;
   let net = null;
-  const { m, clockKnown, world, observe, onAction } = mainChecks({ CTX, sched, rand, server, cookie, oauth2, obs, violation, count, sessionNow, reqs, net: () => net });
+  const { m, clockKnown, world, observe, onAction } = mainChecks({ CTX, sched, rand, server, cookie, oauth2, connected, obs, violation, count, sessionNow, reqs, net: () => net });
+  // The device's connectivity, as `connectivity` tells it (listeners called at once).
+  const listeners = new Set();
+  const connectivity = {
+    isOnline: () => !m.offline,
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+  };
+  const setOnline = (online) => {
+    if (online === !m.offline) return;
+    note(online ? 'the device is online' : 'the device is offline');
+    count(online ? 'online' : 'offline');
+    m.offline = !online;
+    if (!online) {
+      m.answersSinceOffline = 0;
+      m.offlineEpisodes++;
+      net.drop();
+    }
+    for (const l of [...listeners]) l(online);
+  };
 
   const store = sharedStore({ sched, rand: rand.fork(), contexts: [CTX] });
   const storage = async ? asyncStorage({ sched, rand: rand.fork(), ctx: CTX, sync: store.view(CTX), observe }) : store.view(CTX, observe);
@@ -113,6 +138,7 @@ export async function simulateMain(seed, { trace: tracing = false } = {}) {
     timeoutMs,
     refreshRetry: retry,
     ...(revokeOn ? { revoke: { url: '/auth/revoke' } } : {}),
+    ...(connected ? { connectivity } : {}),
   };
   obs.onAction = onAction;
 
@@ -176,6 +202,14 @@ export async function simulateMain(seed, { trace: tracing = false } = {}) {
   if (auto) client.startAutoRefresh();
   const startedAt = sched.mono;
 
+  /** The codes an API call may reject with: NETWORK_ERROR when the device was offline at some
+   * moment of its life. */
+  const apiCodes = () => {
+    const base = new Set(['SESSION_EXPIRED', 'REFRESH_FAILED', 'BAD_REFRESH_RESPONSE', 'LOGGED_OUT']);
+    const at = m.offlineEpisodes - (m.offline ? 1 : 0);
+    return { has: (code) => base.has(code) || (code === 'NETWORK_ERROR' && m.offlineEpisodes > at) };
+  };
+
   /** A request as an app makes it; `retry`: the app sends it again the moment it fails. */
   function request(retry = rand.chance(0.3), after = null) {
     const id = nextReq++;
@@ -184,7 +218,7 @@ export async function simulateMain(seed, { trace: tracing = false } = {}) {
     const body = method === 'POST' ? `{"n":${id}}` : null;
     const url = foreign ? `${FOREIGN}/x/${id}` : rand.chance(0.5) ? `/items/${id}` : `${API}/items/${id}`;
     const controller = rand.chance(0.3) ? new AbortController() : null;
-    const r = { id, what: `request ${id}`, method, body, foreign, controller, sends: 0, settled: false, madeIn: sched.ran, madeAt: sched.mono, firstToken: null, after, callsAtMade: m.refreshCalls };
+    const r = { id, what: `request ${id}`, method, body, foreign, controller, sends: 0, settled: false, madeIn: sched.ran, madeAt: sched.mono, firstToken: null, after, callsAtMade: m.refreshCalls, episodesAtMade: m.offlineEpisodes - (m.offline ? 1 : 0) };
     reqs.set(id, r);
     pending.add(r);
     count('requests');
@@ -198,7 +232,8 @@ export async function simulateMain(seed, { trace: tracing = false } = {}) {
     }, (error) => {
       r.settled = true;
       pending.delete(r);
-      const code = obs.rejected(error, `request ${id}`);
+      // NETWORK_ERROR: the device was offline at some moment of the request's life.
+      const code = obs.rejected(error, `request ${id}`, m.offlineEpisodes > r.episodesAtMade ? OFFLINE_CODES : undefined);
       r.error = code;
       note(`request ${id} -> ${code}`);
       if (r.after !== null && (code === 'REFRESH_FAILED' || code === 'BAD_REFRESH_RESPONSE') && m.refreshCalls === r.callsAtMade) {
@@ -216,7 +251,7 @@ export async function simulateMain(seed, { trace: tracing = false } = {}) {
   for (let step = 0; step < STEPS; step++) {
     const gap = rand.weighted([[50, () => rand.between(0, 5)], [35, () => rand.between(5, 300)], [15, () => rand.between(300, 20_000)]])();
     await sched.run(sched.mono + gap);
-    const what = rand.int(17);
+    const what = rand.int(19);
     await sched.enter(CTX, () => {
       switch (what) {
         case 0: case 1: case 2: case 3: case 4:
@@ -254,13 +289,18 @@ export async function simulateMain(seed, { trace: tracing = false } = {}) {
           m.removalAllowed = true;
           // With revoke, a logout of a session revokes its refresh token (its access token without
           // one); in cookie mode every logout asks the cookie's to be revoked.
+          const expected = m.revokes.length;
           if (revokeOn && cookie) m.revokes.push(null);
           else if (revokeOn && sessionNow().authenticated) {
             const held = server.pairs.get(sessionNow().claims.pair);
             m.revokes.push(m.hasRefresh ? held.refresh : held.access);
           }
+          // Offline with connectivity: the revocation is kept and must reach the server once online.
+          // (In cookie mode each is the cookie's: kept once.)
+          if (connected && m.offline && m.revokes.length > expected && !(cookie && m.kept.includes(null))) m.kept.push(m.revokes.at(-1));
           track('logout()', client.logout(), new Set(), (v) => {
             if (!v || typeof v.revoked !== 'boolean') violation(`logout() resolved with ${JSON.stringify(v)}`);
+            else if (v.pending && !(connected && revokeOn)) violation(`logout() resolved pending without connectivity and revoke: ${JSON.stringify(v)}`);
           });
           break;
         case 10:
@@ -290,7 +330,7 @@ export async function simulateMain(seed, { trace: tracing = false } = {}) {
         }
         case 13:
           note('getAccessToken()');
-          track('getAccessToken()', client.getAccessToken(), new Set(['SESSION_EXPIRED', 'REFRESH_FAILED', 'BAD_REFRESH_RESPONSE', 'LOGGED_OUT']), (token) => {
+          track('getAccessToken()', client.getAccessToken(), apiCodes(), (token) => {
             if (token !== null && typeof token !== 'string') violation(`getAccessToken() resolved with ${typeof token}`);
             if (typeof token === 'string') {
               const s = sessionNow();
@@ -306,8 +346,17 @@ export async function simulateMain(seed, { trace: tracing = false } = {}) {
             m.removalAllowed = false;
             obs.sessionBegins();
           }
-          track('refresh()', client.refresh(), new Set(['SESSION_EXPIRED', 'REFRESH_FAILED', 'BAD_REFRESH_RESPONSE', 'LOGGED_OUT']));
+          track('refresh()', client.refresh(), apiCodes());
           break;
+        case 17:
+          setOnline(m.offline);
+          break;
+        case 18: {
+          // Flapping: the network comes and goes within moments.
+          const flips = rand.between(2, 5);
+          for (let i = 0; i < flips; i++) setOnline(m.offline);
+          break;
+        }
         default:
       }
     });
@@ -329,6 +378,7 @@ export async function simulateMain(seed, { trace: tracing = false } = {}) {
   }
 
   async function calmTail() {
+    await sched.enter(CTX, () => setOnline(true));
     server.plans.length = 0;
     server.refuses = null;
     world.slow = 0;
@@ -352,7 +402,8 @@ export async function simulateMain(seed, { trace: tracing = false } = {}) {
     }
   }
 
-  // The world runs until nothing is left to happen.
+  // The world runs until nothing is left to happen, online (what was kept offline goes out).
+  await sched.enter(CTX, () => setOnline(true));
   const quietBy = sched.mono + 600_000;
   await sched.run(quietBy);
   if (sched.nextAt() !== Infinity) violation('the world never went quiet (a timer loop?)');
@@ -376,7 +427,10 @@ export async function simulateMain(seed, { trace: tracing = false } = {}) {
   await sched.run(sched.mono + 60_000);
   if (sched.shellTimers(CTX) > 0) violation(`dispose() left ${sched.shellTimers(CTX)} timers`);
 
-  // The app starts again on the same storage: it restores the session it had.
+  // The app starts again on the same storage, the network quick: it restores the session it had,
+  // and sends what a logout kept offline and no round online delivered (one whose send timed out
+  // waits for the next start or the next time the device comes online).
+  world.slow = 0;
   let again = null;
   await sched.enter(CTX, () => naming(`${CTX}'`, () => createAuthClient({ ...options, dispatch: undefined }).then((c) => { again = c; }, (error) => {
     violation(`createAuthClient on the stored tokens rejected: ${error && error.code}`);
@@ -385,9 +439,11 @@ export async function simulateMain(seed, { trace: tracing = false } = {}) {
   if (again) {
     const restored = again.session();
     if (JSON.stringify(restored) !== JSON.stringify(last)) violation(`started again, the app restores ${redact(JSON.stringify(restored))}, it had ${redact(JSON.stringify(last))}`);
+    await sched.run(sched.mono + 5_000); // its first moments: what it sends at start goes
     again.dispose();
     await sched.run(sched.mono + 60_000);
   }
+  if (m.kept.length > 0) violation(`online again and restarted, ${m.kept.length} revocation(s) kept offline never reached the server`);
   violations.push(...sched.errors);
   cov.tasks = sched.ran;
   return { violations, trace: traceLines(), stats: cov };

@@ -16,6 +16,10 @@
 //
 // The HttpOnly cookie of cookie mode lives in the world's jar (one per browser): sent with
 // `credentials: 'include'`, set when a rotation's answer arrives.
+//
+// Connectivity (`world.offline()`): offline, a fetch fails at once as an offline fetch does
+// (TypeError "fetch failed") and reaches nothing (`world.offlineSend`); going offline fails the
+// requests still on their way to a server (`drop()`); answers already on their way back arrive.
 import { API, FOREIGN } from './server.mjs';
 
 /** A latency: mostly short, sometimes slow. */
@@ -27,6 +31,8 @@ export function latency(rand, slow = 0.05) {
 export function network({ sched, rand, server, world }) {
   const jar = { refresh: null };
   let nextId = 1;
+  /** Requests on their way to a server: what going offline fails. */
+  const travelling = new Set();
   /** ctx -> refresh calls made and not yet over for the tab (answered, failed or aborted). */
   const refreshOut = new Map();
 
@@ -69,6 +75,10 @@ export function network({ sched, rand, server, world }) {
         plan = server.plans.length > 0 ? server.plans.shift() : 'rotate';
         call.plan = plan;
         call.cookie = init.credentials === 'include' ? jar.refresh : undefined;
+      }
+      if (world.offline && world.offline()) {
+        if (world.offlineSend) world.offlineSend(call);
+        return Promise.reject(new TypeError('fetch failed'));
       }
       world.sent(call); // checks at send time
 
@@ -120,8 +130,17 @@ export function network({ sched, rand, server, world }) {
         // A leg's latency; the refresh endpoint's may be capped (a slow answer that outlives the
         // refresh timeout after the server rotated is a lost answer: see `lost`).
         const leg = () => (kind === 'refresh' && world.refreshLegMs ? Math.min(world.refreshLegMs, latency(rand, world.slow)) : latency(rand, world.slow));
+        const drop = () => {
+          if (done || !cancelArrival) return;
+          cancelArrival();
+          cancelArrival = null;
+          call.neverArrives = true;
+          answer(networkError, 0); // in the tab's next task, as any answer
+        };
+        travelling.add(drop);
         cancelArrival = sched.at(leg(), null, () => {
           cancelArrival = null;
+          travelling.delete(drop);
           world.arrived(call);
           let reply;
           switch (kind) {
@@ -169,7 +188,14 @@ export function network({ sched, rand, server, world }) {
     };
   }
 
-  return { fetchFor, jar, refreshOut: (ctx) => refreshOut.get(ctx) || 0 };
+  /** The device went offline: the requests still on their way fail (their answers come in the
+   * tabs' tasks, as any). */
+  const drop = () => {
+    for (const d of [...travelling]) d();
+    travelling.clear();
+  };
+
+  return { fetchFor, jar, drop, refreshOut: (ctx) => refreshOut.get(ctx) || 0 };
 }
 
 /** The token a refresh or revocation body carries: JSON `refreshToken`, or the form's field. */

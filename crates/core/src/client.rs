@@ -17,7 +17,7 @@ use crate::error::{Code, Error};
 use crate::flight::Flight;
 use crate::input::Input;
 use crate::keys::Dpop;
-use crate::offline::Sending;
+use crate::offline::Pending;
 use crate::requests::{Req, Waiter};
 use crate::session::State;
 use crate::tasks::Task;
@@ -57,8 +57,8 @@ pub struct Client {
     pub(crate) dpop: Option<Dpop>,
     /// The device can reach the network, as the shell last said (`offline.rs`).
     pub(crate) online: bool,
-    /// Sending the revocations kept while offline.
-    pub(crate) sending: Option<Sending>,
+    /// The revocations kept while offline (`offline.rs`).
+    pub(crate) pending: Pending,
     /// The last kept revocation's call number.
     pub(crate) next_kept: Id,
 }
@@ -87,7 +87,7 @@ impl Client {
             dpop,
             shared: config_shared(),
             online: true,
-            sending: None,
+            pending: Pending::default(),
             next_kept: 0,
         }
     }
@@ -129,7 +129,7 @@ impl Client {
     pub fn poll_timeout(&self) -> Option<f64> {
         let flight = self.flight.as_ref().and_then(Flight::wake_at);
         let tasks = self.tasks.iter().filter_map(Task::wake_at);
-        let sending = self.sending.as_ref().and_then(Sending::wake_at);
+        let sending = self.pending.wake_at();
         [self.auto, flight, sending]
             .into_iter()
             .flatten()
@@ -140,7 +140,7 @@ impl Client {
     /// Work is in progress (a refresh, storage work): the shell keeps its process alive for the
     /// timer; otherwise the timer only looks at the token now and then (auto refresh).
     pub fn busy(&self) -> bool {
-        self.flight.is_some() || !self.tasks.is_empty() || self.sending.is_some()
+        self.flight.is_some() || !self.tasks.is_empty() || self.pending.busy()
     }
 
     /// Handles one event at device ms `now`.

@@ -10,7 +10,7 @@
 //! answered.
 
 use crate::client::Client;
-use crate::effect::{Effect, Id, Io, Lock, Slot};
+use crate::effect::{Answer, Effect, Id, Io, Lock, Slot};
 use crate::error::{Code, Error, Host};
 use crate::flight::SETTLE_MS;
 use crate::input::Stored;
@@ -78,40 +78,71 @@ fn parse_list(value: Option<Stored<'_>>) -> Vec<Kept> {
         .collect()
 }
 
-/// Where keeping a logout's revocation is: reading the list, then writing it with one more.
-#[derive(Debug)]
-pub(crate) enum Keeping {
-    Reading(Io),
-    Writing(Io),
+/// The kept list's one owner: logouts made offline add to it, a round online sends it; one
+/// storage operation at a time, so that no write loses another's entry.
+#[derive(Debug, Default)]
+pub(crate) struct Pending {
+    /// Entries to add, with the `logout()` calls to settle once they are stored.
+    adding: Vec<(Id, Result<(), Error>, Kept)>,
+    /// The storage operation in progress.
+    op: Option<Op>,
+    /// The round of sending, when one runs.
+    round: Option<Round>,
+    /// The device came online again during a round: another follows it.
+    again: bool,
 }
 
-/// Sending the kept revocations.
 #[derive(Debug)]
-pub(crate) enum Sending {
-    /// Waiting for the lock.
+enum Op {
+    /// Reading the list (for the round when it is ready, else to add to it).
+    Read(Io),
+    /// Writing it back; then these `logout()` calls are settled (their entries are in it), and
+    /// the round ends (`ends`).
+    Write {
+        io: Io,
+        settles: Vec<(Id, Result<(), Error>)>,
+        ends: bool,
+    },
+}
+
+#[derive(Debug)]
+enum Round {
+    /// Waiting for the revoke lock.
     Locking,
     /// The lock came after another tab's turn: its write may still be on the way until `until`.
-    Settling {
-        until: f64,
-    },
-    Reading(Io),
+    Settling { until: f64 },
+    /// The lock is held (or none is needed): the list is read when storage is free.
+    Ready,
     /// The revocation of `list[0]` is out (`nonce_sent`: again, with the server's DPoP nonce).
     Revoking {
         id: Id,
         list: Vec<Kept>,
         nonce_sent: bool,
     },
-    /// Writing back the list without the entries sent.
-    Writing(Io),
 }
 
-impl Sending {
+impl Pending {
     pub fn wake_at(&self) -> Option<f64> {
-        match self {
-            Sending::Settling { until } => Some(*until),
+        match self.round {
+            Some(Round::Settling { until }) => Some(until),
             _ => None,
         }
     }
+
+    /// Work in progress (the shell keeps its process alive for it).
+    pub fn busy(&self) -> bool {
+        self.op.is_some() || self.round.is_some() || !self.adding.is_empty()
+    }
+}
+
+/// `list` with `more` added, each entry once.
+fn merged(mut list: Vec<Kept>, more: &[(Id, Result<(), Error>, Kept)]) -> Vec<Kept> {
+    for (_, _, kept) in more {
+        if !list.contains(kept) {
+            list.push(kept.clone());
+        }
+    }
+    list
 }
 
 impl Client {
@@ -131,68 +162,45 @@ impl Client {
         }
     }
 
-    /// Keeps the revocation of `token` (`hint`) for later: the list read, then written with it.
-    pub(crate) fn keep_revocation(&mut self) -> Keeping {
-        let io = self.io();
-        self.emit(Effect::Load {
-            io,
-            slot: Slot::Pending,
-        });
-        Keeping::Reading(io)
+    /// The device is offline at a `logout()` (call `id`, whose removal of the tokens came to
+    /// `removed`): its revocation is kept, and the call settles once it is stored.
+    pub(crate) fn keep_revocation(&mut self, id: Id, removed: Result<(), Error>, kept: Kept) {
+        self.pending.adding.push((id, removed, kept));
+        self.pump_pending();
     }
 
-    /// A storage operation of keeping ended: the next one, or `Some(kept)` when done.
-    pub(crate) fn keeping(
-        &mut self,
-        at: Keeping,
-        kept: &Kept,
-        result: Result<Option<Stored<'_>>, bool>,
-    ) -> Result<bool, Keeping> {
-        match (at, result) {
-            (Keeping::Reading(_), Ok(value)) => {
-                let mut list = parse_list(value);
-                list.push(kept.clone());
-                let io = self.io();
-                let value = list_text(&list);
-                self.emit(Effect::Store {
-                    io,
-                    slot: Slot::Pending,
-                    value,
-                });
-                Err(Keeping::Writing(io))
-            }
-            (Keeping::Writing(_), Err(ok)) => Ok(ok),
-            (Keeping::Reading(_), Err(_)) => Ok(false),
-            (Keeping::Writing(_), Ok(_)) => Ok(false),
-        }
-    }
-
-    /// Whether storage operation `io` is keeping's.
-    pub(crate) fn keeping_owns(at: &Keeping, io: Io) -> bool {
-        match at {
-            Keeping::Reading(i) | Keeping::Writing(i) => *i == io,
-        }
-    }
-
-    /// Sends the kept revocations (online; one round at a time).
+    /// Sends the kept revocations (online; one round at a time: asked during one, another
+    /// follows it).
     pub(crate) fn send_kept(&mut self) {
-        if self.sending.is_some() || !self.online || self.config.revoke_url.is_none() {
+        if !self.online || self.config.revoke_url.is_none() {
+            return;
+        }
+        if self.pending.round.is_some() {
+            self.pending.again = true;
             return;
         }
         if self.config.cross_tab {
-            self.sending = Some(Sending::Locking);
+            self.pending.round = Some(Round::Locking);
             let timeout_ms = self.config.lock_timeout_ms;
             return self.emit(Effect::Lock {
                 which: Lock::Revoke,
                 timeout_ms,
             });
         }
-        self.read_kept();
+        self.pending.round = Some(Round::Ready);
+        self.pump_pending();
     }
 
-    fn read_kept(&mut self) {
+    /// Starts the next storage operation, if storage is free and there is one to do.
+    fn pump_pending(&mut self) {
+        let p = &self.pending;
+        let holds_list = matches!(p.round, Some(Round::Revoking { .. }));
+        let wants = matches!(p.round, Some(Round::Ready)) || !p.adding.is_empty();
+        if p.op.is_some() || holds_list || !wants {
+            return;
+        }
         let io = self.io();
-        self.sending = Some(Sending::Reading(io));
+        self.pending.op = Some(Op::Read(io));
         self.emit(Effect::Load {
             io,
             slot: Slot::Pending,
@@ -201,7 +209,7 @@ impl Client {
 
     /// The revoke lock: taken (after another tab's turn: `contended`), or not to be had.
     pub(crate) fn revoke_locked(&mut self, granted: bool, contended: bool) {
-        if !matches!(self.sending, Some(Sending::Locking)) {
+        if !matches!(self.pending.round, Some(Round::Locking)) {
             if granted {
                 self.release(Lock::Revoke);
             }
@@ -211,56 +219,96 @@ impl Client {
         // without; letting go of a lock not held is nothing.
         if granted && contended {
             let until = self.now + SETTLE_MS;
-            self.sending = Some(Sending::Settling { until });
+            self.pending.round = Some(Round::Settling { until });
             return;
         }
-        self.read_kept();
+        self.pending.round = Some(Round::Ready);
+        self.pump_pending();
     }
 
     /// The settle wait is over.
     pub(crate) fn kept_woke(&mut self) {
-        if let Some(Sending::Settling { until }) = self.sending {
+        if let Some(Round::Settling { until }) = self.pending.round {
             if self.now >= until {
-                self.read_kept();
+                self.pending.round = Some(Round::Ready);
+                self.pump_pending();
             }
         }
     }
 
-    /// A storage operation ended; true when it was the sending's.
+    /// A storage operation ended; true when it was the kept list's.
     pub(crate) fn kept_storage(
         &mut self,
         io: Io,
         result: Result<Option<Stored<'_>>, bool>,
     ) -> bool {
-        match (&self.sending, result) {
-            (Some(Sending::Reading(i)), Ok(value)) if *i == io => {
-                let list = parse_list(value);
-                self.revoke_next(list);
-                true
-            }
-            (Some(Sending::Writing(i)), Err(_)) if *i == io => {
-                self.done_sending();
-                true
-            }
-            (Some(Sending::Reading(i)), Err(_)) if *i == io => {
-                self.done_sending();
-                true
-            }
-            _ => false,
+        let ours = match &self.pending.op {
+            Some(Op::Read(i)) | Some(Op::Write { io: i, .. }) => *i == io,
+            None => false,
+        };
+        if !ours {
+            return false;
         }
+        match (self.pending.op.take(), result) {
+            (Some(Op::Read(_)), Ok(value)) => {
+                let list = parse_list(value);
+                let round = matches!(self.pending.round, Some(Round::Ready));
+                // Nothing kept and nothing to add: nothing to write either.
+                if list.is_empty() && self.pending.adding.is_empty() {
+                    if round {
+                        self.end_round();
+                    }
+                    self.pump_pending();
+                    return true;
+                }
+                match round && self.online {
+                    true => self.revoke_next(list),
+                    // Adding (or a round that went offline): what is added is written.
+                    false => {
+                        let ends = round;
+                        self.write_kept(list, ends);
+                    }
+                }
+            }
+            (Some(Op::Write { settles, ends, .. }), Err(ok)) => {
+                for (id, removed) in settles {
+                    let value = Answer::LoggedOut {
+                        revoked: false,
+                        pending: ok,
+                    };
+                    self.settle(id, removed, value);
+                }
+                if ends {
+                    self.end_round();
+                }
+            }
+            // A read that failed, or an answer of the wrong kind: nothing is known of the list.
+            (Some(Op::Read(_)), Err(_)) | (Some(Op::Write { .. }), Ok(_)) | (None, _) => {
+                let adding = std::mem::take(&mut self.pending.adding);
+                for (id, removed, _) in adding {
+                    let value = Answer::LoggedOut {
+                        revoked: false,
+                        pending: false,
+                    };
+                    self.settle(id, removed, value);
+                }
+                if self.pending.round.is_some() {
+                    self.end_round();
+                }
+            }
+        }
+        self.pump_pending();
+        true
     }
 
-    /// Revokes the first of `list` (or, with none left, writes what is left).
+    /// Revokes the first of `list` (with none left, or offline, writes what is left).
     fn revoke_next(&mut self, list: Vec<Kept>) {
-        let Some(first) = list.first().cloned() else {
-            return self.done_sending();
+        let Some(first) = list.first().cloned().filter(|_| self.online) else {
+            return self.write_kept(list, true);
         };
-        if !self.online {
-            return self.write_kept(list);
-        }
         self.next_kept = self.next_kept.wrapping_add(1);
         let id = KEPT_IDS.wrapping_add(self.next_kept);
-        self.sending = Some(Sending::Revoking {
+        self.pending.round = Some(Round::Revoking {
             id,
             list,
             nonce_sent: false,
@@ -271,24 +319,24 @@ impl Client {
 
     /// Whether revocation `id` is a kept one.
     pub(crate) fn is_kept(&self, id: Id) -> bool {
-        matches!(&self.sending, Some(Sending::Revoking { id: i, .. }) if *i == id)
+        matches!(&self.pending.round, Some(Round::Revoking { id: i, .. }) if *i == id)
     }
 
     /// A kept revocation came back: answered (whatever the status), it is done; no answer keeps
-    /// it and this round ends.
+    /// it, and the round ends.
     pub(crate) fn kept_revoked(&mut self, status: Option<u16>, use_nonce: bool) {
-        let Some(Sending::Revoking {
+        let Some(Round::Revoking {
             id,
             mut list,
             nonce_sent,
-        }) = self.sending.take()
+        }) = self.pending.round.take()
         else {
             return;
         };
         if use_nonce && self.dpop.is_some() && !nonce_sent {
             if let Some(first) = list.first().cloned() {
                 let call = self.revoke_call(id, first.token.as_deref(), first.hint);
-                self.sending = Some(Sending::Revoking {
+                self.pending.round = Some(Round::Revoking {
                     id,
                     list,
                     nonce_sent: true,
@@ -296,20 +344,22 @@ impl Client {
                 return self.send_revoke(call);
             }
         }
+        self.pending.round = Some(Round::Ready);
         if status.is_none() {
-            return self.write_kept(list);
+            return self.write_kept(list, true);
         }
         list.remove(0);
-        if list.is_empty() {
-            return self.write_kept(list);
-        }
         self.revoke_next(list);
     }
 
-    /// Writes back what is left (removing the key when nothing is).
-    fn write_kept(&mut self, list: Vec<Kept>) {
+    /// Writes `list` back with what waits to be added (removing the key when nothing is left);
+    /// `ends`: the round ends with it.
+    fn write_kept(&mut self, list: Vec<Kept>, ends: bool) {
+        let adding = std::mem::take(&mut self.pending.adding);
+        let list = merged(list, &adding);
+        let settles = adding.into_iter().map(|(id, r, _)| (id, r)).collect();
         let io = self.io();
-        self.sending = Some(Sending::Writing(io));
+        self.pending.op = Some(Op::Write { io, settles, ends });
         if list.is_empty() {
             return self.emit(Effect::Remove {
                 io,
@@ -324,17 +374,27 @@ impl Client {
         });
     }
 
-    fn done_sending(&mut self) {
-        let locked = self.sending.take().is_some() && self.config.cross_tab;
-        if locked {
+    fn end_round(&mut self) {
+        if self.pending.round.take().is_some() && self.config.cross_tab {
             self.release(Lock::Revoke);
+        }
+        if std::mem::take(&mut self.pending.again) {
+            self.send_kept();
         }
     }
 
-    /// The sending stops (dispose): its lock goes.
+    /// Everything stops (dispose): its lock goes (a lock asked for is withdrawn); a logout whose
+    /// revocation was being kept settles without it.
     pub(crate) fn drop_sending(&mut self) {
-        // A lock asked for is withdrawn, a lock held let go.
-        if self.sending.take().is_some() && self.config.cross_tab {
+        self.pending.again = false;
+        for (id, removed, _) in std::mem::take(&mut self.pending.adding) {
+            let value = Answer::LoggedOut {
+                revoked: false,
+                pending: false,
+            };
+            self.settle(id, removed, value);
+        }
+        if self.pending.round.take().is_some() && self.config.cross_tab {
             self.release(Lock::Revoke);
         }
     }

@@ -9,7 +9,7 @@ use crate::effect::{Answer, Effect, Id, Io, Revoke, Slot};
 use crate::error::{cat, Code, Error};
 use crate::input::Stored;
 use crate::keys::Signing;
-use crate::offline::{Keeping, Kept};
+use crate::offline::Kept;
 use crate::policy::usable_token;
 use crate::reply::token_set_text;
 use crate::session::Arrival;
@@ -40,8 +40,6 @@ pub(crate) enum LoggingOut {
     Removing(Remove),
     /// Waiting for the revocation (it was sent again with the server's DPoP nonce).
     Revoking(Result<(), Error>, bool),
-    /// Offline: keeping the revocation in storage, to be sent once online.
-    Keeping(Result<(), Error>, Keeping),
 }
 
 /// Storage work in progress.
@@ -120,7 +118,6 @@ impl Task {
                 LoggingOut::Reading => *i == io,
                 LoggingOut::Removing(r) => r.io == io,
                 LoggingOut::Revoking(..) => false,
-                LoggingOut::Keeping(_, k) => Client::keeping_owns(k, io),
             },
             Task::Expire { remove, .. } => remove.io == io,
             Task::Follow(f) => f.owns(io),
@@ -433,7 +430,7 @@ impl Client {
         self.settle(id, written, Answer::Nothing);
     }
 
-    fn settle(&mut self, id: Id, result: Result<(), Error>, value: Answer) {
+    pub(crate) fn settle(&mut self, id: Id, result: Result<(), Error>, value: Answer) {
         self.emit(match result {
             Ok(()) => Effect::Resolve { id, value },
             Err(error) => Effect::Reject { id, error },
@@ -508,7 +505,6 @@ impl Client {
         let push = |c: &mut Client, at: LoggingOut, token, hint| {
             let io = match &at {
                 LoggingOut::Removing(r) => r.io,
-                LoggingOut::Keeping(_, Keeping::Reading(io) | Keeping::Writing(io)) => *io,
                 _ => 0,
             };
             c.tasks.push(Task::Logout {
@@ -546,23 +542,6 @@ impl Client {
                     removed
                 }
             },
-            (LoggingOut::Keeping(removed, at), result) => {
-                let kept = Kept {
-                    token: token.clone(),
-                    hint,
-                };
-                return match self.keeping(at, &kept, result) {
-                    Err(at) => push(self, LoggingOut::Keeping(removed, at), token, hint),
-                    Ok(pending) => {
-                        self.new_key();
-                        let value = Answer::LoggedOut {
-                            revoked: false,
-                            pending,
-                        };
-                        self.settle(id, removed, value)
-                    }
-                };
-            }
             (at, _) => return push(self, at, token, hint),
         };
         let revoke = self.config.revoke_url.is_some();
@@ -577,8 +556,10 @@ impl Client {
         }
         // Offline: the session has ended here; its revocation waits in storage for the network.
         if !self.online {
-            let at = self.keep_revocation();
-            return push(self, LoggingOut::Keeping(removed, at), token, hint);
+            self.new_key();
+            // In cookie mode the cookie is revoked: no token is kept.
+            let token = token.filter(|_| !self.config.cookie);
+            return self.keep_revocation(id, removed, Kept { token, hint });
         }
         let call = self.revoke_call(id, token.as_deref(), hint);
         self.send_revoke(call);
