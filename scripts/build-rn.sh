@@ -10,6 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/node_modules/.bin:$HOME/.cargo/bin:$PATH"
 target="$PWD/target/rn"
+. scripts/nightly.env
 
 # rn_module <cargo package> <its .wasm file name> <out name> <out dir>
 rn_module() {
@@ -46,10 +47,12 @@ lower() {
 # core, with or without DPoP, and the DPoP signer; js/core.js and js/dpop-signer.rn.js bind their
 # exports), as <out dir>/module.js.
 rn_raw() {
-  local package=$1 raw="$target/wasm32-unknown-unknown/release/$2.wasm" features=$3 out=$4
+  local package=$1 raw="$target/nightly/wasm32-unknown-unknown/release/$2.wasm" features=$3 out=$4
   rm -rf "$out" && mkdir -p "$out"
-  RUSTFLAGS="-C target-feature=-reference-types" \
-    cargo build --quiet --release --target wasm32-unknown-unknown --target-dir "$target" -p "$package" --features "$features"
+  # The pinned nightly, as scripts/build.sh builds the web modules (std built with them).
+  RUSTFLAGS="-C target-feature=-reference-types -Zunstable-options -Cpanic=immediate-abort" \
+    cargo "+$NIGHTLY" build --quiet --release --target wasm32-unknown-unknown --target-dir "$target/nightly" \
+    -Zbuild-std=std,panic_abort -p "$package" --features "$features"
   lower "$raw" "$out/lowered.wasm"
   wasm2js -Oz "$out/lowered.wasm" -o "$out/module.js"
   rm -f "$out/lowered.wasm"

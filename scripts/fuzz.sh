@@ -5,12 +5,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
+. scripts/nightly.env
 seconds=${1:-10}
-for target in $(cargo +nightly fuzz list --fuzz-dir fuzz); do
+for target in $(cargo "+$NIGHTLY" fuzz list --fuzz-dir fuzz); do
   mkdir -p "fuzz/corpus/$target"
   echo "fuzz: $target for ${seconds}s"
   log=$(mktemp)
-  if ! cargo +nightly fuzz run --fuzz-dir fuzz "$target" "fuzz/corpus/$target" "fuzz/seeds/$target" -- \
+  if ! cargo "+$NIGHTLY" fuzz run --fuzz-dir fuzz "$target" "fuzz/corpus/$target" "fuzz/seeds/$target" -- \
     -max_total_time="$seconds" -print_final_stats=1 >"$log" 2>&1; then
     tail -n 60 "$log"
     echo "fuzz: $target failed"

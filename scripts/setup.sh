@@ -29,10 +29,18 @@ if ! command -v wasm-pack >/dev/null; then
   cargo install wasm-pack --version =0.15.1 --locked || cargo install wasm-pack --version =0.15.1
 fi
 
-# The fuzz targets (scripts/fuzz.sh) need a nightly toolchain and cargo-fuzz.
-if ! rustup toolchain list | grep -q '^nightly'; then
-  say "installing the nightly Rust toolchain (for cargo fuzz)"
-  rustup toolchain install nightly --profile minimal
+# The pinned nightly (scripts/nightly.env): the wasm modules' release builds (-Zbuild-std, so
+# with rust-src and the wasm32 target) and the fuzz targets (with cargo-fuzz).
+. scripts/nightly.env
+if ! rustup toolchain list | grep -q "^$NIGHTLY"; then
+  say "installing the Rust toolchain $NIGHTLY (wasm builds with -Zbuild-std, cargo fuzz)"
+  rustup toolchain install "$NIGHTLY" --profile minimal
+fi
+if ! rustup component list --installed --toolchain "$NIGHTLY" | grep -q '^rust-src'; then
+  rustup component add rust-src --toolchain "$NIGHTLY"
+fi
+if ! rustup target list --installed --toolchain "$NIGHTLY" | grep -qx wasm32-unknown-unknown; then
+  rustup target add wasm32-unknown-unknown --toolchain "$NIGHTLY"
 fi
 if ! cargo fuzz --version >/dev/null 2>&1; then
   say "installing cargo-fuzz (a minute or two)"
