@@ -21,6 +21,8 @@ fuzz_target!(|data: &[u8]| {
                 document_url: Some("https://app.example/x".into()),
                 global_fetch: true,
                 web_locks: true,
+                random: Some(vec![1; 32]),
+                signer: true,
             },
         );
         if let Some(n) = value.num() {
@@ -35,6 +37,7 @@ fuzz_target!(|data: &[u8]| {
             body: Some(&text),
             date: None,
             retry_after_ms: None,
+            nonce: None,
         };
         let _ = classify(reply, status == 400);
     }
