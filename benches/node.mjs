@@ -58,18 +58,29 @@ export async function inMemory({ requests, rounds }) {
 
 /**
  * What a DPoP proof costs per request, without a network: authlane with `dpop` (a WebCrypto
- * ES256 signature per request, its proof built in the core) against authlane without it, and
- * against a hand-made DPoP fetch with jose (SignJWT with the same key type, `ath` by
+ * ES256 signature per request, its proof built in the core), the React Native build with the Rust
+ * signer (`authlane/dpop`, wasm2js, as Hermes runs it; WebCrypto hidden from it), authlane
+ * without DPoP, and a hand-made DPoP fetch with jose (SignJWT with the same key type, `ath` by
  * crypto.subtle.digest), each over an in-memory fetch that answers at once.
  */
 export async function dpopCost({ requests, rounds }) {
   const { SignJWT, exportJWK, generateKeyPair } = await import('jose');
+  // The React Native build signs with the Rust signer where there is no crypto.subtle: hidden
+  // while its client makes its key (the key then signs with the signer for good).
+  await import('../pkg/rn/dpop.js');
+  const rn = await import('../pkg/rn/index.js');
+  const subtle = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(globalThis.crypto), 'subtle');
+  Object.defineProperty(globalThis.crypto, 'subtle', { configurable: true, get: () => undefined });
   const response = new Response('ok');
   const answer = async () => response;
   const access = jwt(3600);
   const tokens = { access_token: access, refresh_token: 'rt', expires_in: 3600, token_type: 'DPoP' };
   const plain = await createAuthClient({ baseUrl: 'https://api.example', refresh: async () => null, fetch: answer });
   await plain.login({ accessToken: access, refreshToken: 'rt' });
+  const rustSigned = await rn.createAuthClient({ baseUrl: 'https://api.example', refresh: async () => null, fetch: answer, dpop: true });
+  await rustSigned.login(tokens);
+  delete globalThis.crypto.subtle; // WebCrypto back (the prototype's getter)
+  if (!globalThis.crypto.subtle && subtle) Object.defineProperty(globalThis.crypto, 'subtle', subtle);
   const bound = await createAuthClient({ baseUrl: 'https://api.example', refresh: async () => null, fetch: answer, dpop: true });
   await bound.login(tokens);
   const { privateKey, publicKey } = await generateKeyPair('ES256');
@@ -84,7 +95,8 @@ export async function dpopCost({ requests, rounds }) {
   };
   const fns = {
     'authlane, Bearer': () => plain.fetch('/x'),
-    'authlane with dpop (a proof per request)': () => bound.fetch('/x'),
+    'authlane with dpop (a proof per request, WebCrypto)': () => bound.fetch('/x'),
+    'authlane React Native build with dpop (the Rust signer, wasm2js)': () => rustSigned.fetch('/x'),
     'jose + fetch, a DPoP proof per request by hand': () => byHand('https://api.example/x'),
   };
   const samples = await interleave(Object.keys(fns), rounds, async (name) => {
@@ -94,6 +106,7 @@ export async function dpopCost({ requests, rounds }) {
   });
   plain.dispose();
   bound.dispose();
+  rustSigned.dispose();
   return samples;
 }
 

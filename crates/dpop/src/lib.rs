@@ -71,7 +71,7 @@ pub extern "C" fn keypair(len: u32) -> i32 {
 /// `d ‖ x ‖ y` of the private key `d`.
 pub fn key_pair(d: &[u8]) -> Option<Vec<u8>> {
     let key = private_key(d)?;
-    let point = key.verifying_key().to_encoded_point(false);
+    let point = key.verifying_key().to_sec1_point(false);
     let mut out = key.to_bytes().to_vec();
     out.extend_from_slice(point.x()?);
     out.extend_from_slice(point.y()?);
