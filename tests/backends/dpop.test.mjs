@@ -37,6 +37,9 @@ async function until(check, ms = 5000) {
   return true;
 }
 
+/** Waits until the access token has expired by this machine's clock (the provider's). */
+const expired = (token) => until(() => Date.now() > JSON.parse(Buffer.from(token.split('.')[1], 'base64url')).exp * 1000 + 20, 3000);
+
 /** Asserts `proof` is a proof RFC 9449 section 4.2 accepts, by key `jkt`, for `htm` `htu`. */
 function assertProof(proof, { jkt, htm, htu, accessToken }, what) {
   assert.ok(typeof proof === 'string' && proof.split('.').length === 3, `${what}: a compact JWS in DPoP`);
@@ -68,6 +71,7 @@ test('DPoP with oidc-provider: the public client, nonces required everywhere', a
   const tokens = await oidc.login('public', { dpopProof: client.dpopProof });
   oidc.setAccessTtl(300);
   await client.login(tokens);
+  await expired(tokens.access_token); // a 1 s token: the requests below must refresh first
   const proofs = []; // every proof that went out, to look for in the actions
 
   await t.test('dpopProof signs the code exchange: the first tokens are bound to the client\'s key', () => {
@@ -80,7 +84,7 @@ test('DPoP with oidc-provider: the public client, nonces required everywhere', a
     proofs.push(...exchange.map((e) => e.dpop));
   });
 
-  await t.test('10 requests through the expiring token: one refresh call with a proof, 10 answers, each request proved', async () => {
+  await t.test('10 requests through the expired token: one refresh call with a proof, 10 answers, each request proved', async () => {
     const results = await Promise.all(Array.from({ length: 10 }, (_, i) => client.fetch(`/api/items/${i}`).then((r) => r.status, (e) => e.code)));
     assert.deepEqual(results, Array(10).fill(200));
     const refreshes = oidc.tokenCalls('refresh_token');
@@ -156,6 +160,32 @@ test('DPoP with oidc-provider: the public client, nonces required everywhere', a
     for (const p of proofs) assert.ok(!text.includes(p.split('.')[1]), 'a proof in an action');
     assert.ok(!/"[dxy]":"[\w-]{43}"/.test(text), 'a key in an action');
   });
+});
+
+test('DPoP with a confidential client (client_secret_basic): only the access token is bound; refreshes go with a proof and the client\'s authentication', async (t) => {
+  const oidc = await startOidcDpop({ accessTtl: 1 });
+  t.after(() => oidc.close());
+  const api = oidc.dpopApi;
+  const storage = spyStorage();
+  const { client } = await oauthClient(t, oidc, 'basic', { baseUrl: api.url, dpop: true, storage });
+  const jkt = client.session().dpop.jkt;
+  const tokens = await oidc.login('basic', { dpopProof: client.dpopProof });
+  oidc.setAccessTtl(300);
+  await client.login(tokens);
+  await expired(tokens.access_token);
+  const results = await Promise.all(Array.from({ length: 6 }, () => client.fetch('/api/c').then((r) => r.status)));
+  assert.deepEqual(results, Array(6).fill(200));
+  const refreshes = oidc.tokenCalls('refresh_token').filter((e) => e.status === 200);
+  assert.equal(refreshes.length, 1, 'one refresh for the expiring token');
+  assert.equal(refreshes[0].basic, oidc.clients.basic.clientId, 'with the client\'s Basic authentication');
+  assertProof(refreshes[0].dpop, { jkt, htm: 'POST', htu: oidc.tokenEndpoint }, 'the refresh call');
+  assert.equal(tokenJkt(storage.items.get(ACCESS)), jkt);
+  // The refresh token is bound to the client's authentication, not the key: another key can use
+  // it (with the secret), which is why the public client's case above matters.
+  const other = await createReferenceSigner();
+  const elsewhere = await oidc.refreshWithProof(storage.items.get(REFRESH), 'basic', other.dpopProof);
+  assert.equal(elsewhere.status, 200);
+  assert.equal(tokenJkt(elsewhere.body.access_token), other.jkt);
 });
 
 test('DPoP: a reload with the app\'s keyStore keeps the key, and the bound refresh token works from the new client', async (t) => {
