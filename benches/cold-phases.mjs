@@ -74,8 +74,8 @@ export async function coldPhases({ loads = 30 } = {}) {
             'wasm requested': resource('.wasm').startTime,
             'wasm received': resource('.wasm').responseEnd,
             'instantiated (compiled while it streamed in)': mark('instantiated'),
-            'first new ClientCore started': mark('constructing'),
-            'first new ClientCore returned': mark('constructed'),
+            'first client created: started': mark('constructing'),
+            'first client created: returned': mark('constructed'),
             'client ready': ready,
             'a second createAuthClient on the page (its duration)': second,
           };
