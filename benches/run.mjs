@@ -132,7 +132,7 @@ say('Cold start as apps load it: the Vite-built pages of section 1, each opened 
 say(page.coldTable);
 say();
 say(goal(page.coldRatio <= 1, `Chromium cold start no slower than the axios stack (${page.coldRatio.toFixed(2)}×, Vite-built pages)`));
-say('\nWhere the authlane page\'s cold start goes (`node benches/cold-phases.mjs`: performance marks put into a copy of the packed package, around the wasm\'s instantiation and the first `new ClientCore`):\n');
+say('\nWhere the authlane page\'s cold start goes (`node benches/cold-phases.mjs`: performance marks put into a copy of the packed package, around the wasm\'s instantiation and the first client creation in the core, `engine.create`):\n');
 say(await coldPhases({ loads: p.coldRounds * 3 }));
 say('\nCold start unbundled, each module a request of its own through an import map (how no app ships it; the module count dominates), a new page each time (ms):\n');
 say(table(b.coldStart, { unit: 'ms', baseline: 'axios + jwt-decode' }));
