@@ -58,7 +58,7 @@ fuzz_target!(|data: &[u8]| {
             18 => Input::AutoRefresh(n > 100.0),
             _ => Input::Dispose,
         };
-        client.handle(now, input);
+        client.handle(now, now, input);
         while let Some(effect) = client.poll() {
             let mut out = String::new();
             effect.write_json(&mut out);

@@ -222,8 +222,8 @@ impl Client {
             f.stage = Stage::Settling {
                 lock: which,
                 seen,
-                until: self.now + SETTLE_MS,
-                next: self.now,
+                until: self.mono + SETTLE_MS,
+                next: self.mono,
                 io: None,
             };
             return self.settle_read();
@@ -332,14 +332,14 @@ impl Client {
                 },
                 Ok(value),
             ) => {
-                if usable(value) != seen || self.now >= until {
+                if usable(value) != seen || self.mono >= until {
                     self.after_lock(lock);
                 } else {
                     f.stage = Stage::Settling {
                         lock,
                         seen,
                         until,
-                        next: (self.now + POLL_MS).min(until),
+                        next: (self.mono + POLL_MS).min(until),
                         io: None,
                     };
                 }
@@ -413,7 +413,7 @@ impl Client {
         if refresh.is_some() && refresh.as_ref() != self.st.refresh() {
             let waited = self.flight.as_ref().map_or(MID_WRITE_MS, |f| f.waited);
             if waited < MID_WRITE_MS {
-                let at = self.now + POLL_MS;
+                let at = self.mono + POLL_MS;
                 return self.set_stage(Stage::MidWrite { at, purpose });
             }
             self.st.set_refresh(refresh);
@@ -588,7 +588,7 @@ impl Client {
                     self.release(Lock::Call);
                 }
                 self.set_stage(Stage::Backoff {
-                    until: self.now + delay,
+                    until: self.mono + delay,
                 });
             }
             Outcome::Definitive(error, answered) => match self.shared {
@@ -685,7 +685,7 @@ impl Client {
             transient,
             answered,
         });
-        self.st.remember_failure(&error, self.now);
+        self.st.remember_failure(&error, self.mono);
         self.end_flight(Err(error));
     }
 
@@ -730,7 +730,7 @@ impl Client {
         const MAX_MS: f64 = 30_000.0;
         const MIN_MS: f64 = 10.0;
         let wait = self.tick_wait();
-        self.auto = Some(self.now + wait.clamp(MIN_MS, MAX_MS));
+        self.auto = Some(self.mono + wait.clamp(MIN_MS, MAX_MS));
     }
 
     fn tick_wait(&mut self) -> f64 {
@@ -745,7 +745,7 @@ impl Client {
         // An expired token that requests would not refresh first is one that arrived expired
         // (`Lifetime::refresh_at` is None for it): the timer renews it.
         if self.needs_refresh_first() || (can_refresh && lifetime.expired(now)) {
-            let wait = self.st.timer_wait(self.now);
+            let wait = self.st.timer_wait(self.mono);
             if wait > 0.0 {
                 return wait;
             }

@@ -84,9 +84,9 @@ impl Client {
             serial,
             fp,
             login,
-            until: self.now + FOLLOW_MS,
+            until: self.mono + FOLLOW_MS,
             read: None,
-            next: self.now,
+            next: self.mono,
         };
         self.follow_again(f);
     }
@@ -128,9 +128,9 @@ impl Client {
                     self.resume(serial, Ok(()));
                 }
             }
-            _ if self.now >= f.until => {}
+            _ if self.mono >= f.until => {}
             _ => {
-                f.next = self.now + FOLLOW_POLL_MS;
+                f.next = self.mono + FOLLOW_POLL_MS;
                 self.tasks.push(Task::Follow(f));
             }
         }

@@ -371,8 +371,14 @@ impl Client {
     ) {
         let info = crate::jwt::inspect(access);
         let bound = self.config.dpop && dpop.unwrap_or(info.bound || info.claims.is_none());
-        self.st
-            .take_access(access, info, expires_in, arrival, self.now, bound);
+        self.st.take_access(
+            access,
+            info,
+            expires_in,
+            arrival,
+            (self.now, self.mono),
+            bound,
+        );
     }
 
     // Login.

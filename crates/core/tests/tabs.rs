@@ -264,6 +264,45 @@ fn a_message_that_arrives_before_the_storage_write_is_not_lost() {
     }
 }
 
+/// The simulation's tabs seed 357: another tab's message arrives before its write, and the device
+/// sleeps 40 s. The 3 s wait for the write was measured on the wall clock, which jumped over it:
+/// the tab gave up on the pair as its first read after waking came back. It is measured on the
+/// monotonic clock now, which a sleep does not move. Our tests never slept while a tab waited.
+#[test]
+fn a_sleep_does_not_end_the_wait_for_another_tabs_write() {
+    for seed in 0..50 {
+        let mut s = shared_storage(seed);
+        let (a, b) = (open_tab(&mut s), open_tab(&mut s));
+        s.w.lag_ms = [900.0, 900.0];
+        s.hold_messages = true;
+        let rb = request(&mut s, b);
+        s.run();
+        assert!(ok(&s, b, rb));
+        s.deliver_messages(); // A waits for the write
+        s.sleep(40_000.0);
+        s.run();
+        assert_eq!(s.session(a), s.session(b), "seed {seed}: B's pair");
+        let taken = s.actions_of(a);
+        assert!(
+            matches!(
+                taken.last(),
+                Some(Action::RefreshSucceeded { rotated: true, .. })
+            ),
+            "seed {seed}: {taken:?}"
+        );
+        // News of a pair that never arrives: the wait ends after 3 s (of the monotonic clock).
+        let start = s.w.now;
+        s.mailbox.push((b, a, "tokens 0123456789abcdef".into()));
+        s.deliver_messages();
+        s.run();
+        assert!(
+            s.w.now - start < 3_100.0,
+            "seed {seed}: {}",
+            s.w.now - start
+        );
+    }
+}
+
 /// A tab writes the refresh token first, then the access token; another tab may see the first
 /// write without the second. A refresh that finds a new refresh token next to its own access
 /// token waits (briefly) for the access token issued with it, and takes the two as one pair:
