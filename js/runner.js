@@ -48,6 +48,7 @@ function timerSet() {
 }
 
 const NONE = NaN; // a number the core reads as "none"
+const LOCKS = ['refresh', 'call', 'fallback']; // the core's numbers for them
 const num = (n) => (typeof n === 'number' && Number.isFinite(n) ? n : NONE);
 
 /** The runner of one client's core (see the module comment). */
@@ -250,7 +251,7 @@ export function runner({ core, handle, facts, options, storages }) {
         return storageCall(e[2], (s) => s.removeItem(key(e[2])), (ok) => self.feed(IN.saved, [e[1], ok ? 1 : 0]));
       case 'lock':
         return tabs.lock(e[1], e[2], (granted, contended, shared) =>
-          self.feed(IN.locked, [e[1] === 'call' ? 1 : 0, granted ? 1 : 0, contended ? 1 : 0, shared ? 1 : 0]));
+          self.feed(IN.locked, [LOCKS.indexOf(e[1]), granted ? 1 : 0, contended ? 1 : 0, shared ? 1 : 0]));
       case 'unlock':
         return tabs.unlock(e[1]);
       case 'post':

@@ -168,7 +168,11 @@ pub extern "C" fn client_handle(handle: u32, kind: u32, len: u32) -> i32 {
     let s1 = part();
     let s2 = part();
     let s3 = part();
-    let lock = |n: f64| if n == 1.0 { Lock::Call } else { Lock::Refresh };
+    let lock = |n: f64| match n as i32 {
+        1 => Lock::Call,
+        2 => Lock::Fallback,
+        _ => Lock::Refresh,
+    };
     let input = match kind {
         0 => Input::Start { id },
         1 => Input::Request {

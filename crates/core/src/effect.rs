@@ -42,6 +42,10 @@ pub enum Lock {
     /// `<storageKey>.refresh.call`): tabs that stopped waiting for a frozen tab's refresh lock
     /// still call one at a time, and so does a frozen tab that wakes up.
     Call,
+    /// With `crossTab`, in place of the call lock when the wait for it timed out (the Web Lock
+    /// `<storageKey>.refresh.fallback`): a frozen tab may hold both of the others, and the tabs
+    /// that waited for them in vain still call one at a time.
+    Fallback,
 }
 
 /// How a header goes on the refresh call: set whatever `refresh.headers` says, or only when
@@ -300,6 +304,7 @@ impl Effect {
                 out.push_str(match which {
                     Lock::Refresh => "[\"lock\",\"refresh\",",
                     Lock::Call => "[\"lock\",\"call\",",
+                    Lock::Fallback => "[\"lock\",\"fallback\",",
                 });
                 write_num(out, *timeout_ms);
                 out.push(']');
@@ -307,6 +312,7 @@ impl Effect {
             Effect::Unlock { which } => out.push_str(match which {
                 Lock::Refresh => "[\"unlock\",\"refresh\"]",
                 Lock::Call => "[\"unlock\",\"call\"]",
+                Lock::Fallback => "[\"unlock\",\"fallback\"]",
             }),
             Effect::Post(message) => {
                 out.push_str("[\"post\",");

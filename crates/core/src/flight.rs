@@ -5,7 +5,8 @@
 //!
 //! Its way: `refreshStarted`; the refresh lock (with `crossTab`: what storage held before asking,
 //! and after a wait for another tab, until that tab's write arrives); per attempt, with
-//! `crossTab`, the call lock likewise; storage read again when others share it (another client
+//! `crossTab`, the call lock likewise (or, when the wait for it timed out, the fallback lock: a
+//! frozen tab may hold both others); storage read again when others share it (another client
 //! or tab may have refreshed: its tokens are taken instead of spending the refresh token again);
 //! the call; its outcome: retried after a backoff, or written, or ending the session; the locks
 //! let go. Also the auto-refresh timer ([`Client::tick`]).
@@ -99,6 +100,7 @@ pub(crate) struct Flight {
     /// Locks held or asked for.
     refresh_lock: bool,
     call_lock: bool,
+    fallback_lock: bool,
     stage: Stage,
 }
 
@@ -133,6 +135,15 @@ impl Flight {
     pub fn calling(&self) -> bool {
         matches!(self.stage, Stage::Calling)
     }
+
+    /// Whether it holds (or asked for) `lock`.
+    fn holds(&mut self, lock: Lock) -> &mut bool {
+        match lock {
+            Lock::Refresh => &mut self.refresh_lock,
+            Lock::Call => &mut self.call_lock,
+            Lock::Fallback => &mut self.fallback_lock,
+        }
+    }
 }
 
 impl Client {
@@ -153,6 +164,7 @@ impl Client {
             waited: 0.0,
             refresh_lock: false,
             call_lock: false,
+            fallback_lock: false,
             stage: Stage::Calling,
         });
         self.dispatch(Action::RefreshStarted(reason));
@@ -169,10 +181,7 @@ impl Client {
     /// Asks for `lock` (with `crossTab`, after noting what storage holds).
     fn ask_lock(&mut self, lock: Lock) {
         if let Some(f) = self.flight.as_mut() {
-            match lock {
-                Lock::Refresh => f.refresh_lock = true,
-                Lock::Call => f.call_lock = true,
-            }
+            *f.holds(lock) = true;
         }
         if self.config.cross_tab {
             let io = self.io();
@@ -213,9 +222,11 @@ impl Client {
         if !granted {
             // The wait timed out (a frozen tab holds it) or there is no such lock here: go on
             // without it, reading storage before every call.
-            match which {
-                Lock::Refresh => f.refresh_lock = false,
-                Lock::Call => f.call_lock = false,
+            *f.holds(which) = false;
+            // A frozen tab may hold the call lock too: the tabs that waited for it in vain take
+            // turns on the fallback lock, or they would all call at once with the same token.
+            if which == Lock::Call && self.config.cross_tab {
+                return self.ask_lock(Lock::Fallback);
             }
         }
         if granted && contended && self.config.cross_tab {
@@ -576,7 +587,10 @@ impl Client {
                 }
                 let retry = self.config.retry;
                 let attempts = f.attempts;
-                let release = std::mem::take(&mut f.call_lock);
+                let release = [
+                    (Lock::Call, std::mem::take(&mut f.call_lock)),
+                    (Lock::Fallback, std::mem::take(&mut f.fallback_lock)),
+                ];
                 let delay = backoff_ms(
                     attempts,
                     retry.base_delay_ms,
@@ -584,8 +598,10 @@ impl Client {
                     self.random(),
                     retry_after_ms,
                 );
-                if release {
-                    self.release(Lock::Call);
+                for (which, held) in release {
+                    if held {
+                        self.release(which);
+                    }
                 }
                 self.set_stage(Stage::Backoff {
                     until: self.mono + delay,
@@ -694,12 +710,7 @@ impl Client {
         let Some(f) = self.flight.take() else {
             return;
         };
-        if f.call_lock {
-            self.release(Lock::Call);
-        }
-        if f.refresh_lock {
-            self.release(Lock::Refresh);
-        }
+        self.release_all(&f);
         self.resume(f.serial, outcome);
     }
 
@@ -710,13 +721,21 @@ impl Client {
         if f.calling() {
             self.emit(Effect::Cancel);
         }
-        if f.call_lock {
-            self.release(Lock::Call);
-        }
-        if f.refresh_lock {
-            self.release(Lock::Refresh);
-        }
+        self.release_all(&f);
         Some(f.serial)
+    }
+
+    /// Lets go of the locks the flight holds or asked for, the last taken first.
+    fn release_all(&mut self, f: &Flight) {
+        for (which, held) in [
+            (Lock::Fallback, f.fallback_lock),
+            (Lock::Call, f.call_lock),
+            (Lock::Refresh, f.refresh_lock),
+        ] {
+            if held {
+                self.release(which);
+            }
+        }
     }
 
     /// One auto-refresh check: starts a refresh when the token is due, and says when to look

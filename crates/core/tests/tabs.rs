@@ -89,6 +89,49 @@ fn a_tab_that_wakes_after_another_refreshed_takes_its_tokens_instead_of_reusing_
     }
 }
 
+/// The simulation's tabs seed 456: a tab froze with its call about to leave, holding the refresh
+/// lock and the call lock; the two other tabs' waits for both timed out, and they called at once
+/// with the same refresh token (the server saw it reused and revoked the family). The tabs that
+/// waited in vain for the call lock now take turns on a third, the fallback lock: the second one
+/// finds the first one's tokens in storage. Our tests froze a tab with one other tab only.
+#[test]
+fn tabs_that_waited_in_vain_for_a_frozen_tabs_locks_take_turns() {
+    for seed in 0..100 {
+        let mut s = shared_storage(seed);
+        s.w.check_presented = true;
+        let (a, b, c) = (open_tab(&mut s), open_tab(&mut s), open_tab(&mut s));
+        // This is about the locks and storage: no message reaches anyone.
+        s.hold_messages = true;
+        // A refreshes with R0; its call hangs at the server (A is frozen) with both locks held.
+        s.w.gate = true;
+        let ra = request(&mut s, a);
+        s.run();
+        s.w.gate = false;
+        // B's and C's waits for both locks time out.
+        let (rb, rc) = (request(&mut s, b), request(&mut s, c));
+        s.run();
+        assert_eq!(s.w.reuses, 0, "seed {seed}: R0 presented twice");
+        assert!(ok(&s, b, rb) && ok(&s, c, rc), "seed {seed}");
+        assert_eq!(
+            s.w.refresh_count(),
+            2,
+            "seed {seed}: A's hung call and one more"
+        );
+        assert_eq!(s.session(b), s.session(c), "seed {seed}");
+        // A thaws: its call times out, and it takes the stored tokens.
+        s.w.plans.push_back(Plan::Hang);
+        s.release_calls();
+        s.run();
+        assert!(ok(&s, a, ra), "seed {seed}: {:?}", s.result(a, ra));
+        assert_eq!(s.w.reuses, 0, "seed {seed}");
+        assert!(
+            s.w.violations.is_empty(),
+            "seed {seed}: {:?}",
+            s.w.violations
+        );
+    }
+}
+
 #[test]
 fn another_tabs_new_tokens_settle_a_refresh_in_flight() {
     for seed in 0..200 {

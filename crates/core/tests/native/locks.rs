@@ -1,6 +1,6 @@
-//! The two locks of js/tabs.js: the refresh lock (with `crossTab`, a Web Lock every tab takes;
+//! The locks of js/tabs.js: the refresh lock (with `crossTab`, a Web Lock every tab takes;
 //! always, the queue of this app's clients sharing the storage) and, with `crossTab` only, the
-//! call lock. Each is held by one tab, the others queued until their wait times out; what the
+//! call lock and the fallback lock. Each is held by one tab, the others queued until their wait times out; what the
 //! shell reports is `(granted, contended, shared)`.
 
 use authlane_core::effect::Lock;
@@ -12,9 +12,9 @@ use super::sim::Sim;
 /// odd when its taker waited for another holder (`contended`).
 #[derive(Default)]
 pub struct Locks {
-    holder: [Option<usize>; 2],
-    grant: [u64; 2],
-    waiters: [Vec<(u64, usize)>; 2],
+    holder: [Option<usize>; 3],
+    grant: [u64; 3],
+    waiters: [Vec<(u64, usize)>; 3],
     /// Numbers the asks.
     asked: u64,
 }
@@ -23,11 +23,12 @@ fn index(which: Lock) -> usize {
     match which {
         Lock::Refresh => 0,
         Lock::Call => 1,
+        Lock::Fallback => 2,
     }
 }
 
 impl Sim {
-    // Without crossTab there is no call lock (no Web Locks), and a wait for the refresh lock is
+    // Without crossTab there is no call or fallback lock (no Web Locks), and a wait for the refresh lock is
     // for another client of this app, not `contended`.
 
     fn cross_tab(&self, tab: usize) -> bool {
@@ -54,7 +55,7 @@ impl Sim {
     }
 
     pub(super) fn lock(&mut self, tab: usize, which: Lock, timeout_ms: f64) {
-        if which == Lock::Call && !self.cross_tab(tab) {
+        if which != Lock::Refresh && !self.cross_tab(tab) {
             return self.at(0.0, Box::new(move |s| s.locked(tab, which, false, false)));
         }
         let i = index(which);
@@ -109,5 +110,6 @@ impl Sim {
     pub(super) fn unlock_all(&mut self, tab: usize) {
         self.unlock(tab, Lock::Refresh);
         self.unlock(tab, Lock::Call);
+        self.unlock(tab, Lock::Fallback);
     }
 }
