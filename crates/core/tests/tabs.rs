@@ -346,6 +346,45 @@ fn a_sleep_does_not_end_the_wait_for_another_tabs_write() {
     }
 }
 
+/// The simulation's tabs seed 395: two tabs log in one after the other, and their messages reach a
+/// third tab in the other order, before their writes. The second message replaced the wait for
+/// the first one's pair: the tab waited 3 s for the pair storage no longer held, and kept no
+/// session while storage held the newer one. A tab now waits for every pair announced and takes
+/// the one storage holds. Our tests had one tab announcing at a time.
+#[test]
+fn crossing_messages_of_two_tabs_leave_the_pair_storage_holds() {
+    for seed in 0..50 {
+        let mut s = Sim::new(seed);
+        let (a, b, c) = (open_tab(&mut s), open_tab(&mut s), open_tab(&mut s));
+        s.w.lag_ms = [300.0, 300.0];
+        s.hold_messages = true;
+        let (access, refresh) = (s.w.issue_access(900_000.0), s.w.issue_refresh());
+        s.login(c, &access, Some(&refresh));
+        s.run();
+        let (access, refresh) = (s.w.issue_access(900_000.0), s.w.issue_refresh());
+        s.login(b, &access, Some(&refresh));
+        s.run();
+        // A hears of B's login first, then of C's (which B's replaced).
+        let mut mail = std::mem::take(&mut s.mailbox);
+        mail.sort_by_key(|(from, to, _)| (*to != a, *from != b));
+        s.mailbox = mail;
+        s.deliver_messages();
+        s.run();
+        assert_eq!(
+            s.session(a),
+            s.session(b),
+            "seed {seed}: B's pair, as storage holds"
+        );
+        let r = request(&mut s, a);
+        s.run();
+        assert_eq!(
+            s.sends_of(a, r),
+            [(Some(format!("Bearer {access}")), false)],
+            "seed {seed}"
+        );
+    }
+}
+
 /// A tab writes the refresh token first, then the access token; another tab may see the first
 /// write without the second. A refresh that finds a new refresh token next to its own access
 /// token waits (briefly) for the access token issued with it, and takes the two as one pair:
