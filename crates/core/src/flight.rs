@@ -11,7 +11,7 @@
 //! the call; its outcome: retried after a backoff, or written, or ending the session; the locks
 //! let go. Also the auto-refresh timer ([`Client::tick`]).
 
-use crate::action::{Action, Answered, EndReason, Message, Reason};
+use crate::action::{pair_fingerprint, Action, Answered, EndReason, Message, Reason};
 use crate::client::Client;
 use crate::effect::{Call, Effect, Io, Lock, Slot};
 use crate::error::{cat, Code, Error};
@@ -21,13 +21,15 @@ use crate::policy::{backoff_ms, Lifetime};
 use crate::reply::{classify, Outcome, TokenSet};
 use crate::session::Arrival;
 use crate::storage::{usable, Read, Remove, Write};
+use crate::tabs::FOLLOW_MS;
 
 /// How long a tab that waited for another tab's lock waits for that tab's write to reach it
 /// (browsers share localStorage between tabs' processes asynchronously).
 pub const SETTLE_MS: f64 = 250.0;
 
-/// How long a refreshing tab waits for the access token that goes with a new refresh token it
-/// found in storage (another tab's write in progress).
+/// How long a refreshing tab waits for a pair it found in storage, which no message announced,
+/// to stay as it is before taking it as a pair: another tab's write in progress (a tab writes
+/// the refresh token first) may show a new refresh token next to an older access token.
 pub const MID_WRITE_MS: f64 = 250.0;
 
 /// How often storage is read while waiting for another tab's write.
@@ -59,8 +61,9 @@ enum Stage {
     },
     /// Reading the pair.
     Reading { read: Read, purpose: Purpose },
-    /// Storage held another refresh token with our access token: read again at `at`.
-    MidWrite { at: f64, purpose: Purpose },
+    /// Storage held another pair than ours, which may be half written, or news from another tab
+    /// is on its way: read again at `at`.
+    Waiting { at: f64, purpose: Purpose },
     /// Waiting for the DPoP key (being made anew after a logout) before the call.
     WaitKey,
     /// The call's DPoP proof is being signed.
@@ -95,8 +98,12 @@ pub(crate) struct Flight {
     token: Option<String>,
     /// The last call was already sent again with the token endpoint's DPoP nonce.
     nonce_sent: bool,
-    /// How long it waited for another tab's write in progress.
-    waited: f64,
+    /// A pair storage held that no message announced (its fingerprint), and since when
+    /// (monotonic ms) every read found it: taken once that is [`MID_WRITE_MS`].
+    unsure: Option<(u64, f64)>,
+    /// Until when (monotonic ms) it waits for other tabs' news before calling; set when it
+    /// first waits.
+    news_until: Option<f64>,
     /// Locks held or asked for.
     refresh_lock: bool,
     call_lock: bool,
@@ -109,7 +116,7 @@ impl Flight {
     pub fn wake_at(&self) -> Option<f64> {
         match &self.stage {
             Stage::Settling { next, io: None, .. } => Some(*next),
-            Stage::MidWrite { at, .. } => Some(*at),
+            Stage::Waiting { at, .. } => Some(*at),
             Stage::Backoff { until } => Some(*until),
             _ => None,
         }
@@ -161,7 +168,8 @@ impl Client {
             attempts: 0,
             token: None,
             nonce_sent: false,
-            waited: 0.0,
+            unsure: None,
+            news_until: None,
             refresh_lock: false,
             call_lock: false,
             fallback_lock: false,
@@ -299,8 +307,7 @@ impl Client {
                 };
                 self.settle_read();
             }
-            Stage::MidWrite { purpose, .. } => {
-                f.waited += POLL_MS;
+            Stage::Waiting { purpose, .. } => {
                 let read = Read::start(self);
                 self.set_stage(Stage::Reading { read, purpose });
             }
@@ -397,39 +404,110 @@ impl Client {
         true
     }
 
-    /// What storage holds, read during the refresh: another tab's fresh tokens are taken
-    /// instead of calling; a newer stored refresh token replaces ours (rotation burnt the old
-    /// one), once the access token issued with it is there too (a write in progress is waited
-    /// for, briefly: a tab writes the refresh token first).
+    /// What storage holds, read during the refresh. This tab may be behind: another tab's pair
+    /// is taken (as the pair it is: a message announced it, or it stayed for [`MID_WRITE_MS`]),
+    /// instead of calling when its access token is fresh, and to refresh with its refresh token
+    /// otherwise; a newer refresh token next to our access token is another tab's write in
+    /// progress, waited for (briefly: its access token comes next). Nothing is presented while
+    /// news from another tab is on its way (for up to [`FOLLOW_MS`]: it may say that rotation
+    /// spent our refresh token), nor when storage holds no session any more (another tab ended
+    /// it: its message ends it here; failing that, it ends as that tab's logout).
     fn stored(&mut self, (access, refresh): (Option<String>, Option<String>), purpose: Purpose) {
         // Tokens that storage refused are newer than what it holds, and while this client
         // writes its own, storage may hold half of them.
         if self.st.unsaved() || self.writing() {
             return self.go_on(purpose);
         }
-        let fresh = access.filter(|a| self.st.access() != Some(a)).filter(|a| {
-            let info = crate::jwt::inspect(a);
-            let lifetime = Lifetime {
-                expires_at: info.expires_at,
-                issued_at: info.issued_at,
-                arrived_at: None,
+        let now = self.mono;
+        let ours = (self.st.access(), self.st.refresh());
+        let pair = (access.as_ref(), refresh.as_ref());
+        let fp = access
+            .as_deref()
+            .map(|a| pair_fingerprint(a, refresh.as_deref()));
+        let waited_out = self
+            .flight
+            .as_ref()
+            .and_then(|f| f.news_until)
+            .is_some_and(|until| now >= until);
+        if pair == ours {
+            if let Some(f) = self.flight.as_mut() {
+                f.unsure = None;
+            }
+            if self.news_pending() && !waited_out {
+                return self.wait(purpose, true);
+            }
+            return self.go_on(purpose);
+        }
+        let (Some(access), Some(fp)) = (access, fp) else {
+            // No access token stored, and this tab holds one: another tab removed the session.
+            if ours.0.is_none() {
+                return self.go_on(purpose);
+            }
+            if !waited_out {
+                return self.wait(purpose, true);
+            }
+            return match purpose {
+                Purpose::BeforeCall => {
+                    let error = Error::new(Code::LoggedOut, "logged out in another tab");
+                    self.end_session(false, Some(error));
+                    self.dispatch(Action::LoggedOut);
+                }
+                Purpose::AfterRefusal(..) => self.go_on(purpose),
             };
-            !lifetime.expiring(self.server_time(), self.config.leeway_ms)
-        });
-        if let Some(access) = fresh {
-            let refresh = refresh.or_else(|| self.st.refresh().cloned());
-            self.adopt_pair(&access, refresh, false);
+        };
+        // Another pair: taken once it is surely whole.
+        let announced = self.announced(fp);
+        let stable = match self.flight.as_mut() {
+            Some(f) => match f.unsure {
+                Some((seen, since)) if seen == fp => now - since >= MID_WRITE_MS,
+                _ => {
+                    f.unsure = Some((fp, now));
+                    false
+                }
+            },
+            None => return,
+        };
+        if !announced && !stable {
+            return self.wait(purpose, false);
+        }
+        if let Some(f) = self.flight.as_mut() {
+            f.unsure = None;
+        }
+        if ours.0 == Some(&access) {
+            // Only the refresh token is new, and its access token never came: the refresh token
+            // storage holds is the live one.
+            self.st.set_refresh(refresh);
+            return self.go_on(purpose);
+        }
+        let info = crate::jwt::inspect(&access);
+        let lifetime = Lifetime {
+            expires_at: info.expires_at,
+            issued_at: info.issued_at,
+            arrived_at: None,
+        };
+        let fresh = !lifetime.expiring(self.server_time(), self.config.leeway_ms);
+        let login = self.announced_login(fp);
+        self.adopt_pair(&access, refresh, login);
+        if fresh {
             return self.end_flight(Ok(()));
         }
-        if refresh.is_some() && refresh.as_ref() != self.st.refresh() {
-            let waited = self.flight.as_ref().map_or(MID_WRITE_MS, |f| f.waited);
-            if waited < MID_WRITE_MS {
-                let at = self.mono + POLL_MS;
-                return self.set_stage(Stage::MidWrite { at, purpose });
-            }
-            self.st.set_refresh(refresh);
-        }
+        // Its access token is due too: the refresh goes on, with the refresh token issued with it.
         self.go_on(purpose)
+    }
+
+    /// Reads storage again in a moment; `news`: waiting for another tab's news, for up to
+    /// [`FOLLOW_MS`] from the first such wait.
+    fn wait(&mut self, purpose: Purpose, news: bool) {
+        let now = self.mono;
+        if let Some(f) = self.flight.as_mut() {
+            if news {
+                f.news_until.get_or_insert(now + FOLLOW_MS);
+            }
+            f.stage = Stage::Waiting {
+                at: now + POLL_MS,
+                purpose,
+            };
+        }
     }
 
     /// After storage said nothing new: the call (or, after a refusal, the end of the session).

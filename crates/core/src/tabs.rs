@@ -126,6 +126,31 @@ impl Client {
         }
     }
 
+    /// Whether a pair another tab announced is on its way to storage: a refresh call now could
+    /// present the refresh token that tab's rotation spent.
+    pub(crate) fn news_pending(&self) -> bool {
+        self.watch().is_some_and(|w| !w.expect.is_empty())
+    }
+
+    /// Whether another tab announced the pair `fp` (and this tab still waits for it).
+    pub(crate) fn announced(&self, fp: u64) -> bool {
+        self.watch()
+            .is_some_and(|w| w.expect.iter().any(|e| e.fp == fp))
+    }
+
+    /// Whether the pair `fp` was another tab's login, as announced.
+    pub(crate) fn announced_login(&self, fp: u64) -> bool {
+        self.watch()
+            .is_some_and(|w| w.expect.iter().any(|e| e.fp == fp && e.login))
+    }
+
+    fn watch(&self) -> Option<&Watch> {
+        self.tasks.iter().find_map(|t| match t {
+            Task::Watch(w) => Some(w),
+            _ => None,
+        })
+    }
+
     /// Reads storage (again) for the pairs `w` waits for.
     pub(crate) fn watch_again(&mut self, mut w: Watch) {
         w.mark = (self.st.epoch(), self.st.generation());

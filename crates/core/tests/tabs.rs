@@ -385,6 +385,122 @@ fn crossing_messages_of_two_tabs_leave_the_pair_storage_holds() {
     }
 }
 
+/// The simulation's tabs seed 52: another tab's "tokens" message arrives before its write; while
+/// the tab waits for the write, a request of its own starts a refresh on the lock that tab let go
+/// of, reads storage (still the old pair) and presents the refresh token that tab's rotation
+/// spent. A refresh now waits for the news it has (up to 3 s) before presenting anything. Our
+/// tests delivered such messages only to tabs that had nothing to refresh.
+#[test]
+fn a_refresh_waits_for_the_news_it_heard_before_presenting_a_token() {
+    for seed in 0..50 {
+        let mut s = shared_storage(seed);
+        s.w.check_presented = true;
+        let (a, b) = (open_tab(&mut s), open_tab(&mut s));
+        s.w.lag_ms = [300.0, 300.0];
+        s.hold_messages = true;
+        let rb = request(&mut s, b);
+        s.run();
+        assert!(ok(&s, b, rb));
+        s.deliver_messages(); // A hears of B's pair; the write has not reached it
+        let ra = request(&mut s, a);
+        s.run();
+        assert_eq!(
+            s.w.reuses, 0,
+            "seed {seed}: B's spent refresh token presented"
+        );
+        assert!(ok(&s, a, ra), "seed {seed}: {:?}", s.result(a, ra));
+        assert_eq!(s.w.refresh_count(), 1, "seed {seed}: B's call only");
+        assert_eq!(s.session(a), s.session(b), "seed {seed}");
+        assert!(
+            s.w.violations.is_empty(),
+            "seed {seed}: {:?}",
+            s.w.violations
+        );
+    }
+}
+
+/// The simulation's tabs seed 1428: a refreshing tab finds storage emptied by another tab's
+/// logout, whose message has not arrived, and presented its own refresh token (spent, or revoked
+/// by that logout), and wrote the tokens it got back after the logout. A refresh now presents
+/// nothing when storage holds no session: the other tab's message ends the session here, or
+/// after 3 s without one the tab ends it as that tab's logout.
+#[test]
+fn a_refresh_that_finds_the_session_removed_presents_nothing() {
+    for seed in 0..40 {
+        let mut s = Sim::new(seed);
+        let access = s.w.issue_access(-1_000.0);
+        let refresh = s.w.issue_refresh();
+        s.w.store_pair(&access, Some(&refresh));
+        let (a, b) = (open_tab(&mut s), open_tab(&mut s));
+        s.hold_messages = true;
+        s.logout(b);
+        s.run();
+        assert!(s.w.storage.is_empty());
+        let ra = request(&mut s, a);
+        if seed % 2 == 0 {
+            // B's message comes after a while.
+            s.advance(100.0);
+            s.deliver_messages();
+        }
+        s.run();
+        assert_eq!(s.w.refresh_count(), 0, "seed {seed}: a refresh call");
+        assert!(
+            s.w.storage.is_empty(),
+            "seed {seed}: written after the logout"
+        );
+        assert_eq!(
+            s.result(a, ra).and_then(|r| r.code()),
+            Some(Code::LoggedOut),
+            "seed {seed}"
+        );
+        assert!(!s.session(a).authenticated, "seed {seed}");
+        assert_eq!(
+            names(&s.actions_of(a)).last(),
+            Some(&"loggedOut"),
+            "seed {seed}"
+        );
+    }
+}
+
+/// The simulation's tabs seed 346: the refreshing tab finds in storage a whole pair newer than its
+/// own whose access token is due too (the device slept). It waited as for a write in progress,
+/// then took the refresh token alone, presenting it while it held the old access token: a pair
+/// taken apart. It now takes the pair, and refreshes with its refresh token. Our tests only had
+/// another tab's pair be fresh.
+#[test]
+fn a_refresh_that_finds_a_newer_pair_already_due_takes_the_pair() {
+    for seed in 0..50 {
+        let mut s = Sim::new(seed);
+        let access = s.w.issue_access(900_000.0);
+        let refresh = s.w.issue_refresh();
+        s.w.store_pair(&access, Some(&refresh));
+        s.w.check_presented = true;
+        let (a, b) = (open_tab(&mut s), open_tab(&mut s));
+        s.hold_messages = true; // A learns of B's pair from storage only
+        s.w.ttl_ms = 20_000.0;
+        s.refresh(b);
+        s.run();
+        let (access_b, refresh_b) = (
+            s.w.storage[ACCESS_KEY].clone(),
+            s.w.storage[REFRESH_KEY].clone(),
+        );
+        assert_eq!(s.w.pairs.get(&access_b), Some(&refresh_b));
+        // The device sleeps past the leeway of B's pair (and of A's token, long expired).
+        s.sleep(900_000.0);
+        let ra = request(&mut s, a);
+        s.run();
+        assert!(ok(&s, a, ra), "seed {seed}: {:?}", s.result(a, ra));
+        assert_eq!(s.w.reuses, 0, "seed {seed}");
+        assert_eq!(s.w.refresh_count(), 2, "seed {seed}");
+        assert_eq!(s.w.calls[1].1.token.as_deref(), Some(refresh_b.as_str()));
+        assert!(
+            s.w.violations.is_empty(),
+            "seed {seed}: {:?}",
+            s.w.violations
+        );
+    }
+}
+
 /// A tab writes the refresh token first, then the access token; another tab may see the first
 /// write without the second. A refresh that finds a new refresh token next to its own access
 /// token waits (briefly) for the access token issued with it, and takes the two as one pair:

@@ -179,6 +179,9 @@ impl Sim {
 
     /// `login({ accessToken, refreshToken })`.
     pub fn login(&mut self, tab: usize, access: &str, refresh: Option<&str>) -> Id {
+        if let Some(r) = refresh {
+            self.w.pairs.insert(access.to_string(), r.to_string());
+        }
         let text = match refresh {
             Some(r) => format!(r#"{{"accessToken":"{access}","refreshToken":"{r}"}}"#),
             None => format!(r#"{{"accessToken":"{access}"}}"#),
