@@ -49,6 +49,7 @@ export function install() {
 export function scheduler(random) {
   const heap = [];
   let seq = 0;
+  let order = 0;
   const less = (a, b) => a.at < b.at || (a.at === b.at && a.seq < b.seq);
   const push = (task) => {
     heap.push(task);
@@ -97,6 +98,8 @@ export function scheduler(random) {
     afterTask: null,
     /** Tasks run so far. */
     ran: 0,
+    /** A number for something that happens now, larger than every one handed out before. */
+    order: () => ++order,
     random: () => random.next(),
     deviceNow: () => Math.floor(EPOCH + s.mono + s.deviceOffset),
     serverNow: () => EPOCH + s.mono + s.serverOffset,
