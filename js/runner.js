@@ -1,7 +1,8 @@
-// Feeds one client's core and performs what it asks: each event goes in with the time, and the
-// effects that come out are performed in order (storage, locks, messages, the refresh call, the
-// revocation, actions, settling API calls and requests); what they come to goes in as the next
-// events. One timer calls the core back when it asks. Nothing here decides.
+// Feeds one client's core and performs what it asks: each event goes in with the times (the wall
+// clock, for expiry; a monotonic one, for every wait), and the effects that come out are performed
+// in order (storage, locks, messages, the refresh call, the revocation, actions, settling API
+// calls and requests); what they come to goes in as the next events. One timer calls the core
+// back when it asks. Nothing here decides.
 import { IN } from './core.js';
 import { AuthlaneError, makeError } from './errors.js';
 import { CODE } from './facts.js';
@@ -47,7 +48,7 @@ function timerSet() {
 }
 
 const NONE = NaN; // a number the core reads as "none"
-const LOCKS = { refresh: 0, call: 1, revoke: 2 }; // as src/lib.rs reads them
+const LOCKS = { refresh: 0, call: 1, revoke: 2, fallback: 3 }; // as src/lib.rs reads them
 
 /** The cause of a NETWORK_ERROR the core gave because the device is offline. */
 function offlineError() {
@@ -82,6 +83,10 @@ export function runner({ core, handle, facts, options, storages }) {
     const t = clock();
     return typeof t === 'number' && Number.isFinite(t) ? t : Date.now();
   };
+  // What timers count: performance.now() (it never goes back, and a clock set or the `now`
+  // option moves no deadline), where there is one; the wall clock where there is none.
+  const perf = globalThis.performance;
+  const mono = perf && typeof perf.now === 'function' ? () => perf.now() : now;
   const listeners = new Set();
   const timers = timerSet();
   const calls = new Map(); // API call id -> { resolve, reject }
@@ -116,7 +121,7 @@ export function runner({ core, handle, facts, options, storages }) {
     /** An event for the core; its effects are performed in order. */
     feed(kind, values = [], text) {
       if (self.disposed) return;
-      const effects = core.handle(handle, kind, [now(), ...values.map(num)], text);
+      const effects = core.handle(handle, kind, [now(), mono(), ...values.map(num)], text);
       const busy = effects.pop();
       const wakeAt = effects.pop();
       // The lease and the session answer for the state after this event: they change before
@@ -215,7 +220,8 @@ export function runner({ core, handle, facts, options, storages }) {
   }
 
   /** The core's timer; it keeps a Node process alive only while the core has work in progress
-   * (a refresh waiting to retry), not for the auto-refresh checks. */
+   * (a refresh waiting to retry), not for the auto-refresh checks. Whole ms, rounded up: a timer
+   * that fires a fraction of a ms early would find nothing due, and ask again, without end. */
   function schedule(at, busy) {
     if (timer !== null) clearTimeout(timer);
     timer = null;
@@ -223,7 +229,7 @@ export function runner({ core, handle, facts, options, storages }) {
     timer = setTimeout(() => {
       timer = null;
       self.feed(IN.timer);
-    }, Math.max(0, at - now()));
+    }, Math.max(0, Math.ceil(at - mono())));
     if (!busy && timer && timer.unref) timer.unref();
   }
 

@@ -2,7 +2,9 @@
 // one app (one JS realm) with the same storage objects and storageKey form a group: one lock
 // queue between them, and each hears the others' messages. With crossTab, tabs share Web Locks
 // (`<storageKey>.refresh` for a whole refresh, `<storageKey>.refresh.call` around each call) and
-// a BroadcastChannel named by the storage key.
+// a BroadcastChannel named by the storage key. With crossTab, a tab that waited in vain for the
+// call lock (a frozen tab holds it) takes `<storageKey>.refresh.fallback` instead, as the core
+// asks.
 
 const groups = new WeakMap(); // access storage -> Map(storageKey -> [group])
 
@@ -100,8 +102,13 @@ export function tabsOf({ storages, facts, timers, hear }) {
       if (typeof event.data === 'string') hear(event.data);
     };
   }
-  const held = { refresh: null, call: null, revoke: null }; // what unlock lets go of: a release, or a withdrawal
-  const names = { refresh: `${facts.storageKey}.refresh`, call: `${facts.storageKey}.refresh.call`, revoke: `${facts.storageKey}.revoke` };
+  const held = { refresh: null, call: null, fallback: null, revoke: null }; // what unlock lets go of: a release, or a withdrawal
+  const names = {
+    refresh: `${facts.storageKey}.refresh`,
+    call: `${facts.storageKey}.refresh.call`,
+    fallback: `${facts.storageKey}.refresh.fallback`,
+    revoke: `${facts.storageKey}.revoke`,
+  };
   return {
     lock(which, timeoutMs, report) {
       let withdrawn = false;
@@ -142,6 +149,7 @@ export function tabsOf({ storages, facts, timers, hear }) {
       group.members.delete(self);
       this.unlock('refresh');
       this.unlock('call');
+      this.unlock('fallback');
       this.unlock('revoke');
       if (channel) channel.close();
     },

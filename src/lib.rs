@@ -155,14 +155,15 @@ pub extern "C" fn client_free(handle: u32) {
 }
 
 /// The event of kind `kind` (see `js/core.js`) for client `handle`, its text the buffer's `len`
-/// bytes (parts separated by NUL) and its numbers `nums[0..]` (`nums[0]` the device time);
+/// bytes (parts separated by NUL) and its numbers `nums[0..]` (`nums[0]` the device time,
+/// `nums[1]` the monotonic time, the event's own from `nums[2]`);
 /// answers the effects, then the time to be called back at and whether work is in progress.
 #[no_mangle]
 pub extern "C" fn client_handle(handle: u32, kind: u32, len: u32) -> i32 {
     let payload = text(len);
     let mut parts = payload.split('\u{0}');
     let mut part = || parts.next().unwrap_or("");
-    let (a, b, c, d, e) = (num(1), num(2), num(3), num(4), num(5));
+    let (a, b, c, d, e) = (num(2), num(3), num(4), num(5), num(6));
     let id = a as u32;
     let s1 = part();
     let s2 = part();
@@ -170,6 +171,7 @@ pub extern "C" fn client_handle(handle: u32, kind: u32, len: u32) -> i32 {
     let lock = |n: f64| match n as i32 {
         1 => Lock::Call,
         2 => Lock::Revoke,
+        3 => Lock::Fallback,
         _ => Lock::Refresh,
     };
     let input = match kind {
@@ -184,10 +186,10 @@ pub extern "C" fn client_handle(handle: u32, kind: u32, len: u32) -> i32 {
             id,
             status: b as u16,
             url: Some(s1).filter(|s| !s.is_empty()),
-            date: opt(3),
+            date: opt(4),
             challenge: Some(s2).filter(|s| !s.is_empty()),
             nonce: Some(s3).filter(|s| !s.is_empty()),
-            lease: opt(4).map(|g| (g as u64, e as u64)),
+            lease: opt(5).map(|g| (g as u64, e as u64)),
         },
         3 => Input::Judged {
             id,
@@ -201,15 +203,15 @@ pub extern "C" fn client_handle(handle: u32, kind: u32, len: u32) -> i32 {
         7 => Input::Refreshed(match a as i32 {
             0 => Reply::Function((b != 0.0).then_some(s1)),
             1 => Reply::Threw {
-                status: opt(2).map(|s| s as u16),
-                timeout: opt(3).map(|t| t != 0.0),
+                status: opt(3).map(|s| s as u16),
+                timeout: opt(4).map(|t| t != 0.0),
             },
             _ => Reply::Http {
                 status: b as u16,
                 nonce: Some(s2).filter(|s| !s.is_empty()),
                 body: (c != 0.0).then_some(s1),
-                date: opt(4),
-                retry_after_ms: opt(5),
+                date: opt(5),
+                retry_after_ms: opt(6),
             },
         }),
         8 => Input::Loaded {
@@ -237,7 +239,7 @@ pub extern "C" fn client_handle(handle: u32, kind: u32, len: u32) -> i32 {
         14 => Input::Logout { id },
         15 => Input::Revoked {
             id,
-            status: opt(2).map(|s| s as u16),
+            status: opt(3).map(|s| s as u16),
             nonce: Some(s2).filter(|s| !s.is_empty()),
             body: (c != 0.0).then_some(s1),
         },
@@ -260,10 +262,10 @@ pub extern "C" fn client_handle(handle: u32, kind: u32, len: u32) -> i32 {
         // An event this module does not know (DPoP's, in the module without it): nothing.
         _ => Input::Timer,
     };
-    let now = num(0);
+    let (now, mono) = (num(0), num(1));
     let mut out = String::from("[");
     let handled = with_client(handle, |client| {
-        client.handle(now, input);
+        client.handle(now, mono, input);
         while let Some(effect) = client.poll() {
             effect.write_json(&mut out);
             out.push(',');

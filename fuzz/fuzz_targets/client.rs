@@ -65,7 +65,7 @@ fuzz_target!(|data: &[u8]| {
             22 => Input::Proof { id, method: "POST", url: text, nonce: (n > 100.0).then_some("n3") },
             _ => Input::Dispose,
         };
-        client.handle(now, input);
+        client.handle(now, now, input);
         while let Some(effect) = client.poll() {
             let mut out = String::new();
             effect.write_json(&mut out);

@@ -34,9 +34,10 @@ export function channels({ sched, rand, onDeliver, delay = messageDelay }) {
             const at = Math.max(lanes.get(lane) || 0, sched.mono + delay(rand));
             lanes.set(lane, at);
             const from = this.ctx;
+            const posted = sched.order(); // when it was posted, in the run's order
             sched.at(at - sched.mono, to.ctx, () => {
               if (!open.has(to)) return;
-              if (onDeliver) onDeliver(from, to.ctx, data);
+              if (onDeliver) onDeliver(from, to.ctx, data, posted);
               if (typeof to.onmessage === 'function') to.onmessage({ data, type: 'message' });
             });
           }

@@ -28,7 +28,7 @@ function wrapCore() {
     const effects = handle(h, kind, values, text);
     if (trace.on) {
       const who = trace.names.get(h) || `#${h}`;
-      const args = values.slice(1).map((n) => (Number.isNaN(n) ? '-' : n)).join(',');
+      const args = values.slice(2).map((n) => (Number.isNaN(n) ? '-' : n)).join(',');
       const t = (trace.sched.mono / 1000).toFixed(3);
       const body = text === undefined ? '' : ` ${JSON.stringify(redact(text.length > 200 ? text.slice(0, 200) + '…' : text))}`;
       const out = effects.slice(0, -2).map((e) => redact(JSON.stringify(e)));

@@ -1,9 +1,9 @@
-// Virtual time. The simulation process replaces `setTimeout`, `clearTimeout`, `Date.now` and
-// `Math.random` with a seeded world's (install(), before the package is imported) and keeps the
-// real `setImmediate` and microtasks to let promises run: the scheduler runs one task (a timer,
-// a network answer, a message, a lock grant, a step of the script), then waits until every
-// promise that task set going has run (one real `setImmediate`: the microtask queue is drained
-// before it), and only then advances virtual time to the next task. So a run depends on its seed
+// Virtual time. The simulation process replaces `setTimeout`, `clearTimeout`, `Date.now`,
+// `performance.now` and `Math.random` with a seeded world's (install(), before the package is
+// imported) and keeps the real `setImmediate` and microtasks to let promises run: the scheduler
+// runs one task (a timer, a network answer, a message, a lock grant, a step of the script), then
+// waits until every promise that task set going has run (one real `setImmediate`: the microtask
+// queue is drained before it), and only then advances virtual time to the next task. So a run depends on its seed
 // alone, and thousands of virtual seconds cost nothing.
 //
 // What it models of a browser's event loop: each task belongs to a context (a tab, or the world:
@@ -11,10 +11,15 @@
 // context whose task set it (a tab's microtasks all run within that tab's task, so the one that
 // runs now is the owner). A frozen context (a background tab the browser froze, a device asleep)
 // runs none of its tasks until it wakes; they then run in their order. Monotonic time (what
-// timers count) and the device's wall clock (`Date.now`) are separate: the wall clock can be set
-// back and forth, and the server's clock has its own offset.
+// timers and `performance.now` count) and the device's wall clock (`Date.now`) are separate: the
+// wall clock can be set back and forth, and jumps when the device sleeps (monotonic time, as on
+// Linux and macOS, does not count the sleep), and the server's clock has its own offset.
 
 const realSetImmediate = globalThis.setImmediate;
+const realPerformanceNow = performance.now.bind(performance);
+
+/** Real elapsed ms (for timing the run itself), whatever install() did to `performance.now`. */
+export const realElapsed = () => realPerformanceNow();
 const idle = () => new Promise((resolve) => realSetImmediate(resolve));
 
 /** The wall-clock time at which every run begins (a Monday morning, UTC). */
@@ -36,6 +41,7 @@ export function install() {
     throw new Error('the simulated world has no setInterval (the shell does not use it)');
   };
   Date.now = () => (active ? active.deviceNow() : realNow());
+  performance.now = () => (active ? active.mono : realPerformanceNow());
   Math.random = () => active.random();
 }
 
@@ -43,6 +49,7 @@ export function install() {
 export function scheduler(random) {
   const heap = [];
   let seq = 0;
+  let order = 0;
   const less = (a, b) => a.at < b.at || (a.at === b.at && a.seq < b.seq);
   const push = (task) => {
     heap.push(task);
@@ -91,6 +98,8 @@ export function scheduler(random) {
     afterTask: null,
     /** Tasks run so far. */
     ran: 0,
+    /** A number for something that happens now, larger than every one handed out before. */
+    order: () => ++order,
     random: () => random.next(),
     deviceNow: () => Math.floor(EPOCH + s.mono + s.deviceOffset),
     serverNow: () => EPOCH + s.mono + s.serverOffset,

@@ -28,7 +28,7 @@ export function authServer({ sched, rand, ttlMs, rotates = true, oauth2 = false 
     oauth2,
     /** access token -> { sid, pair, expMs, revoked } */
     access: new Map(),
-    /** refresh token -> { sid, pair, state: 'live' | 'spent' | 'revoked', spentAt, successor } */
+    /** refresh token -> { sid, pair, state: 'live' | 'spent' | 'revoked', spentAt, spentOrder, successor } (spentOrder: when, in the run's order) */
     refresh: new Map(),
     /** pair -> { access, refresh, sid, exp (s), issuedAt (mono) } */
     pairs: new Map(),
@@ -122,6 +122,7 @@ export function authServer({ sched, rand, ttlMs, rotates = true, oauth2 = false 
           if (server.rotates) {
             rec.state = 'spent';
             rec.spentAt = sched.mono;
+            rec.spentOrder = sched.order();
             rec.successor = issued.refresh;
           } else {
             // Without rotation the old refresh token stays the live one.

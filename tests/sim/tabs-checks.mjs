@@ -7,7 +7,8 @@
 // what storage holds.
 //
 // A reuse the tab could have avoided: at its call, the other tab's write of the new pair had
-// reached its storage, or a "tokens"/"login" message posted after the rotation had reached it.
+// reached its storage, or a "tokens"/"login" message posted after the rotation had reached it (a
+// message posted before the rotation, however late it arrives, cannot tell of it).
 // Otherwise no client can know its refresh token was spent (an uncontended lock taken between
 // another tab's release and its write's arrival): counted as `unavoidableReuse`, not a failure.
 import { API } from './server.mjs';
@@ -30,7 +31,7 @@ export function tabsChecks({ sched, rand, server, oauth2, violation, count, tabO
     sleeps: 0,
     corruptClock: new Set(), // tabs whose clock learned from a token that arrived across a sleep
   };
-  const heard = new Map(); // tab -> mono times it got news of tokens from another tab
+  const heard = new Map(); // tab -> when (sched.order()) the news of tokens it got from another tab was posted
 
   /** The shared store's observer of every write. */
   function onWrite(write) {
@@ -41,10 +42,10 @@ export function tabsChecks({ sched, rand, server, oauth2, violation, count, tabO
   }
 
   /** The channels' observer of every delivery. */
-  function onDeliver(from, to, data) {
+  function onDeliver(from, to, data, posted) {
     note(`message ${from} -> ${to}: ${data}`);
     if (!/^(tokens|login) /.test(data)) return;
-    (heard.get(to) || heard.set(to, []).get(to)).push(sched.mono);
+    (heard.get(to) || heard.set(to, []).get(to)).push(posted);
     // The message overtook the write it announces (the sender's last access write).
     const written = store().latest(KEY.access);
     if (written && written.by === from && store().arrival(written, to) > sched.mono) count('overtakingMessages');
@@ -146,7 +147,7 @@ export function tabsChecks({ sched, rand, server, oauth2, violation, count, tabO
       call.spentAtSend = rec.spentAt;
       const written = store().lastWriteOf(KEY.refresh, rec.successor);
       if (written && store().arrival(written, call.ctx) <= sched.mono) call.couldKnow = 'its write';
-      else if ((heard.get(call.ctx) || []).some((at) => at >= rec.spentAt)) call.couldKnow = 'a message';
+      else if ((heard.get(call.ctx) || []).some((posted) => posted > rec.spentOrder)) call.couldKnow = 'a message';
     }
     if (net().refreshOut(call.ctx) > 0) violation(`${call.ctx}: a second refresh call while one was out`);
     const presented = tokenIn(call.body);

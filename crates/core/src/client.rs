@@ -1,7 +1,13 @@
 //! The client: a state machine driven by its caller, in the shape of quinn-proto's `Connection`.
-//! The shell hands it each event with the device time ([`Client::handle`]), takes the effects to
-//! perform ([`Client::poll`]) and calls back at [`Client::poll_timeout`]. No futures, no executor,
-//! no clock or randomness of its own (the seed is an input).
+//! The shell hands it each event with the time ([`Client::handle`]), takes the effects to perform
+//! ([`Client::poll`]) and calls back at [`Client::poll_timeout`]. No futures, no executor, no
+//! clock or randomness of its own (the seed is an input).
+//!
+//! Two times come with each event: the device's wall clock (what `Date.now()`, or the `now`
+//! option, says), which expiry is judged on (corrected by the offset learned from the server),
+//! and a monotonic clock (what timers count: `performance.now()`), which every wait is measured
+//! on (backoff, settling, the wait for another tab's write, the auto-refresh timer, the
+//! cooldown). A wall clock set back, set forward, or jumping after a sleep moves no deadline.
 //!
 //! The state lives here and in `session.rs` (the session, and its only writer); the decisions
 //! are in the modules that add to `Client`: `requests.rs` (one request's way), `flight.rs` (the
@@ -26,8 +32,13 @@ use crate::tasks::Task;
 pub struct Client {
     pub(crate) config: Config,
     pub(crate) st: State,
-    /// Device ms of the event being handled.
+    /// Device ms (wall clock) of the event being handled.
     pub(crate) now: f64,
+    /// Monotonic ms of the event being handled: what every deadline is measured on.
+    pub(crate) mono: f64,
+    /// Wall minus monotonic time at the last event: when it moves, the wall clock jumped (a
+    /// sleep, or a clock set), and the auto-refresh timer looks at the token again.
+    drift: Option<f64>,
     rng: u64,
     out: VecDeque<Effect>,
     /// Requests the core knows: held, sent with a token, or asking the `refreshOn` predicate.
@@ -72,6 +83,8 @@ impl Client {
             config,
             st: State::default(),
             now: 0.0,
+            mono: 0.0,
+            drift: None,
             rng: seed | 1,
             out: VecDeque::new(),
             reqs: Vec::new(),
@@ -125,7 +138,8 @@ impl Client {
         self.out.pop_front()
     }
 
-    /// When to hand the core [`Input::Timer`] (device ms), if ever.
+    /// When to hand the core [`Input::Timer`] (monotonic ms, the clock of [`Client::handle`]'s
+    /// `mono`), if ever.
     pub fn poll_timeout(&self) -> Option<f64> {
         let flight = self.flight.as_ref().and_then(Flight::wake_at);
         let tasks = self.tasks.iter().filter_map(Task::wake_at);
@@ -143,11 +157,23 @@ impl Client {
         self.flight.is_some() || !self.tasks.is_empty() || self.pending.busy()
     }
 
-    /// Handles one event at device ms `now`.
-    pub fn handle(&mut self, now: f64, input: Input<'_>) {
+    /// Handles one event at device ms `now` (the wall clock, which may be set or jump) and
+    /// monotonic ms `mono` (which never goes back, and which the timer of
+    /// [`Client::poll_timeout`] counts).
+    pub fn handle(&mut self, now: f64, mono: f64, input: Input<'_>) {
         if now.is_finite() {
             self.now = now;
         }
+        if mono.is_finite() {
+            self.mono = self.mono.max(mono);
+        }
+        let drift = self.now - self.mono;
+        if self.drift.is_some_and(|d| (drift - d).abs() >= JUMP_MS) {
+            // A sleep or a clock set: the timer's next look, planned by the old wall clock, is
+            // due now (a device that slept refreshes on wake).
+            self.reschedule = true;
+        }
+        self.drift = Some(drift);
         if self.st.disposed() {
             return self.after_dispose(input);
         }
@@ -211,7 +237,7 @@ impl Client {
             Input::AccessToken { id } => self.access_token(id, true),
             Input::Refresh { id } => self.force_refresh(id),
             Input::AutoRefresh(on) => {
-                self.auto = on.then_some(self.now);
+                self.auto = on.then_some(self.mono);
             }
             Input::Dispose => self.dispose(),
             Input::Online(online) => self.connectivity(online),
@@ -222,10 +248,10 @@ impl Client {
             }
         }
         if self.reschedule && self.auto.is_some() {
-            self.auto = Some(self.now);
+            self.auto = Some(self.mono);
         }
         self.reschedule = false;
-        if self.auto.is_some_and(|at| self.now >= at) {
+        if self.auto.is_some_and(|at| self.mono >= at) {
             self.tick();
         }
         self.update_lease();
@@ -283,14 +309,14 @@ impl Client {
             .flight
             .as_ref()
             .and_then(Flight::wake_at)
-            .is_some_and(|at| self.now >= at)
+            .is_some_and(|at| self.mono >= at)
         {
             self.flight_woke();
         }
         let due: Vec<u64> = self
             .tasks
             .iter()
-            .filter(|t| t.wake_at().is_some_and(|at| self.now >= at))
+            .filter(|t| t.wake_at().is_some_and(|at| self.mono >= at))
             .map(Task::serial)
             .collect();
         for serial in due {
@@ -398,6 +424,10 @@ impl Client {
         self.emit(Effect::Reject { id, error });
     }
 }
+
+/// How far the wall clock must move against the monotonic one between two events to count as a
+/// jump (a sleep, or a clock set), ms.
+const JUMP_MS: f64 = 1_000.0;
 
 /// Whether others share the storage, before any lock said: assume so (the safe side).
 fn config_shared() -> bool {

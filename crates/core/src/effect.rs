@@ -49,6 +49,10 @@ pub enum Lock {
     /// With `crossTab`, around sending the revocations kept while offline (the Web Lock
     /// `<storageKey>.revoke`): tabs that come online together send each one once.
     Revoke,
+    /// With `crossTab`, in place of the call lock when the wait for it timed out (the Web Lock
+    /// `<storageKey>.refresh.fallback`): a frozen tab may hold both of the others, and the tabs
+    /// that waited for them in vain still call one at a time.
+    Fallback,
 }
 
 /// How a header goes on the refresh call: set whatever `refresh.headers` says, or only when
@@ -310,6 +314,7 @@ impl Effect {
                     Lock::Refresh => "[\"lock\",\"refresh\",",
                     Lock::Call => "[\"lock\",\"call\",",
                     Lock::Revoke => "[\"lock\",\"revoke\",",
+                    Lock::Fallback => "[\"lock\",\"fallback\",",
                 });
                 write_num(out, *timeout_ms);
                 out.push(']');
@@ -318,6 +323,7 @@ impl Effect {
                 Lock::Refresh => "[\"unlock\",\"refresh\"]",
                 Lock::Call => "[\"unlock\",\"call\"]",
                 Lock::Revoke => "[\"unlock\",\"revoke\"]",
+                Lock::Fallback => "[\"unlock\",\"fallback\"]",
             }),
             Effect::Post(message) => {
                 out.push_str("[\"post\",");

@@ -5,12 +5,13 @@
 //!
 //! Its way: `refreshStarted`; the refresh lock (with `crossTab`: what storage held before asking,
 //! and after a wait for another tab, until that tab's write arrives); per attempt, with
-//! `crossTab`, the call lock likewise; storage read again when others share it (another client
+//! `crossTab`, the call lock likewise (or, when the wait for it timed out, the fallback lock: a
+//! frozen tab may hold both others); storage read again when others share it (another client
 //! or tab may have refreshed: its tokens are taken instead of spending the refresh token again);
 //! the call; its outcome: retried after a backoff, or written, or ending the session; the locks
 //! let go. Also the auto-refresh timer ([`Client::tick`]).
 
-use crate::action::{Action, Answered, EndReason, Message, Reason};
+use crate::action::{pair_fingerprint, Action, Answered, EndReason, Message, Reason};
 use crate::client::Client;
 use crate::effect::{Call, Effect, Io, Lock, Slot};
 use crate::error::{cat, Code, Error};
@@ -21,13 +22,15 @@ use crate::policy::{backoff_ms, Lifetime};
 use crate::reply::{classify, Outcome, TokenSet};
 use crate::session::Arrival;
 use crate::storage::{usable, Read, Remove, Write};
+use crate::tabs::FOLLOW_MS;
 
 /// How long a tab that waited for another tab's lock waits for that tab's write to reach it
 /// (browsers share localStorage between tabs' processes asynchronously).
 pub const SETTLE_MS: f64 = 250.0;
 
-/// How long a refreshing tab waits for the access token that goes with a new refresh token it
-/// found in storage (another tab's write in progress).
+/// How long a refreshing tab waits for a pair it found in storage, which no message announced,
+/// to stay as it is before taking it as a pair: another tab's write in progress (a tab writes
+/// the refresh token first) may show a new refresh token next to an older access token.
 pub const MID_WRITE_MS: f64 = 250.0;
 
 /// How often storage is read while waiting for another tab's write.
@@ -59,8 +62,9 @@ enum Stage {
     },
     /// Reading the pair.
     Reading { read: Read, purpose: Purpose },
-    /// Storage held another refresh token with our access token: read again at `at`.
-    MidWrite { at: f64, purpose: Purpose },
+    /// Storage held another pair than ours, which may be half written, or news from another tab
+    /// is on its way: read again at `at`.
+    Waiting { at: f64, purpose: Purpose },
     /// Waiting for the DPoP key (being made anew after a logout) before the call.
     WaitKey,
     /// The call's DPoP proof is being signed.
@@ -95,11 +99,16 @@ pub(crate) struct Flight {
     token: Option<String>,
     /// The last call was already sent again with the token endpoint's DPoP nonce.
     nonce_sent: bool,
-    /// How long it waited for another tab's write in progress.
-    waited: f64,
+    /// A pair storage held that no message announced (its fingerprint), and since when
+    /// (monotonic ms) every read found it: taken once that is [`MID_WRITE_MS`].
+    unsure: Option<(u64, f64)>,
+    /// Until when (monotonic ms) it waits for other tabs' news before calling; set when it
+    /// first waits.
+    news_until: Option<f64>,
     /// Locks held or asked for.
     refresh_lock: bool,
     call_lock: bool,
+    fallback_lock: bool,
     stage: Stage,
 }
 
@@ -108,7 +117,7 @@ impl Flight {
     pub fn wake_at(&self) -> Option<f64> {
         match &self.stage {
             Stage::Settling { next, io: None, .. } => Some(*next),
-            Stage::MidWrite { at, .. } => Some(*at),
+            Stage::Waiting { at, .. } => Some(*at),
             Stage::Backoff { until } => Some(*until),
             _ => None,
         }
@@ -134,6 +143,16 @@ impl Flight {
     pub fn calling(&self) -> bool {
         matches!(self.stage, Stage::Calling)
     }
+
+    /// Whether it holds (or asked for) `lock`.
+    fn holds(&mut self, lock: Lock) -> &mut bool {
+        match lock {
+            Lock::Refresh => &mut self.refresh_lock,
+            // The revoke lock is never a flight's (offline.rs owns it).
+            Lock::Call | Lock::Revoke => &mut self.call_lock,
+            Lock::Fallback => &mut self.fallback_lock,
+        }
+    }
 }
 
 impl Client {
@@ -155,9 +174,11 @@ impl Client {
             attempts: 0,
             token: None,
             nonce_sent: false,
-            waited: 0.0,
+            unsure: None,
+            news_until: None,
             refresh_lock: false,
             call_lock: false,
+            fallback_lock: false,
             stage: Stage::Calling,
         });
         self.dispatch(Action::RefreshStarted(reason));
@@ -185,10 +206,7 @@ impl Client {
     /// Asks for `lock` (with `crossTab`, after noting what storage holds).
     fn ask_lock(&mut self, lock: Lock) {
         if let Some(f) = self.flight.as_mut() {
-            match lock {
-                Lock::Refresh => f.refresh_lock = true,
-                Lock::Call | Lock::Revoke => f.call_lock = true,
-            }
+            *f.holds(lock) = true;
         }
         if self.config.cross_tab {
             let io = self.io();
@@ -229,17 +247,19 @@ impl Client {
         if !granted {
             // The wait timed out (a frozen tab holds it) or there is no such lock here: go on
             // without it, reading storage before every call.
-            match which {
-                Lock::Refresh => f.refresh_lock = false,
-                Lock::Call | Lock::Revoke => f.call_lock = false,
+            *f.holds(which) = false;
+            // A frozen tab may hold the call lock too: the tabs that waited for it in vain take
+            // turns on the fallback lock, or they would all call at once with the same token.
+            if which == Lock::Call && self.config.cross_tab {
+                return self.ask_lock(Lock::Fallback);
             }
         }
         if granted && contended && self.config.cross_tab {
             f.stage = Stage::Settling {
                 lock: which,
                 seen,
-                until: self.now + SETTLE_MS,
-                next: self.now,
+                until: self.mono + SETTLE_MS,
+                next: self.mono,
                 io: None,
             };
             return self.settle_read();
@@ -304,8 +324,7 @@ impl Client {
                 };
                 self.settle_read();
             }
-            Stage::MidWrite { purpose, .. } => {
-                f.waited += POLL_MS;
+            Stage::Waiting { purpose, .. } => {
                 let read = Read::start(self);
                 self.set_stage(Stage::Reading { read, purpose });
             }
@@ -348,14 +367,14 @@ impl Client {
                 },
                 Ok(value),
             ) => {
-                if usable(value) != seen || self.now >= until {
+                if usable(value) != seen || self.mono >= until {
                     self.after_lock(lock);
                 } else {
                     f.stage = Stage::Settling {
                         lock,
                         seen,
                         until,
-                        next: (self.now + POLL_MS).min(until),
+                        next: (self.mono + POLL_MS).min(until),
                         io: None,
                     };
                 }
@@ -402,39 +421,110 @@ impl Client {
         true
     }
 
-    /// What storage holds, read during the refresh: another tab's fresh tokens are taken
-    /// instead of calling; a newer stored refresh token replaces ours (rotation burnt the old
-    /// one), once the access token issued with it is there too (a write in progress is waited
-    /// for, briefly: a tab writes the refresh token first).
+    /// What storage holds, read during the refresh. This tab may be behind: another tab's pair
+    /// is taken (as the pair it is: a message announced it, or it stayed for [`MID_WRITE_MS`]),
+    /// instead of calling when its access token is fresh, and to refresh with its refresh token
+    /// otherwise; a newer refresh token next to our access token is another tab's write in
+    /// progress, waited for (briefly: its access token comes next). Nothing is presented while
+    /// news from another tab is on its way (for up to [`FOLLOW_MS`]: it may say that rotation
+    /// spent our refresh token), nor when storage holds no session any more (another tab ended
+    /// it: its message ends it here; failing that, it ends as that tab's logout).
     fn stored(&mut self, (access, refresh): (Option<String>, Option<String>), purpose: Purpose) {
         // Tokens that storage refused are newer than what it holds, and while this client
         // writes its own, storage may hold half of them.
         if self.st.unsaved() || self.writing() {
             return self.go_on(purpose);
         }
-        let fresh = access.filter(|a| self.st.access() != Some(a)).filter(|a| {
-            let info = crate::jwt::inspect(a);
-            let lifetime = Lifetime {
-                expires_at: info.expires_at,
-                issued_at: info.issued_at,
-                arrived_at: None,
+        let now = self.mono;
+        let ours = (self.st.access(), self.st.refresh());
+        let pair = (access.as_ref(), refresh.as_ref());
+        let fp = access
+            .as_deref()
+            .map(|a| pair_fingerprint(a, refresh.as_deref()));
+        let waited_out = self
+            .flight
+            .as_ref()
+            .and_then(|f| f.news_until)
+            .is_some_and(|until| now >= until);
+        if pair == ours {
+            if let Some(f) = self.flight.as_mut() {
+                f.unsure = None;
+            }
+            if self.news_pending() && !waited_out {
+                return self.wait(purpose, true);
+            }
+            return self.go_on(purpose);
+        }
+        let (Some(access), Some(fp)) = (access, fp) else {
+            // No access token stored, and this tab holds one: another tab removed the session.
+            if ours.0.is_none() {
+                return self.go_on(purpose);
+            }
+            if !waited_out {
+                return self.wait(purpose, true);
+            }
+            return match purpose {
+                Purpose::BeforeCall => {
+                    let error = Error::new(Code::LoggedOut, "logged out in another tab");
+                    self.end_session(false, Some(error));
+                    self.dispatch(Action::LoggedOut);
+                }
+                Purpose::AfterRefusal(..) => self.go_on(purpose),
             };
-            !lifetime.expiring(self.server_time(), self.config.leeway_ms)
-        });
-        if let Some(access) = fresh {
-            let refresh = refresh.or_else(|| self.st.refresh().cloned());
-            self.adopt_pair(&access, refresh, false);
+        };
+        // Another pair: taken once it is surely whole.
+        let announced = self.announced(fp);
+        let stable = match self.flight.as_mut() {
+            Some(f) => match f.unsure {
+                Some((seen, since)) if seen == fp => now - since >= MID_WRITE_MS,
+                _ => {
+                    f.unsure = Some((fp, now));
+                    false
+                }
+            },
+            None => return,
+        };
+        if !announced && !stable {
+            return self.wait(purpose, false);
+        }
+        if let Some(f) = self.flight.as_mut() {
+            f.unsure = None;
+        }
+        if ours.0 == Some(&access) {
+            // Only the refresh token is new, and its access token never came: the refresh token
+            // storage holds is the live one.
+            self.st.set_refresh(refresh);
+            return self.go_on(purpose);
+        }
+        let info = crate::jwt::inspect(&access);
+        let lifetime = Lifetime {
+            expires_at: info.expires_at,
+            issued_at: info.issued_at,
+            arrived_at: None,
+        };
+        let fresh = !lifetime.expiring(self.server_time(), self.config.leeway_ms);
+        let login = self.announced_login(fp);
+        self.adopt_pair(&access, refresh, login);
+        if fresh {
             return self.end_flight(Ok(()));
         }
-        if refresh.is_some() && refresh.as_ref() != self.st.refresh() {
-            let waited = self.flight.as_ref().map_or(MID_WRITE_MS, |f| f.waited);
-            if waited < MID_WRITE_MS {
-                let at = self.now + POLL_MS;
-                return self.set_stage(Stage::MidWrite { at, purpose });
-            }
-            self.st.set_refresh(refresh);
-        }
+        // Its access token is due too: the refresh goes on, with the refresh token issued with it.
         self.go_on(purpose)
+    }
+
+    /// Reads storage again in a moment; `news`: waiting for another tab's news, for up to
+    /// [`FOLLOW_MS`] from the first such wait.
+    fn wait(&mut self, purpose: Purpose, news: bool) {
+        let now = self.mono;
+        if let Some(f) = self.flight.as_mut() {
+            if news {
+                f.news_until.get_or_insert(now + FOLLOW_MS);
+            }
+            f.stage = Stage::Waiting {
+                at: now + POLL_MS,
+                purpose,
+            };
+        }
     }
 
     /// After storage said nothing new: the call (or, after a refusal, the end of the session).
@@ -595,7 +685,10 @@ impl Client {
                 }
                 let retry = self.config.retry;
                 let attempts = f.attempts;
-                let release = std::mem::take(&mut f.call_lock);
+                let release = [
+                    (Lock::Call, std::mem::take(&mut f.call_lock)),
+                    (Lock::Fallback, std::mem::take(&mut f.fallback_lock)),
+                ];
                 let delay = backoff_ms(
                     attempts,
                     retry.base_delay_ms,
@@ -603,11 +696,13 @@ impl Client {
                     self.random(),
                     retry_after_ms,
                 );
-                if release {
-                    self.release(Lock::Call);
+                for (which, held) in release {
+                    if held {
+                        self.release(which);
+                    }
                 }
                 self.set_stage(Stage::Backoff {
-                    until: self.now + delay,
+                    until: self.mono + delay,
                 });
             }
             Outcome::Definitive(error, answered) => match self.shared {
@@ -707,7 +802,7 @@ impl Client {
             transient,
             answered,
         });
-        self.st.remember_failure(&error, self.now);
+        self.st.remember_failure(&error, self.mono);
         self.end_flight(Err(error));
     }
 
@@ -716,12 +811,7 @@ impl Client {
         let Some(f) = self.flight.take() else {
             return;
         };
-        if f.call_lock {
-            self.release(Lock::Call);
-        }
-        if f.refresh_lock {
-            self.release(Lock::Refresh);
-        }
+        self.release_all(&f);
         self.resume(f.serial, outcome);
     }
 
@@ -732,13 +822,21 @@ impl Client {
         if f.calling() {
             self.emit(Effect::Cancel);
         }
-        if f.call_lock {
-            self.release(Lock::Call);
-        }
-        if f.refresh_lock {
-            self.release(Lock::Refresh);
-        }
+        self.release_all(&f);
         Some(f.serial)
+    }
+
+    /// Lets go of the locks the flight holds or asked for, the last taken first.
+    fn release_all(&mut self, f: &Flight) {
+        for (which, held) in [
+            (Lock::Fallback, f.fallback_lock),
+            (Lock::Call, f.call_lock),
+            (Lock::Refresh, f.refresh_lock),
+        ] {
+            if held {
+                self.release(which);
+            }
+        }
     }
 
     /// One auto-refresh check: starts a refresh when the token is due, and says when to look
@@ -752,7 +850,7 @@ impl Client {
         const MAX_MS: f64 = 30_000.0;
         const MIN_MS: f64 = 10.0;
         let wait = self.tick_wait();
-        self.auto = Some(self.now + wait.clamp(MIN_MS, MAX_MS));
+        self.auto = Some(self.mono + wait.clamp(MIN_MS, MAX_MS));
     }
 
     fn tick_wait(&mut self) -> f64 {
@@ -768,7 +866,7 @@ impl Client {
         // An expired token that requests would not refresh first is one that arrived expired
         // (`Lifetime::refresh_at` is None for it): the timer renews it.
         if self.needs_refresh_first() || (can_refresh && lifetime.expired(now)) {
-            let wait = self.st.timer_wait(self.now);
+            let wait = self.st.timer_wait(self.mono);
             if wait > 0.0 {
                 return wait;
             }

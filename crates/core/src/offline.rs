@@ -157,7 +157,7 @@ impl Client {
             self.send_kept();
             if self.auto.is_some() {
                 self.st.clear_timer_wait();
-                self.auto = Some(self.now);
+                self.auto = Some(self.mono);
             }
         }
     }
@@ -218,7 +218,7 @@ impl Client {
         // Not granted (no Web Locks here, or a frozen tab holds it past the timeout): it goes on
         // without; letting go of a lock not held is nothing.
         if granted && contended {
-            let until = self.now + SETTLE_MS;
+            let until = self.mono + SETTLE_MS;
             self.pending.round = Some(Round::Settling { until });
             return;
         }
@@ -229,7 +229,7 @@ impl Client {
     /// The settle wait is over.
     pub(crate) fn kept_woke(&mut self) {
         if let Some(Round::Settling { until }) = self.pending.round {
-            if self.now >= until {
+            if self.mono >= until {
                 self.pending.round = Some(Round::Ready);
                 self.pump_pending();
             }

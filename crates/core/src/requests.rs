@@ -380,13 +380,13 @@ impl Client {
         resend: bool,
         challenge: Option<&str>,
     ) {
-        let until = self.now + self.config.refresh_cooldown_ms;
+        let until = self.mono + self.config.refresh_cooldown_ms;
         // A resend rejected too: the answer. A refresh cannot grant a missing scope; and a token
         // that a refresh just produced and the server refused before ever accepting it is
         // refused for another reason: no refresh storms.
         if resend
             || challenge.is_some_and(insufficient_scope)
-            || self.st.cooling(generation, self.now)
+            || self.st.cooling(generation, self.mono)
         {
             if resend {
                 self.st.refused_fresh(generation, until);

@@ -31,7 +31,7 @@ pub(crate) struct State {
     generation: u64,
     epoch: u64,
     clock: Clock,
-    /// `(generation, until)`: rejections of that token start no refresh until device time
+    /// `(generation, until)`: rejections of that token start no refresh until monotonic time
     /// `until` (API.md, "No refresh storms").
     cooldown: Option<(u64, f64)>,
     /// The API accepted the current access token at least once.
@@ -45,7 +45,7 @@ pub(crate) struct State {
     /// The last failed refresh: `(generation, its number in failures, error)`.
     failure: Option<(u64, u64, Error)>,
     /// Refreshes in a row that left the token due (they failed, or their token arrived already
-    /// expired), and when the last one ended (device ms): the auto-refresh timer backs off.
+    /// expired), and when the last one ended (monotonic ms): the auto-refresh timer backs off.
     misses: (u32, f64),
     /// The session ended by expiry (tokens removed) and no login came since.
     expired: bool,
@@ -106,7 +106,7 @@ impl State {
         }
     }
 
-    /// True while rejections of the token of `generation` start no refresh (device ms `now`).
+    /// True while rejections of the token of `generation` start no refresh (monotonic ms `now`).
     pub fn cooling(&self, generation: u64, now: f64) -> bool {
         self.cooldown
             .is_some_and(|(g, until)| g == generation && now < until)
@@ -121,7 +121,7 @@ impl State {
         }
     }
 
-    /// How long the auto-refresh timer waits before it tries again (device ms `now`): nothing
+    /// How long the auto-refresh timer waits before it tries again (monotonic ms `now`): nothing
     /// after a refresh that worked, then 1 s, 2 s, 4 s ... up to 30 s after each refresh in a
     /// row that left the token due. A server that keeps failing, or a clock that makes every
     /// new token look expired, never drives the timer in a loop.
@@ -140,14 +140,14 @@ impl State {
     /// A new access token: decoded as `info`, the clock updated when the token is new (from its
     /// `iat`, or a refresh response's `Date`), the generation bumped. A stored token tells the
     /// clock nothing: its `iat` may be long past, and taking it as "now" would make an expired
-    /// token look fresh. `local` is device ms now.
+    /// token look fresh. `(local, mono)` is now: device ms, monotonic ms.
     pub fn take_access(
         &mut self,
         access: &str,
         info: TokenInfo,
         expires_in: Option<f64>,
         arrival: Arrival,
-        local: f64,
+        (local, mono): (f64, f64),
         bound: bool,
     ) {
         self.bound = bound;
@@ -167,9 +167,9 @@ impl State {
         };
         let dead_on_arrival = self.lifetime.arrived_at.is_some() && self.lifetime.expired(now);
         self.misses = if dead_on_arrival {
-            (self.misses.0.saturating_add(1), local)
+            (self.misses.0.saturating_add(1), mono)
         } else {
-            (0, local)
+            (0, mono)
         };
         self.info = TokenInfo { expires_at, ..info };
         self.access = Some(access.to_string());
@@ -225,7 +225,7 @@ impl State {
     }
 
     /// The token of `generation` was rejected again after a refresh a rejection started, never
-    /// accepted: its rejections start no refresh until device ms `until`. Once per token: when
+    /// accepted: its rejections start no refresh until monotonic ms `until`. Once per token: when
     /// its cooldown is over, its next rejection refreshes again. True when this rejection started
     /// the cooldown.
     pub fn refused_fresh(&mut self, generation: u64, until: f64) -> bool {
@@ -237,12 +237,12 @@ impl State {
         fresh && first
     }
 
-    /// A refresh for the current token failed at device ms `now`.
     /// The timer's backoff after failed refreshes starts over (the network is back).
     pub fn clear_timer_wait(&mut self) {
         self.misses = (0, 0.0);
     }
 
+    /// A refresh for the current token failed at monotonic ms `now`.
     pub fn remember_failure(&mut self, error: &Error, now: f64) {
         self.failures += 1;
         self.failure = Some((self.generation, self.failures, error.clone()));

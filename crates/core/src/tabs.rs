@@ -1,8 +1,10 @@
 //! Tabs and clients sharing a storage (API.md, "Tabs and clients sharing a storage"): what the
 //! others say, and taking their tokens. A message names the pair it announces by a fingerprint;
-//! the pair is taken from storage only once storage holds exactly that pair ([`Follow`]), so a
-//! message that overtakes the write is not lost and two keys are never taken apart. Receiving
-//! never posts, so there are no echo loops.
+//! the pair is taken from storage only once storage holds exactly that pair ([`Watch`]), so a
+//! message that overtakes the write is not lost and two keys are never taken apart. Messages
+//! from different tabs may arrive in any order, each before or after its write: the tab waits for
+//! every pair announced, and takes the one storage holds. Receiving never posts, so there are no
+//! echo loops.
 
 use crate::action::{pair_fingerprint, Action, EndReason, Message};
 use crate::client::Client;
@@ -20,21 +22,31 @@ pub const FOLLOW_MS: f64 = 3_000.0;
 /// How often storage is read meanwhile.
 pub const FOLLOW_POLL_MS: f64 = 20.0;
 
-/// Waiting for storage to hold the pair of fingerprint `fp` that another tab announced.
-#[derive(Debug)]
-pub(crate) struct Follow {
-    pub serial: u64,
+/// A pair another tab announced: its fingerprint, whether it was that tab's `login()`, and until
+/// when (monotonic ms) this tab waits for storage to hold it.
+#[derive(Debug, Clone, Copy)]
+struct Expect {
     fp: u64,
-    /// It was that tab's `login()`.
     login: bool,
-    /// Gives up then.
     until: f64,
+}
+
+/// Watching storage for the pairs other tabs announced (one task, whatever the number of
+/// messages): storage is read every [`FOLLOW_POLL_MS`] until it holds one of them, which is
+/// taken, or until each one's wait is over.
+#[derive(Debug)]
+pub(crate) struct Watch {
+    pub serial: u64,
+    expect: Vec<Expect>,
     /// Reading storage now, or reading again at `next`.
     read: Option<Read>,
+    /// `(epoch, generation)` when the read began: a read across a change of this tab's own
+    /// tokens may show what storage held before it, and is made again.
+    mark: (u64, u64),
     next: f64,
 }
 
-impl Follow {
+impl Watch {
     pub fn wake_at(&self) -> Option<f64> {
         self.read.is_none().then_some(self.next)
     }
@@ -76,63 +88,117 @@ impl Client {
         }
     }
 
-    /// Starts waiting for the pair `fp`; a newer message supersedes an older one's wait.
+    /// Waits (also) for the pair `fp` another tab announced, for [`FOLLOW_MS`] from now.
     fn follow(&mut self, fp: u64, login: bool) {
-        self.tasks.retain(|t| !matches!(t, Task::Follow(_)));
-        let serial = self.serial();
-        let f = Follow {
-            serial,
-            fp,
-            login,
-            until: self.now + FOLLOW_MS,
-            read: None,
-            next: self.now,
-        };
-        self.follow_again(f);
+        let until = self.mono + FOLLOW_MS;
+        let expect = Expect { fp, login, until };
+        match self.take_watch() {
+            Some(mut w) => {
+                w.expect.retain(|e| e.fp != fp);
+                w.expect.push(expect);
+                self.tasks.push(Task::Watch(w));
+            }
+            None => {
+                let serial = self.serial();
+                let w = Watch {
+                    serial,
+                    expect: vec![expect],
+                    read: None,
+                    mark: (0, 0),
+                    next: self.mono,
+                };
+                self.watch_again(w);
+            }
+        }
     }
 
-    /// Reads storage (again) for the pair `f` waits for.
-    pub(crate) fn follow_again(&mut self, mut f: Follow) {
-        f.read = Some(Read::start(self));
-        self.tasks.push(Task::Follow(f));
+    fn take_watch(&mut self) -> Option<Watch> {
+        let at = self
+            .tasks
+            .iter()
+            .position(|t| matches!(t, Task::Watch(_)))?;
+        match self.tasks.swap_remove(at) {
+            Task::Watch(w) => Some(w),
+            other => {
+                self.tasks.push(other);
+                None
+            }
+        }
     }
 
-    /// A read of `f` ended.
-    pub(crate) fn followed(&mut self, mut f: Follow, value: Option<Stored<'_>>) {
-        let Some(mut read) = f.read.take() else {
+    /// Whether a pair another tab announced is on its way to storage: a refresh call now could
+    /// present the refresh token that tab's rotation spent.
+    pub(crate) fn news_pending(&self) -> bool {
+        self.watch().is_some_and(|w| !w.expect.is_empty())
+    }
+
+    /// Whether another tab announced the pair `fp` (and this tab still waits for it).
+    pub(crate) fn announced(&self, fp: u64) -> bool {
+        self.watch()
+            .is_some_and(|w| w.expect.iter().any(|e| e.fp == fp))
+    }
+
+    /// Whether the pair `fp` was another tab's login, as announced.
+    pub(crate) fn announced_login(&self, fp: u64) -> bool {
+        self.watch()
+            .is_some_and(|w| w.expect.iter().any(|e| e.fp == fp && e.login))
+    }
+
+    fn watch(&self) -> Option<&Watch> {
+        self.tasks.iter().find_map(|t| match t {
+            Task::Watch(w) => Some(w),
+            _ => None,
+        })
+    }
+
+    /// Reads storage (again) for the pairs `w` waits for.
+    pub(crate) fn watch_again(&mut self, mut w: Watch) {
+        w.mark = (self.st.epoch(), self.st.generation());
+        w.read = Some(Read::start(self));
+        self.tasks.push(Task::Watch(w));
+    }
+
+    /// A read of `w` ended.
+    pub(crate) fn watched(&mut self, mut w: Watch, value: Option<Stored<'_>>) {
+        let Some(mut read) = w.read.take() else {
             return;
         };
         let Some((access, refresh)) = read.feed(self, value) else {
-            f.read = Some(read);
-            return self.tasks.push(Task::Follow(f));
+            w.read = Some(read);
+            return self.tasks.push(Task::Watch(w));
         };
-        let matches = access
+        if w.mark != (self.st.epoch(), self.st.generation()) {
+            // This tab's own tokens changed meanwhile: what was read may be older than them.
+            return self.watch_again(w);
+        }
+        let fp = access
             .as_deref()
-            .is_some_and(|a| pair_fingerprint(a, refresh.as_deref()) == f.fp);
-        match (matches, access) {
-            (true, Some(access)) => {
-                if self.st.access() == Some(&access) && self.st.refresh() == refresh.as_ref() {
-                    return;
-                }
+            .map(|a| pair_fingerprint(a, refresh.as_deref()));
+        let found = w.expect.iter().position(|e| Some(e.fp) == fp);
+        if let (Some(at), Some(access)) = (found, access) {
+            let login = w.expect.swap_remove(at).login;
+            let held = self.st.access() == Some(&access) && self.st.refresh() == refresh.as_ref();
+            if !held {
                 // A refresh of ours in flight ends with these tokens: it would present a refresh
                 // token that the other tab's rotation burnt, or one of the session a login
                 // replaced.
                 let flight = self.drop_flight();
-                self.adopt_pair(&access, refresh, f.login);
+                self.adopt_pair(&access, refresh, login);
                 // Another tab's login bound its tokens to the key it holds: the one in the key
                 // store now (it may have made a new one at its logout).
-                if f.login {
+                if login {
                     self.load_key(false);
                 }
                 if let Some(serial) = flight {
                     self.resume(serial, Ok(()));
                 }
             }
-            _ if self.now >= f.until => {}
-            _ => {
-                f.next = self.now + FOLLOW_POLL_MS;
-                self.tasks.push(Task::Follow(f));
-            }
+        }
+        let now = self.mono;
+        w.expect.retain(|e| now < e.until);
+        if !w.expect.is_empty() {
+            w.next = now + FOLLOW_POLL_MS;
+            self.tasks.push(Task::Watch(w));
         }
     }
 

@@ -1,6 +1,6 @@
 //! The session operations that work with storage: start (read the stored tokens), login, logout
 //! (with revocation), the expiry of a session whose token was rejected with nothing to refresh
-//! it, the write of tokens storage refused before, and taking another tab's news ([`Follow`],
+//! it, the write of tokens storage refused before, and taking another tab's news ([`Watch`],
 //! in `tabs.rs`). Each is a [`Task`] fed with the results of its storage operations.
 
 use crate::action::{Action, EndReason, Message};
@@ -14,7 +14,7 @@ use crate::policy::usable_token;
 use crate::reply::token_set_text;
 use crate::session::Arrival;
 use crate::storage::{storage_error, usable, Remove, Write};
-use crate::tabs::Follow;
+use crate::tabs::Watch;
 
 /// Where `createAuthClient`'s read of storage is.
 #[derive(Debug)]
@@ -68,10 +68,7 @@ pub(crate) enum Task {
         at: LoggingOut,
     },
     /// Writing tokens storage refused before; requests wait for it once.
-    Save {
-        serial: u64,
-        write: Write,
-    },
+    Save { serial: u64, write: Write },
     /// Removing the tokens of a session that ended.
     Expire {
         serial: u64,
@@ -79,7 +76,8 @@ pub(crate) enum Task {
         announce: bool,
         reason: EndReason,
     },
-    Follow(Follow),
+    /// Waiting for storage to hold what other tabs announced.
+    Watch(Watch),
 }
 
 impl Task {
@@ -90,7 +88,7 @@ impl Task {
             | Task::Logout { serial, .. }
             | Task::Save { serial, .. }
             | Task::Expire { serial, .. } => *serial,
-            Task::Follow(f) => f.serial,
+            Task::Watch(w) => w.serial,
         }
     }
 
@@ -105,7 +103,7 @@ impl Task {
     /// When it wants to be called back.
     pub fn wake_at(&self) -> Option<f64> {
         match self {
-            Task::Follow(f) => f.wake_at(),
+            Task::Watch(w) => w.wake_at(),
             _ => None,
         }
     }
@@ -120,7 +118,7 @@ impl Task {
                 LoggingOut::Revoking(..) => false,
             },
             Task::Expire { remove, .. } => remove.io == io,
-            Task::Follow(f) => f.owns(io),
+            Task::Watch(w) => w.owns(io),
         }
     }
 
@@ -210,15 +208,15 @@ impl Client {
                 },
                 result,
             ) => self.logging_out(id, serial, epoch, token, hint, had_session, at, result),
-            (Task::Follow(f), Ok(value)) => self.followed(f, value),
+            (Task::Watch(w), Ok(value)) => self.watched(w, value),
             (task, _) => self.tasks.push(task),
         }
     }
 
     /// A task's timer came due.
     pub(crate) fn task_woke(&mut self, serial: u64) {
-        if let Some(Task::Follow(f)) = self.take_task(|t| t.serial() == serial) {
-            self.follow_again(f);
+        if let Some(Task::Watch(w)) = self.take_task(|t| t.serial() == serial) {
+            self.watch_again(w);
         }
     }
 
@@ -374,8 +372,14 @@ impl Client {
     ) {
         let info = crate::jwt::inspect(access);
         let bound = self.config.dpop && dpop.unwrap_or(info.bound || info.claims.is_none());
-        self.st
-            .take_access(access, info, expires_in, arrival, self.now, bound);
+        self.st.take_access(
+            access,
+            info,
+            expires_in,
+            arrival,
+            (self.now, self.mono),
+            bound,
+        );
     }
 
     // Login.
@@ -665,8 +669,7 @@ impl Client {
         if let Some(serial) = self.drop_flight() {
             self.resume_later(serial, outcome.clone());
         }
-        while let Some(task) = self.take_task(|t| matches!(t, Task::Save { .. } | Task::Follow(_)))
-        {
+        while let Some(task) = self.take_task(|t| matches!(t, Task::Save { .. } | Task::Watch(_))) {
             if let Task::Save { serial, .. } = task {
                 self.resume_later(serial, outcome.clone());
             }

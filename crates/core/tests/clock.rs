@@ -14,7 +14,7 @@
 mod native;
 
 use authlane_core::effect::Lease;
-use native::harness::{harness, harness_stored, Got, Plan, Sim, API};
+use native::harness::{harness, harness_stored, harness_with, Got, Plan, Sim, API};
 
 #[test]
 fn a_device_clock_ten_minutes_off_causes_no_refresh_loop() {
@@ -219,6 +219,31 @@ fn a_device_clock_set_back_mid_session_is_relearned_from_two_agreeing_dates() {
         assert_eq!(h.sends_of(0, *id).len(), 1, "sent once, with the new token");
     }
     assert_eq!(h.w.expired_seen, 0);
+}
+
+/// The simulation's main seed 362: a refresh backing off (a 429) when the device clock is set back
+/// by an hour; the backoff was measured on the wall clock, so the retry, the held request and
+/// `refresh()` waited the hour. Every wait is measured on the monotonic clock now. Our clock tests
+/// set the device clock only between refreshes, never while one waited.
+#[test]
+fn a_device_clock_set_back_during_a_backoff_does_not_stretch_it() {
+    for step in [-3_600_000.0, 3_600_000.0] {
+        for seed in 0..20 {
+            let mut h = harness_with(seed, 0.0, -1_000.0, |_, w| w.max_delay_ms = 0);
+            h.w.plans.push_back(Plan::Transient);
+            let r = h.fetch(0, &format!("{API}/x"));
+            h.advance(0.0); // the first call failed; the retry waits under 200 ms
+            assert_eq!(h.w.refresh_count(), 1, "seed {seed}");
+            h.tabs[0].offset_ms += step;
+            h.advance(250.0);
+            assert_eq!(h.w.refresh_count(), 2, "step {step} seed {seed}: the retry");
+            assert_eq!(
+                h.result(0, r),
+                Some(Got::Status(200)),
+                "step {step} seed {seed}"
+            );
+        }
+    }
 }
 
 /// Runs the auto-refresh timer for `ms` of world time, in 100 ms steps. Returns the steps (ms

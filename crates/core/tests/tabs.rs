@@ -89,6 +89,49 @@ fn a_tab_that_wakes_after_another_refreshed_takes_its_tokens_instead_of_reusing_
     }
 }
 
+/// The simulation's tabs seed 456: a tab froze with its call about to leave, holding the refresh
+/// lock and the call lock; the two other tabs' waits for both timed out, and they called at once
+/// with the same refresh token (the server saw it reused and revoked the family). The tabs that
+/// waited in vain for the call lock now take turns on a third, the fallback lock: the second one
+/// finds the first one's tokens in storage. Our tests froze a tab with one other tab only.
+#[test]
+fn tabs_that_waited_in_vain_for_a_frozen_tabs_locks_take_turns() {
+    for seed in 0..100 {
+        let mut s = shared_storage(seed);
+        s.w.check_presented = true;
+        let (a, b, c) = (open_tab(&mut s), open_tab(&mut s), open_tab(&mut s));
+        // This is about the locks and storage: no message reaches anyone.
+        s.hold_messages = true;
+        // A refreshes with R0; its call hangs at the server (A is frozen) with both locks held.
+        s.w.gate = true;
+        let ra = request(&mut s, a);
+        s.run();
+        s.w.gate = false;
+        // B's and C's waits for both locks time out.
+        let (rb, rc) = (request(&mut s, b), request(&mut s, c));
+        s.run();
+        assert_eq!(s.w.reuses, 0, "seed {seed}: R0 presented twice");
+        assert!(ok(&s, b, rb) && ok(&s, c, rc), "seed {seed}");
+        assert_eq!(
+            s.w.refresh_count(),
+            2,
+            "seed {seed}: A's hung call and one more"
+        );
+        assert_eq!(s.session(b), s.session(c), "seed {seed}");
+        // A thaws: its call times out, and it takes the stored tokens.
+        s.w.plans.push_back(Plan::Hang);
+        s.release_calls();
+        s.run();
+        assert!(ok(&s, a, ra), "seed {seed}: {:?}", s.result(a, ra));
+        assert_eq!(s.w.reuses, 0, "seed {seed}");
+        assert!(
+            s.w.violations.is_empty(),
+            "seed {seed}: {:?}",
+            s.w.violations
+        );
+    }
+}
+
 #[test]
 fn another_tabs_new_tokens_settle_a_refresh_in_flight() {
     for seed in 0..200 {
@@ -261,6 +304,200 @@ fn a_message_that_arrives_before_the_storage_write_is_not_lost() {
             "seed {seed}"
         );
         assert_eq!(s.w.refresh_count(), 1, "seed {seed}: A made no call");
+    }
+}
+
+/// The simulation's tabs seed 357: another tab's message arrives before its write, and the device
+/// sleeps 40 s. The 3 s wait for the write was measured on the wall clock, which jumped over it:
+/// the tab gave up on the pair as its first read after waking came back. It is measured on the
+/// monotonic clock now, which a sleep does not move. Our tests never slept while a tab waited.
+#[test]
+fn a_sleep_does_not_end_the_wait_for_another_tabs_write() {
+    for seed in 0..50 {
+        let mut s = shared_storage(seed);
+        let (a, b) = (open_tab(&mut s), open_tab(&mut s));
+        s.w.lag_ms = [900.0, 900.0];
+        s.hold_messages = true;
+        let rb = request(&mut s, b);
+        s.run();
+        assert!(ok(&s, b, rb));
+        s.deliver_messages(); // A waits for the write
+        s.sleep(40_000.0);
+        s.run();
+        assert_eq!(s.session(a), s.session(b), "seed {seed}: B's pair");
+        let taken = s.actions_of(a);
+        assert!(
+            matches!(
+                taken.last(),
+                Some(Action::RefreshSucceeded { rotated: true, .. })
+            ),
+            "seed {seed}: {taken:?}"
+        );
+        // News of a pair that never arrives: the wait ends after 3 s (of the monotonic clock).
+        let start = s.w.now;
+        s.mailbox.push((b, a, "tokens 0123456789abcdef".into()));
+        s.deliver_messages();
+        s.run();
+        assert!(
+            s.w.now - start < 3_100.0,
+            "seed {seed}: {}",
+            s.w.now - start
+        );
+    }
+}
+
+/// The simulation's tabs seed 395: two tabs log in one after the other, and their messages reach a
+/// third tab in the other order, before their writes. The second message replaced the wait for
+/// the first one's pair: the tab waited 3 s for the pair storage no longer held, and kept no
+/// session while storage held the newer one. A tab now waits for every pair announced and takes
+/// the one storage holds. Our tests had one tab announcing at a time.
+#[test]
+fn crossing_messages_of_two_tabs_leave_the_pair_storage_holds() {
+    for seed in 0..50 {
+        let mut s = Sim::new(seed);
+        let (a, b, c) = (open_tab(&mut s), open_tab(&mut s), open_tab(&mut s));
+        s.w.lag_ms = [300.0, 300.0];
+        s.hold_messages = true;
+        let (access, refresh) = (s.w.issue_access(900_000.0), s.w.issue_refresh());
+        s.login(c, &access, Some(&refresh));
+        s.run();
+        let (access, refresh) = (s.w.issue_access(900_000.0), s.w.issue_refresh());
+        s.login(b, &access, Some(&refresh));
+        s.run();
+        // A hears of B's login first, then of C's (which B's replaced).
+        let mut mail = std::mem::take(&mut s.mailbox);
+        mail.sort_by_key(|(from, to, _)| (*to != a, *from != b));
+        s.mailbox = mail;
+        s.deliver_messages();
+        s.run();
+        assert_eq!(
+            s.session(a),
+            s.session(b),
+            "seed {seed}: B's pair, as storage holds"
+        );
+        let r = request(&mut s, a);
+        s.run();
+        assert_eq!(
+            s.sends_of(a, r),
+            [(Some(format!("Bearer {access}")), false)],
+            "seed {seed}"
+        );
+    }
+}
+
+/// The simulation's tabs seed 52: another tab's "tokens" message arrives before its write; while
+/// the tab waits for the write, a request of its own starts a refresh on the lock that tab let go
+/// of, reads storage (still the old pair) and presents the refresh token that tab's rotation
+/// spent. A refresh now waits for the news it has (up to 3 s) before presenting anything. Our
+/// tests delivered such messages only to tabs that had nothing to refresh.
+#[test]
+fn a_refresh_waits_for_the_news_it_heard_before_presenting_a_token() {
+    for seed in 0..50 {
+        let mut s = shared_storage(seed);
+        s.w.check_presented = true;
+        let (a, b) = (open_tab(&mut s), open_tab(&mut s));
+        s.w.lag_ms = [300.0, 300.0];
+        s.hold_messages = true;
+        let rb = request(&mut s, b);
+        s.run();
+        assert!(ok(&s, b, rb));
+        s.deliver_messages(); // A hears of B's pair; the write has not reached it
+        let ra = request(&mut s, a);
+        s.run();
+        assert_eq!(
+            s.w.reuses, 0,
+            "seed {seed}: B's spent refresh token presented"
+        );
+        assert!(ok(&s, a, ra), "seed {seed}: {:?}", s.result(a, ra));
+        assert_eq!(s.w.refresh_count(), 1, "seed {seed}: B's call only");
+        assert_eq!(s.session(a), s.session(b), "seed {seed}");
+        assert!(
+            s.w.violations.is_empty(),
+            "seed {seed}: {:?}",
+            s.w.violations
+        );
+    }
+}
+
+/// The simulation's tabs seed 1428: a refreshing tab finds storage emptied by another tab's
+/// logout, whose message has not arrived, and presented its own refresh token (spent, or revoked
+/// by that logout), and wrote the tokens it got back after the logout. A refresh now presents
+/// nothing when storage holds no session: the other tab's message ends the session here, or
+/// after 3 s without one the tab ends it as that tab's logout.
+#[test]
+fn a_refresh_that_finds_the_session_removed_presents_nothing() {
+    for seed in 0..40 {
+        let mut s = Sim::new(seed);
+        let access = s.w.issue_access(-1_000.0);
+        let refresh = s.w.issue_refresh();
+        s.w.store_pair(&access, Some(&refresh));
+        let (a, b) = (open_tab(&mut s), open_tab(&mut s));
+        s.hold_messages = true;
+        s.logout(b);
+        s.run();
+        assert!(s.w.storage.is_empty());
+        let ra = request(&mut s, a);
+        if seed % 2 == 0 {
+            // B's message comes after a while.
+            s.advance(100.0);
+            s.deliver_messages();
+        }
+        s.run();
+        assert_eq!(s.w.refresh_count(), 0, "seed {seed}: a refresh call");
+        assert!(
+            s.w.storage.is_empty(),
+            "seed {seed}: written after the logout"
+        );
+        assert_eq!(
+            s.result(a, ra).and_then(|r| r.code()),
+            Some(Code::LoggedOut),
+            "seed {seed}"
+        );
+        assert!(!s.session(a).authenticated, "seed {seed}");
+        assert_eq!(
+            names(&s.actions_of(a)).last(),
+            Some(&"loggedOut"),
+            "seed {seed}"
+        );
+    }
+}
+
+/// The simulation's tabs seed 346: the refreshing tab finds in storage a whole pair newer than its
+/// own whose access token is due too (the device slept). It waited as for a write in progress,
+/// then took the refresh token alone, presenting it while it held the old access token: a pair
+/// taken apart. It now takes the pair, and refreshes with its refresh token. Our tests only had
+/// another tab's pair be fresh.
+#[test]
+fn a_refresh_that_finds_a_newer_pair_already_due_takes_the_pair() {
+    for seed in 0..50 {
+        let mut s = Sim::new(seed);
+        let access = s.w.issue_access(900_000.0);
+        let refresh = s.w.issue_refresh();
+        s.w.store_pair(&access, Some(&refresh));
+        s.w.check_presented = true;
+        let (a, b) = (open_tab(&mut s), open_tab(&mut s));
+        s.hold_messages = true; // A learns of B's pair from storage only
+        s.w.ttl_ms = 20_000.0;
+        s.refresh(b);
+        s.run();
+        let (access_b, refresh_b) = (
+            s.w.storage[ACCESS_KEY].clone(),
+            s.w.storage[REFRESH_KEY].clone(),
+        );
+        assert_eq!(s.w.pairs.get(&access_b), Some(&refresh_b));
+        // The device sleeps past the leeway of B's pair (and of A's token, long expired).
+        s.sleep(900_000.0);
+        let ra = request(&mut s, a);
+        s.run();
+        assert!(ok(&s, a, ra), "seed {seed}: {:?}", s.result(a, ra));
+        assert_eq!(s.w.reuses, 0, "seed {seed}");
+        assert_eq!(s.w.refresh_count(), 2, "seed {seed}");
+        assert_eq!(s.w.calls[1].1.token.as_deref(), Some(refresh_b.as_str()));
+        assert!(
+            s.w.violations.is_empty(),
+            "seed {seed}: {:?}",
+            s.w.violations
+        );
     }
 }
 

@@ -1,6 +1,7 @@
 //! The locks of js/tabs.js: the refresh lock (with `crossTab`, a Web Lock every tab takes;
 //! always, the queue of this app's clients sharing the storage) and, with `crossTab` only, the
-//! call lock and the revoke lock. Each is held by one tab, the others queued until their wait times out; what the
+//! call lock, the fallback lock and the revoke lock. Each is held by one tab, the others queued
+//! until their wait times out; what the
 //! shell reports is `(granted, contended, shared)`.
 
 use authlane_core::effect::Lock;
@@ -12,9 +13,9 @@ use super::sim::Sim;
 /// odd when its taker waited for another holder (`contended`).
 #[derive(Default)]
 pub struct Locks {
-    holder: [Option<usize>; 3],
-    grant: [u64; 3],
-    waiters: [Vec<(u64, usize)>; 3],
+    holder: [Option<usize>; 4],
+    grant: [u64; 4],
+    waiters: [Vec<(u64, usize)>; 4],
     /// Numbers the asks.
     asked: u64,
 }
@@ -24,11 +25,12 @@ fn index(which: Lock) -> usize {
         Lock::Refresh => 0,
         Lock::Call => 1,
         Lock::Revoke => 2,
+        Lock::Fallback => 3,
     }
 }
 
 impl Sim {
-    // Without crossTab there is no call lock (no Web Locks), and a wait for the refresh lock is
+    // Without crossTab there is no call or fallback lock (no Web Locks), and a wait for the refresh lock is
     // for another client of this app, not `contended`.
 
     fn cross_tab(&self, tab: usize) -> bool {
@@ -55,7 +57,7 @@ impl Sim {
     }
 
     pub(super) fn lock(&mut self, tab: usize, which: Lock, timeout_ms: f64) {
-        if which == Lock::Call && !self.cross_tab(tab) {
+        if which != Lock::Refresh && !self.cross_tab(tab) {
             return self.at(0.0, Box::new(move |s| s.locked(tab, which, false, false)));
         }
         let i = index(which);
@@ -110,5 +112,6 @@ impl Sim {
     pub(super) fn unlock_all(&mut self, tab: usize) {
         self.unlock(tab, Lock::Refresh);
         self.unlock(tab, Lock::Call);
+        self.unlock(tab, Lock::Fallback);
     }
 }

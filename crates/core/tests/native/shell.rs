@@ -135,6 +135,16 @@ impl Sim {
                     );
                     self.w.violations.push(v);
                 }
+                let claims = self.tabs[tab].client.session().claims;
+                let held = claims.as_deref().and_then(|c| self.w.access_of(c));
+                let issued = held.and_then(|a| self.w.pairs.get(a)).cloned();
+                if self.w.check_presented && issued.is_some() && issued != call.token {
+                    let v = format!(
+                        "tab {tab} presented {:?}, but holds the access token issued with {issued:?}",
+                        call.token
+                    );
+                    self.w.violations.push(v);
+                }
                 let n = self.w.calls.len();
                 self.w.log.push(format!("tab {tab} call"));
                 self.w.calls.push((tab, call));

@@ -48,7 +48,8 @@ impl Got {
 /// One tab: a client and the shell's state around it.
 pub struct Tab {
     pub client: Client,
-    /// The device clock minus the world's, ms.
+    /// The device's wall clock minus the world's, ms. The world's clock is the tabs' monotonic
+    /// clock (what timers count).
     pub offset_ms: f64,
     pub disposed: bool,
     next_id: Id,
@@ -60,7 +61,8 @@ pub struct Tab {
     pub(super) lease: Option<Rc<RefCell<Leased>>>,
     /// Every lease the core handed out, in order.
     pub leases: Vec<Option<Lease>>,
-    /// When the core wants `Input::Timer` (world ms), and whether it is busy meanwhile.
+    /// When the core wants `Input::Timer` (world ms: monotonic), and whether it is busy
+    /// meanwhile.
     timer: Option<f64>,
     busy: bool,
     /// The refresh call in flight: its number in `World::calls`.
@@ -73,6 +75,10 @@ impl Tab {
         self.lease.as_ref().map(|l| l.borrow().lease.clone())
     }
 }
+
+/// The world time at which the tabs' monotonic clock reads 0 (as `performance.now()` counts from
+/// a page's start): far from any wall clock, so that a deadline measured on the wrong clock shows.
+const MONO_ORIGIN: f64 = 1_600_000_000_000.0;
 
 /// Something to do at a time.
 type Event = Box<dyn FnOnce(&mut Sim)>;
@@ -173,6 +179,9 @@ impl Sim {
 
     /// `login({ accessToken, refreshToken })`.
     pub fn login(&mut self, tab: usize, access: &str, refresh: Option<&str>) -> Id {
+        if let Some(r) = refresh {
+            self.w.pairs.insert(access.to_string(), r.to_string());
+        }
         let text = match refresh {
             Some(r) => format!(r#"{{"accessToken":"{access}","refreshToken":"{r}"}}"#),
             None => format!(r#"{{"accessToken":"{access}"}}"#),
@@ -362,18 +371,31 @@ impl Sim {
         self.run_until(until);
     }
 
+    /// The device sleeps `ms`: every wall clock (the tabs' and the server's) jumps, the monotonic
+    /// clock does not (it does not count a sleep on Linux and macOS), and nothing runs meanwhile.
+    pub fn sleep(&mut self, ms: f64) {
+        for t in &mut self.tabs {
+            t.offset_ms += ms;
+        }
+        self.w.skew_ms += ms;
+    }
+
     /// Hands `tab`'s core one event and performs its effects (js/runner.js `feed`).
     pub(super) fn feed(&mut self, tab: usize, input: Input<'_>) {
         if self.tabs[tab].disposed {
             return;
         }
-        let now = self.device_now(tab);
-        self.tabs[tab].client.handle(now, input);
+        let (now, mono) = (self.device_now(tab), self.w.now - MONO_ORIGIN);
+        self.tabs[tab].client.handle(now, mono, input);
         while let Some(effect) = self.tabs[tab].client.poll() {
             self.perform(tab, effect);
         }
+        // As js/runner.js sets its timer: whole ms from now, rounded up.
         let t = &mut self.tabs[tab];
-        t.timer = t.client.poll_timeout().map(|at| at - t.offset_ms);
+        t.timer = t
+            .client
+            .poll_timeout()
+            .map(|at| self.w.now + (at - mono).max(0.0).ceil());
         t.busy = t.client.busy();
     }
 }

@@ -127,8 +127,13 @@ pub struct World {
     pub writes: Vec<&'static str>,
     /// Every action dispatched, with its tab.
     pub actions: Vec<(usize, Action)>,
-    /// Every refresh call must present the refresh token that storage holds.
+    /// Every refresh call must present the refresh token that storage holds, and the one issued
+    /// with the access token its tab holds.
     pub check_presented: bool,
+    /// Access token -> the refresh token issued with it (refreshes, stored pairs, logins).
+    pub pairs: HashMap<String, String>,
+    /// Access token by the number in its claims (`n`).
+    pub by_number: HashMap<u64, String>,
     /// Clients in cookie mode never touch the refresh token's key.
     pub cookie_mode: bool,
     /// Invariants broken, as they happened.
@@ -173,6 +178,8 @@ impl World {
             writes: Vec::new(),
             actions: Vec::new(),
             check_presented: false,
+            pairs: HashMap::new(),
+            by_number: HashMap::new(),
             cookie_mode: false,
             violations: Vec::new(),
             log: Vec::new(),
@@ -218,6 +225,7 @@ impl World {
             exp / 1_000.0
         );
         let t = format!("{}.{}.sig", b64url(r#"{"alg":"none"}"#), b64url(&payload));
+        self.by_number.insert(self.next_token, t.clone());
         self.valid.insert(t.clone(), (iat, exp));
         self.issued.insert(t.clone(), (iat, exp));
         t
@@ -237,6 +245,9 @@ impl World {
 
     /// Puts a pair in storage (what a login in another app session left there).
     pub fn store_pair(&mut self, access: &str, refresh: Option<&str>) {
+        if let Some(r) = refresh {
+            self.pairs.insert(access.to_string(), r.to_string());
+        }
         self.storage.insert(ACCESS_KEY, access.to_string());
         match refresh {
             Some(r) => self.storage.insert(REFRESH_KEY, r.to_string()),
@@ -322,6 +333,7 @@ impl World {
                 let ttl = self.ttl_ms;
                 let access = self.issue_access(ttl);
                 let refresh = self.issue_refresh();
+                self.pairs.insert(access.clone(), refresh.clone());
                 if from_cookie {
                     self.cookie = Some(refresh.clone());
                 }
@@ -333,6 +345,13 @@ impl World {
                 })
             }
         }
+    }
+
+    /// The access token whose claims are `claims` (its `n`).
+    pub fn access_of(&self, claims: &str) -> Option<&String> {
+        let n = authlane_core::json::Json::parse(claims).ok()?;
+        let n = n.get("n").and_then(authlane_core::json::Json::num)?;
+        self.by_number.get(&(n as u64))
     }
 
     /// The index in `log` of the first entry that contains `what`.
