@@ -42,6 +42,9 @@ export function mainChecks({ CTX, sched, rand, server, cookie, oauth2, connected
     disturbedAt: -Infinity, // the last sleep or device clock change: timers count monotonic time
     sleeps: 0,
     revokes: [], // what each logout() of a session must revoke
+    // Kept revocations that reached the server: one whose answer was lost (a timeout) goes again,
+    // and revocation is idempotent (RFC 7009), so a second arrival is no fault.
+    keptArrived: new Set(),
     offline: false, // the device is offline (the network fails every fetch)
     answersSinceOffline: 0, // refresh answers that arrived while offline (already on their way)
     offlineEpisodes: 0, // times the device went offline
@@ -72,10 +75,12 @@ export function mainChecks({ CTX, sched, rand, server, cookie, oauth2, connected
       if (call.kind !== 'revoke') return;
       const sent = cookie ? null : tokenIn(call.body);
       const at = m.revokes.indexOf(sent);
+      if (at < 0 && m.keptArrived.has(sent)) return undefined;
       if (at < 0) return violation(`a revocation of ${alias(sent) || 'the cookie'} reached the server, which no logout() owed (${m.revokes.map(alias).join(', ') || 'none'})`);
       m.revokes.splice(at, 1);
       const k = m.kept.indexOf(sent);
       if (k >= 0) m.kept.splice(k, 1);
+      if (k >= 0) m.keptArrived.add(sent);
     },
     offline: () => m.offline,
     /** A fetch made offline fails at once; a refresh call made so is an attempt all the same. */
@@ -90,6 +95,11 @@ export function mainChecks({ CTX, sched, rand, server, cookie, oauth2, connected
     },
     delivered(call, reply) {
       if (call.kind === 'refresh' && m.offline) m.answersSinceOffline++;
+      // A refusal that reached the client ends the session once its tokens are removed, which
+      // may finish after the device went offline.
+      // (So does an API's 401 for a session without a refresh token.)
+      if (call.kind === 'refresh' && reply.status >= 400 && reply.status < 500 && reply.status !== 429) m.refusalHeard = true;
+      if (call.kind === 'api' && reply.status === 401) m.refusalHeard = true;
       if (call.kind === 'refresh') {
         if (reply.status === 200 && reply.issued) {
           if (call.sleepsAtSend === m.sleeps) m.freshAt = m.order++;
@@ -164,10 +174,10 @@ export function mainChecks({ CTX, sched, rand, server, cookie, oauth2, connected
     const sent = cookie ? null : tokenIn(call.body);
     if (cookie) {
       if (call.credentials !== 'include' || tokenIn(call.body)) violation('cookie mode: the revocation went without credentials, or with a token');
-      if (m.revokes.length === 0) violation('a revocation without a logout() of a session');
+      if (m.revokes.length === 0 && !m.keptArrived.has(null)) violation('a revocation without a logout() of a session');
       return undefined;
     }
-    if (!m.revokes.includes(sent)) violation(`logout() revoked ${alias(sent)}, no session it ended held it (${m.revokes.map(alias).join(', ') || 'none'})`);
+    if (!m.revokes.includes(sent) && !m.keptArrived.has(sent)) violation(`logout() revoked ${alias(sent)}, no session it ended held it (${m.revokes.map(alias).join(', ') || 'none'})`);
     return undefined;
   }
 
@@ -212,8 +222,10 @@ export function mainChecks({ CTX, sched, rand, server, cookie, oauth2, connected
           : false;
       if (reason === 'no_refresh_token' || reason === 'access_rejected') m.sawNoRefresh = !m.hasRefresh;
       if (!ok) violation(`sessionExpired (${reason}) without a definitive refusal of the refresh token (a transient failure ended the session?)`);
-      // Nothing ends a session offline but a refusal already on its way back.
-      if (connected && m.offline && m.answersSinceOffline === 0) violation(`sessionExpired (${reason}) while the client knew the device was offline`);
+      // Nothing ends a session offline but a refusal already on its way back (or a refresh with
+      // no refresh token to present, which asks nothing of the network).
+      if (connected && m.offline && reason !== 'no_refresh_token' && m.answersSinceOffline === 0 && !m.refusalHeard) violation(`sessionExpired (${reason}) while the client knew the device was offline`);
+      m.refusalHeard = false;
     }
   };
 

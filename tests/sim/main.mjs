@@ -190,6 +190,7 @@ export async function simulateMain(seed, { trace: tracing = false } = {}) {
     m.hasRefresh = withRefresh || cookie;
     if (!m.hasRefresh) m.sawNoRefresh = true;
     m.freshAt = m.order++;
+    m.loginActionsAt = obs.actions.length; // a refresh may start and fail before its loggedIn
     m.logins++;
     count('logins');
     obs.sessionBegins();
@@ -383,7 +384,10 @@ export async function simulateMain(seed, { trace: tracing = false } = {}) {
     server.refuses = null;
     world.slow = 0;
     world.apiHangs = () => false;
-    const lastTokens = obs.actions.findLastIndex((a) => ['authlane/restored', 'authlane/loggedIn', 'authlane/refreshSucceeded'].includes(a.type));
+    let lastTokens = obs.actions.findLastIndex((a) => ['authlane/restored', 'authlane/loggedIn', 'authlane/refreshSucceeded'].includes(a.type));
+    // A login whose tokens had expired starts a refresh while it writes them: its failures come
+    // before the loggedIn, and the timer's backoff counts them.
+    if (obs.actions[lastTokens]?.type === 'authlane/loggedIn' && m.loginActionsAt !== undefined) lastTokens = Math.min(lastTokens, m.loginActionsAt - 1);
     const failed = obs.actions.slice(lastTokens + 1).filter((a) => a.type === 'authlane/refreshFailed').length;
     const flight = refreshTimeoutMs * attempts + retry.maxDelayMs * (attempts - 1) + 1_000;
     const start = sched.mono;
