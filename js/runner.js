@@ -48,7 +48,7 @@ function timerSet() {
 }
 
 const NONE = NaN; // a number the core reads as "none"
-const LOCKS = { refresh: 0, call: 1, revoke: 2, fallback: 3 }; // as src/lib.rs reads them
+const LOCKS = { refresh: 0, call: 1, revoke: 2, fallback: 3, logout: 4 }; // as src/lib.rs reads them
 
 /** The cause of a NETWORK_ERROR the core gave because the device is offline. */
 function offlineError() {

@@ -102,12 +102,13 @@ export function tabsOf({ storages, facts, timers, hear }) {
       if (typeof event.data === 'string') hear(event.data);
     };
   }
-  const held = { refresh: null, call: null, fallback: null, revoke: null }; // what unlock lets go of: a release, or a withdrawal
+  const held = { refresh: null, call: null, fallback: null, revoke: null, logout: null }; // what unlock lets go of: a release, or a withdrawal
   const names = {
     refresh: `${facts.storageKey}.refresh`,
     call: `${facts.storageKey}.refresh.call`,
     fallback: `${facts.storageKey}.refresh.fallback`,
     revoke: `${facts.storageKey}.revoke`,
+    logout: `${facts.storageKey}.refresh.call`, // a logout takes the call lock (apart from a refresh's ask)
   };
   return {
     lock(which, timeoutMs, report) {
@@ -151,6 +152,7 @@ export function tabsOf({ storages, facts, timers, hear }) {
       this.unlock('call');
       this.unlock('fallback');
       this.unlock('revoke');
+      this.unlock('logout');
       if (channel) channel.close();
     },
   };

@@ -172,6 +172,7 @@ pub extern "C" fn client_handle(handle: u32, kind: u32, len: u32) -> i32 {
         1 => Lock::Call,
         2 => Lock::Revoke,
         3 => Lock::Fallback,
+        4 => Lock::Logout,
         _ => Lock::Refresh,
     };
     let input = match kind {

@@ -19,14 +19,17 @@ import { claimsOf, alias } from './tokens.mjs';
 export const KEY = { access: 'authlane.accessToken', refresh: 'authlane.refreshToken' };
 /** Another tab's news is taken within this long of reaching a tab's storage (API.md). */
 export const NEWS_MS = 1_000;
+/** How long a logout holds the call lock after its removal (the core's SETTLE_MS). */
+const HOLD_MS = 250;
 
 /** The checks of one run (see the module comment). */
 export function tabsChecks({ sched, rand, server, oauth2, violation, count, tabOf, reqs, store, net, lockTimeoutMs }) {
   // The world's record.
   const w = {
     reusesSeen: 0,
-    logoutAt: null, // a logout() was called, and no login() since: no tokens may be written
-    logoutBy: null,
+    // logout()s of a session since the last login() call, { by, removed }: once one removed
+    // the session, no tokens may be written (until a login()).
+    logouts: [],
     refusals: 0, // definitive refusals the server gave
     sleeps: 0,
     corruptClock: new Set(), // tabs whose clock learned from a token that arrived across a sleep
@@ -36,9 +39,23 @@ export function tabsChecks({ sched, rand, server, oauth2, violation, count, tabO
   /** The shared store's observer of every write. */
   function onWrite(write) {
     note(`storage ${write.by}: ${write.value === null ? 'remove' : 'set'} ${write.key}${write.value ? ' ' + write.value : ''}`);
-    if (write.value !== null && w.logoutAt !== null) {
-      violation(`${write.by} wrote ${write.key} (${alias(write.value)}) after ${w.logoutBy}'s logout(), with no login() since`);
+    if (write.value === null && write.key === KEY.access) {
+      const logout = w.logouts.find((l) => l.by === write.by && !l.removed);
+      if (logout) Object.assign(logout, { removed: true, removedAt: sched.mono });
+      // What the tab reads after its removal is no longer what its logout() revokes.
+      const t = tabOf(write.by);
+      for (const entry of (t && t.logoutReads) || []) entry.open = false;
     }
+    const removed = w.logouts.find((l) => l.removed);
+    if (write.value !== null && removed && removed.cut) count('cutHolds');
+    else if (write.value !== null && removed) {
+      violation(`${write.by} wrote ${write.key} (${alias(write.value)}) after ${removed.by}'s logout() removed the session, with no login() since`);
+    }
+  }
+
+  /** A tab reloads: a logout's hold on the call lock ends with the page. */
+  function onReload(name) {
+    for (const l of w.logouts) if (l.by === name && l.removed && sched.mono < l.removedAt + HOLD_MS) l.cut = true;
   }
 
   /** The channels' observer of every delivery. */
@@ -54,6 +71,10 @@ export function tabsChecks({ sched, rand, server, oauth2, violation, count, tabO
   /** A tab's storage calls: reads that see a new refresh token before its access token. */
   function onStorage(ctx, op, key) {
     if (op !== 'get' || key !== KEY.refresh) return;
+    // What a tab that logs out reads may be what its logout() revokes.
+    const t = tabOf(ctx);
+    const seen = store().seen(KEY.refresh, ctx);
+    for (const entry of (t && t.logoutReads) || []) if (entry.open) entry.values.add(seen && seen.value !== null ? seen.value : null);
     const r = store().seen(KEY.refresh, ctx);
     const a = store().latest(KEY.access);
     if (r && a && r.by !== ctx && a.by === r.by && a.seq === r.seq + 1 && store().arrival(a, ctx) > sched.mono) count('splitReads');
@@ -168,11 +189,12 @@ export function tabsChecks({ sched, rand, server, oauth2, violation, count, tabO
     if (entry.wasLive) count('revokedLive');
     if (!t) return;
     // Revocations of one tab may arrive in any order: each must be of a token its storage held
-    // when it logged out.
-    const at = t.logoutReads.indexOf(entry.token);
+    // when it logged out (or showed it while it did).
+    const at = t.logoutReads.findIndex((e) => e.values.has(entry.token));
+    const held = t.logoutReads.flatMap((e) => [...e.values]).filter((r) => r !== null);
     if (at >= 0) t.logoutReads.splice(at, 1);
-    else if (t.logoutReads.some((r) => r !== null)) {
-      violation(`${call.ctx}'s logout() revoked ${alias(entry.token)}${entry.spent ? ' (spent by rotation)' : ''}, its storage held ${t.logoutReads.filter((r) => r !== null).map(alias).join(' or ')} when it logged out`);
+    else if (held.length > 0) {
+      violation(`${call.ctx}'s logout() revoked ${alias(entry.token)}${entry.spent ? ' (spent by rotation)' : ''}, its storage held ${held.map(alias).join(' or ')} when it logged out`);
     }
   }
 
@@ -185,6 +207,8 @@ export function tabsChecks({ sched, rand, server, oauth2, violation, count, tabO
     if (sched.mono < since + NEWS_MS) return;
     const want = latest.value === null ? null : claimsOf(latest.value).pair;
     const has = held && held.claims ? held.claims.pair : null;
+    // A logout of its own that has not removed the tokens yet (it waits for the call lock) is newer.
+    if (has === null && t.loggingOut > 0) return;
     // What the tab holds may be newer than its storage shows (a message overtook the write).
     const mine = store().lastWriteOf(KEY.access, has === null ? null : server.pairs.get(has).access);
     if ((!mine || mine.seq < latest.seq) && t.lateNews !== latest.seq) {
@@ -210,5 +234,5 @@ export function tabsChecks({ sched, rand, server, oauth2, violation, count, tabO
   }
   }
 
-  return { w, world, onWrite, onDeliver, onStorage, news, atEnd };
+  return { w, world, onWrite, onReload, onDeliver, onStorage, news, atEnd };
 }

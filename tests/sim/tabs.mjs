@@ -48,8 +48,14 @@ const HANG_MS = 30_000;
 //   the write reaching its storage, whatever the order of message and write;
 // - a tab's refresh call presents the refresh token issued with the access token it holds;
 // - logout() revokes the refresh token its tab's storage held (the live one, once another tab's
-//   rotation reached it), never one it could know was spent;
-// - no tokens are written after a logout() in any tab, until a login();
+//   rotation reached it; or, once the logout waited for a refresh that held the call lock, the
+//   one that refresh wrote), never one it could know was spent;
+// - no tokens are written after a logout() removed the session in any tab, until a login() (a
+//   refresh under the call lock when the logout asked for it writes before the removal); unless
+//   the tab that logged out reloaded before the end of its hold on the call lock (250 ms after
+//   its removal, for the removal to reach the other tabs' storage): a tab that takes the lock
+//   then may read the old pair and refresh it. Counted as `cutHolds`; the refreshing tab then
+//   logs out itself when the logout's message names the pair it refreshed;
 // - a session ends only after a definitive refusal (or another tab's end), sessionExpired once a
 //   session; a request fails only with a documented code;
 // - no token in any action or error; session() answers for the tab's state;
@@ -227,23 +233,31 @@ export async function simulateTabs(seed, { trace: tracing = false } = {}) {
         }
         case 6: {
           const tokens = server.issue({ ttl: rand.chance(0.2) ? -1_000 : ttlMs, user: 1 + rand.int(3) });
-          w.logoutAt = null;
+          w.logouts = [];
           count('logins');
           note(`${t.name}: login() A${tokens.pair}`);
           t.obs.sessionBegins();
-          return track(t, 'login()', t.client.login({ accessToken: tokens.access, refreshToken: tokens.refresh }), new Set(['LOGGED_OUT', 'SESSION_EXPIRED']));
+          // What the tab reads from now on is the new session's: not what its logout revokes.
+          for (const entry of t.logoutReads) entry.open = false;
+          const login = t.client.login({ accessToken: tokens.access, refreshToken: tokens.refresh });
+          return track(t, 'login()', login, new Set(['LOGGED_OUT', 'SESSION_EXPIRED']));
         }
         case 7: {
           count('logouts');
-          // What the tab's storage holds now: the refresh token its logout() must revoke (it
-          // revokes when the tab has a session).
-          if (coreSession(t.name).authenticated) t.logoutReads.push(store.view(t.name).getItem(KEY.refresh));
-          if (coreSession(t.name).authenticated && w.logoutAt === null) {
-            w.logoutAt = sched.mono;
-            w.logoutBy = t.name;
+          // What the tab's storage holds now, or shows it while it logs out (it waits for the
+          // call lock, and for the write of a refresh that held it): the refresh token its
+          // logout() must revoke (it revokes when the tab has a session).
+          const entry = { values: new Set([store.view(t.name).getItem(KEY.refresh)]), open: true };
+          if (coreSession(t.name).authenticated) {
+            t.logoutReads.push(entry);
+            w.logouts.push({ by: t.name, removed: false });
           }
           note(`${t.name}: logout()`);
-          return track(t, 'logout()', t.client.logout(), new Set(['LOGGED_OUT']), (v) => {
+          const logout = t.client.logout();
+          t.loggingOut = (t.loggingOut || 0) + 1;
+          const close = () => { entry.open = false; t.loggingOut--; };
+          logout.then(close, close);
+          return track(t, 'logout()', logout, new Set(['LOGGED_OUT']), (v) => {
             if (!v || typeof v.revoked !== 'boolean') violation(`${t.name}: logout() resolved with ${JSON.stringify(v)}`);
           });
         }
@@ -286,6 +300,7 @@ export async function simulateTabs(seed, { trace: tracing = false } = {}) {
       if (then !== 'reload' || sched.isFrozen(t.name) || net.refreshOut(t.name) > 0) return;
       count('reloads');
       note(`${t.name}: reload`);
+      checks.onReload(t.name);
       await dispose(t);
       store.reopen(t.name);
       await open(t.name);

@@ -242,15 +242,16 @@ pub enum Message {
     Tokens(u64),
     /// A `login()` stored this pair.
     LoggedIn(u64),
-    /// The user logged out.
-    LoggedOut,
-    /// The session expired.
-    SessionExpired,
+    /// The user logged out; the pair this tab held then (0: none), so that a tab whose session
+    /// began later (its own login, another tab's) does not take an old message for its own.
+    LoggedOut(u64),
+    /// The session expired; the pair this tab held then (0: none).
+    SessionExpired(u64),
 }
 
 impl Message {
-    /// The message as it goes on the channel: `"tokens <fp>"`, `"login <fp>"` (the fingerprint
-    /// in hex), `"loggedOut"`, `"sessionExpired"`.
+    /// The message as it goes on the channel: `"tokens <fp>"`, `"login <fp>"`,
+    /// `"loggedOut <fp>"`, `"sessionExpired <fp>"` (the fingerprint in hex).
     pub fn text(self) -> String {
         let hex = |fp: u64| {
             let mut s = String::new();
@@ -263,8 +264,8 @@ impl Message {
         match self {
             Message::Tokens(fp) => crate::error::cat(&["tokens ", &hex(fp)]),
             Message::LoggedIn(fp) => crate::error::cat(&["login ", &hex(fp)]),
-            Message::LoggedOut => "loggedOut".into(),
-            Message::SessionExpired => "sessionExpired".into(),
+            Message::LoggedOut(fp) => crate::error::cat(&["loggedOut ", &hex(fp)]),
+            Message::SessionExpired(fp) => crate::error::cat(&["sessionExpired ", &hex(fp)]),
         }
     }
 
@@ -272,7 +273,7 @@ impl Message {
     ///
     /// ```
     /// use authlane_core::action::Message;
-    /// for m in [Message::Tokens(0xabc), Message::LoggedIn(7), Message::LoggedOut] {
+    /// for m in [Message::Tokens(0xabc), Message::LoggedIn(7), Message::LoggedOut(0)] {
     ///     assert_eq!(Message::parse(&m.text()), Some(m));
     /// }
     /// assert_eq!(Message::parse("tokens"), None);
@@ -290,8 +291,8 @@ impl Message {
         match s.split_once(' ') {
             Some(("tokens", hex)) => fp(hex).map(Message::Tokens),
             Some(("login", hex)) => fp(hex).map(Message::LoggedIn),
-            None if s == "loggedOut" => Some(Message::LoggedOut),
-            None if s == "sessionExpired" => Some(Message::SessionExpired),
+            Some(("loggedOut", hex)) => fp(hex).map(Message::LoggedOut),
+            Some(("sessionExpired", hex)) => fp(hex).map(Message::SessionExpired),
             _ => None,
         }
     }

@@ -72,6 +72,16 @@ pub struct Client {
     pub(crate) pending: Pending,
     /// The last kept revocation's call number.
     pub(crate) next_kept: Id,
+    /// The fingerprint of the pair held when the last session ended: what the end's message
+    /// to the other tabs names.
+    pub(crate) ended: u64,
+    /// `login()` calls so far: a logout that began before the last one does not remove its
+    /// tokens.
+    pub(crate) logins: u64,
+    /// The pair this tab's last refresh presented (its fingerprint), while the session it
+    /// refreshed lasts: another tab's logout that removed that pair was a logout of this
+    /// session, whose new pair this tab then wrote.
+    pub(crate) refreshed_from: Option<u64>,
 }
 
 impl Client {
@@ -102,6 +112,9 @@ impl Client {
             online: true,
             pending: Pending::default(),
             next_kept: 0,
+            ended: 0,
+            logins: 0,
+            refreshed_from: None,
         }
     }
 
@@ -211,6 +224,12 @@ impl Client {
                 ..
             } => self.revoke_locked(granted, contended),
             Input::Locked {
+                which: Lock::Logout,
+                granted,
+                contended,
+                ..
+            } => self.logout_locked(granted, contended),
+            Input::Locked {
                 which,
                 granted,
                 contended,
@@ -281,7 +300,7 @@ impl Client {
         self.drop_flight();
         self.drop_sending();
         for task in std::mem::take(&mut self.tasks) {
-            if let Some(id) = task.caller() {
+            for id in task.callers() {
                 self.emit(Effect::Reject { id, error: gone() });
             }
         }

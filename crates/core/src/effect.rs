@@ -53,6 +53,9 @@ pub enum Lock {
     /// `<storageKey>.refresh.fallback`): a frozen tab may hold both of the others, and the tabs
     /// that waited for them in vain still call one at a time.
     Fallback,
+    /// With `crossTab`, a `logout()` around its removal of the tokens: the call lock again (the
+    /// same Web Lock, `<storageKey>.refresh.call`), asked for apart from a refresh's.
+    Logout,
 }
 
 /// How a header goes on the refresh call: set whatever `refresh.headers` says, or only when
@@ -101,6 +104,9 @@ pub struct Revoke {
     /// The `DPoP` header (a proof), with `dpop`.
     pub dpop: Option<String>,
 }
+
+/// The call number of work no API call waits for (the shell numbers calls from 1).
+pub const NO_CALLER: Id = 0;
 
 /// What a settled API call resolves with.
 #[derive(Clone, Debug, PartialEq)]
@@ -315,6 +321,7 @@ impl Effect {
                     Lock::Call => "[\"lock\",\"call\",",
                     Lock::Revoke => "[\"lock\",\"revoke\",",
                     Lock::Fallback => "[\"lock\",\"fallback\",",
+                    Lock::Logout => "[\"lock\",\"logout\",",
                 });
                 write_num(out, *timeout_ms);
                 out.push(']');
@@ -324,6 +331,7 @@ impl Effect {
                 Lock::Call => "[\"unlock\",\"call\"]",
                 Lock::Revoke => "[\"unlock\",\"revoke\"]",
                 Lock::Fallback => "[\"unlock\",\"fallback\"]",
+                Lock::Logout => "[\"unlock\",\"logout\"]",
             }),
             Effect::Post(message) => {
                 out.push_str("[\"post\",");

@@ -148,8 +148,8 @@ impl Flight {
     fn holds(&mut self, lock: Lock) -> &mut bool {
         match lock {
             Lock::Refresh => &mut self.refresh_lock,
-            // The revoke lock is never a flight's (offline.rs owns it).
-            Lock::Call | Lock::Revoke => &mut self.call_lock,
+            // The revoke and logout locks are never a flight's (offline.rs, logout.rs).
+            Lock::Call | Lock::Revoke | Lock::Logout => &mut self.call_lock,
             Lock::Fallback => &mut self.fallback_lock,
         }
     }
@@ -408,7 +408,7 @@ impl Client {
                             .as_ref()
                             .map_or(EndReason::RefreshRejected, |f| f.end);
                         if announce {
-                            self.emit(Effect::Post(Message::SessionExpired.text()));
+                            self.emit(Effect::Post(Message::SessionExpired(self.ended).text()));
                             self.dispatch(Action::SessionExpired(reason));
                         }
                         self.new_key();
@@ -507,6 +507,11 @@ impl Client {
         self.adopt_pair(&access, refresh, login);
         if fresh {
             return self.end_flight(Ok(()));
+        }
+        // Another tab announced a pair newer still: its rotation may have spent this refresh
+        // token (the simulation's tabs seed 3561).
+        if self.news_pending_besides(fp) && !waited_out {
+            return self.wait(purpose, true);
         }
         // Its access token is due too: the refresh goes on, with the refresh token issued with it.
         self.go_on(purpose)
@@ -740,6 +745,7 @@ impl Client {
 
     /// New tokens: held, then written (refresh token first).
     fn got_tokens(&mut self, tokens: TokenSet, date: Option<f64>) {
+        self.refreshed_from = Some(self.stored_fingerprint());
         let old = self.st.refresh().cloned();
         // In cookie mode a refresh token in the body is not ours to keep.
         let new = tokens.refresh.filter(|_| !self.config.cookie);

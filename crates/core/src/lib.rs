@@ -22,6 +22,7 @@ pub mod input;
 pub mod json;
 pub mod jwt;
 mod keys;
+mod logout;
 mod offline;
 pub mod options;
 pub mod policy;

@@ -157,7 +157,8 @@ impl Write {
 #[derive(Debug)]
 pub(crate) struct Remove {
     pub io: Io,
-    epoch: u64,
+    /// `login()` calls before it.
+    logins: u64,
     first: Option<bool>,
 }
 
@@ -170,7 +171,7 @@ impl Remove {
         });
         Remove {
             io,
-            epoch: c.st.epoch(),
+            logins: c.logins,
             first: None,
         }
     }
@@ -178,7 +179,7 @@ impl Remove {
     /// The result of the operation `self.io`; the removal's result once it is over.
     pub fn feed(&mut self, c: &mut Client, ok: bool) -> Option<Result<(), Error>> {
         match self.first {
-            None if !c.config.cookie && c.st.epoch() == self.epoch => {
+            None if !c.config.cookie && c.logins == self.logins => {
                 self.first = Some(ok);
                 self.io = c.io();
                 c.emit(Effect::Remove {

@@ -8,7 +8,7 @@
 
 use crate::action::{pair_fingerprint, Action, EndReason, Message};
 use crate::client::Client;
-use crate::effect::Io;
+use crate::effect::{Io, NO_CALLER};
 use crate::error::{Code, Error};
 use crate::input::Stored;
 use crate::session::Arrival;
@@ -31,6 +31,14 @@ struct Expect {
     until: f64,
 }
 
+/// Another tab's logout (or its session's expiry) that named the pair `fp`.
+#[derive(Debug, Clone, Copy)]
+struct End {
+    fp: u64,
+    expired: bool,
+    until: f64,
+}
+
 /// Watching storage for the pairs other tabs announced (one task, whatever the number of
 /// messages): storage is read every [`FOLLOW_POLL_MS`] until it holds one of them, which is
 /// taken, or until each one's wait is over.
@@ -38,6 +46,11 @@ struct Expect {
 pub(crate) struct Watch {
     pub serial: u64,
     expect: Vec<Expect>,
+    /// Ends of a session other tabs announced that named a pair other than this tab's: one
+    /// takes effect once storage shows that pair or no tokens (the end reached storage); until
+    /// `until`. A message posted before this tab's own login, or before another tab's whose
+    /// news came first, finds storage holding that newer pair, and ends nothing.
+    ends: Vec<End>,
     /// Reading storage now, or reading again at `next`.
     read: Option<Read>,
     /// `(epoch, generation)` when the read began: a read across a change of this tab's own
@@ -70,26 +83,82 @@ impl Client {
         match Message::parse(text) {
             Some(Message::Tokens(fp)) => self.follow(fp, false),
             Some(Message::LoggedIn(fp)) => self.follow(fp, true),
-            Some(Message::LoggedOut) => {
-                let error = Error::new(Code::LoggedOut, "logged out in another tab");
-                self.end_session(false, Some(error));
-                self.dispatch(Action::LoggedOut);
-            }
-            Some(Message::SessionExpired) => {
-                let error = Error::new(
-                    Code::SessionExpired,
-                    "the session expired in another tab; log in again",
-                );
-                if self.end_session(true, Some(error)) {
-                    self.dispatch(Action::SessionExpired(EndReason::OtherTab));
-                }
-            }
+            Some(Message::LoggedOut(fp)) => self.heard_end(fp, false),
+            Some(Message::SessionExpired(fp)) => self.heard_end(fp, true),
             None => {}
+        }
+    }
+
+    /// Another tab logged out, or its session expired, removing the pair `fp`: the session ends
+    /// here at once when this tab holds that pair (or none), else once storage shows the end.
+    /// For a while storage stays watched: a pair announced before the removal may reach this
+    /// tab's storage before the removal does, and be taken; the removal, newer, then ends it.
+    fn heard_end(&mut self, fp: u64, expired: bool) {
+        // This tab's refresh presented the pair that logout removed, and wrote the new one after
+        // the removal (it read storage before the removal reached it): it logs out itself,
+        // removing and revoking what it wrote.
+        if !expired && self.st.authenticated() && self.refreshed_from == Some(fp) {
+            return self.logout(NO_CALLER);
+        }
+        let at_once = !self.st.authenticated() || self.stored_fingerprint() == fp;
+        let end = End {
+            fp,
+            expired,
+            until: self.mono + FOLLOW_MS,
+        };
+        match self.take_watch() {
+            Some(mut w) => {
+                w.ends.push(end);
+                self.tasks.push(Task::Watch(w));
+            }
+            None => {
+                let w = Watch {
+                    serial: self.serial(),
+                    expect: Vec::new(),
+                    ends: vec![end],
+                    read: None,
+                    mark: (0, 0),
+                    next: self.mono,
+                };
+                self.watch_again(w);
+            }
+        }
+        if at_once {
+            self.end_here(fp, expired);
+        }
+    }
+
+    /// Ends the session as another tab's logout or expiry `fp` did; the wait for the pairs other
+    /// tabs announced since goes on (a login in another tab may come right after).
+    fn end_here(&mut self, fp: u64, expired: bool) {
+        let watch = self.take_watch();
+        if expired {
+            let error = Error::new(
+                Code::SessionExpired,
+                "the session expired in another tab; log in again",
+            );
+            if self.end_session(true, Some(error)) {
+                self.dispatch(Action::SessionExpired(EndReason::OtherTab));
+            }
+        } else {
+            let error = Error::new(Code::LoggedOut, "logged out in another tab");
+            self.end_session(false, Some(error));
+            self.dispatch(Action::LoggedOut);
+        }
+        if let Some(mut w) = watch {
+            w.expect.retain(|e| e.fp != fp);
+            if !w.expect.is_empty() || !w.ends.is_empty() {
+                self.tasks.push(Task::Watch(w));
+            }
         }
     }
 
     /// Waits (also) for the pair `fp` another tab announced, for [`FOLLOW_MS`] from now.
     fn follow(&mut self, fp: u64, login: bool) {
+        // This tab's logout removes the tokens after this news: it is not taken.
+        if self.logging_out() {
+            return;
+        }
         let until = self.mono + FOLLOW_MS;
         let expect = Expect { fp, login, until };
         match self.take_watch() {
@@ -103,6 +172,7 @@ impl Client {
                 let w = Watch {
                     serial,
                     expect: vec![expect],
+                    ends: Vec::new(),
                     read: None,
                     mark: (0, 0),
                     next: self.mono,
@@ -130,6 +200,12 @@ impl Client {
     /// present the refresh token that tab's rotation spent.
     pub(crate) fn news_pending(&self) -> bool {
         self.watch().is_some_and(|w| !w.expect.is_empty())
+    }
+
+    /// Whether a pair other than `fp` that another tab announced is on its way to storage.
+    pub(crate) fn news_pending_besides(&self, fp: u64) -> bool {
+        self.watch()
+            .is_some_and(|w| w.expect.iter().any(|e| e.fp != fp))
     }
 
     /// Whether another tab announced the pair `fp` (and this tab still waits for it).
@@ -174,6 +250,18 @@ impl Client {
         let fp = access
             .as_deref()
             .map(|a| pair_fingerprint(a, refresh.as_deref()));
+        let end = w
+            .ends
+            .iter()
+            .find(|e| fp.is_none() || Some(e.fp) == fp)
+            .copied()
+            .filter(|_| self.st.authenticated());
+        if let Some(end) = end {
+            // The end reached storage: it is newer than the pair this tab holds.
+            w.next = self.mono + FOLLOW_POLL_MS;
+            self.tasks.push(Task::Watch(w));
+            return self.end_here(end.fp, end.expired);
+        }
         let found = w.expect.iter().position(|e| Some(e.fp) == fp);
         if let (Some(at), Some(access)) = (found, access) {
             let login = w.expect.swap_remove(at).login;
@@ -196,7 +284,8 @@ impl Client {
         }
         let now = self.mono;
         w.expect.retain(|e| now < e.until);
-        if !w.expect.is_empty() {
+        w.ends.retain(|e| now < e.until);
+        if !w.expect.is_empty() || !w.ends.is_empty() {
             w.next = now + FOLLOW_POLL_MS;
             self.tasks.push(Task::Watch(w));
         }
@@ -206,6 +295,7 @@ impl Client {
     /// `loggedIn` when it was that tab's login (or this tab had no session), `refreshSucceeded`
     /// otherwise.
     pub(crate) fn adopt_pair(&mut self, access: &str, refresh: Option<String>, login: bool) {
+        self.refreshed_from = None;
         let had_session = self.st.authenticated();
         let rotated = refresh.is_some() && refresh.as_ref() != self.st.refresh();
         self.adopt_access(access, None, Arrival::Stored, None);

@@ -5,15 +5,14 @@
 
 use crate::action::{Action, EndReason, Message};
 use crate::client::Client;
-use crate::effect::{Answer, Effect, Id, Io, Revoke, Slot};
+use crate::effect::{Answer, Effect, Id, Io, Lock, Slot, NO_CALLER};
 use crate::error::{cat, Code, Error};
 use crate::input::Stored;
-use crate::keys::Signing;
-use crate::offline::Kept;
+use crate::logout::Logout;
 use crate::policy::usable_token;
 use crate::reply::token_set_text;
 use crate::session::Arrival;
-use crate::storage::{storage_error, usable, Remove, Write};
+use crate::storage::{storage_error, Remove, Write};
 use crate::tabs::Watch;
 
 /// Where `createAuthClient`'s read of storage is.
@@ -31,17 +30,6 @@ pub(crate) enum Starting {
     RemoveRefresh { access: Option<String> },
 }
 
-/// Where `logout()` is.
-#[derive(Debug)]
-pub(crate) enum LoggingOut {
-    /// Reading the refresh token storage holds (the live one, to revoke).
-    Reading,
-    /// Removing the tokens.
-    Removing(Remove),
-    /// Waiting for the revocation (it was sent again with the server's DPoP nonce).
-    Revoking(Result<(), Error>, bool),
-}
-
 /// Storage work in progress.
 #[derive(Debug)]
 pub(crate) enum Task {
@@ -57,18 +45,18 @@ pub(crate) enum Task {
         epoch: u64,
         write: Write,
     },
-    Logout {
-        id: Id,
+    Logout(Logout),
+    /// Holds a lock a little longer (see `logout.rs`), and lets go at `until`.
+    Hold {
         serial: u64,
-        io: Io,
-        epoch: u64,
-        token: Option<String>,
-        hint: &'static str,
-        had_session: bool,
-        at: LoggingOut,
+        until: f64,
+        which: Lock,
     },
     /// Writing tokens storage refused before; requests wait for it once.
-    Save { serial: u64, write: Write },
+    Save {
+        serial: u64,
+        write: Write,
+    },
     /// Removing the tokens of a session that ended.
     Expire {
         serial: u64,
@@ -83,20 +71,22 @@ pub(crate) enum Task {
 impl Task {
     pub fn serial(&self) -> u64 {
         match self {
+            Task::Logout(l) => l.serial,
             Task::Start { serial, .. }
             | Task::Login { serial, .. }
-            | Task::Logout { serial, .. }
+            | Task::Hold { serial, .. }
             | Task::Save { serial, .. }
             | Task::Expire { serial, .. } => *serial,
             Task::Watch(w) => w.serial,
         }
     }
 
-    /// The API call it settles.
-    pub fn caller(&self) -> Option<Id> {
+    /// The API calls it settles.
+    pub fn callers(&self) -> Vec<Id> {
         match self {
-            Task::Start { id, .. } | Task::Login { id, .. } | Task::Logout { id, .. } => Some(*id),
-            _ => None,
+            Task::Start { id, .. } | Task::Login { id, .. } => vec![*id],
+            Task::Logout(l) => l.callers(),
+            _ => Vec::new(),
         }
     }
 
@@ -104,6 +94,8 @@ impl Task {
     pub fn wake_at(&self) -> Option<f64> {
         match self {
             Task::Watch(w) => w.wake_at(),
+            Task::Logout(l) => l.wake_at(),
+            Task::Hold { until, .. } => Some(*until),
             _ => None,
         }
     }
@@ -112,13 +104,10 @@ impl Task {
         match self {
             Task::Start { io: i, .. } => *i == io,
             Task::Login { write, .. } | Task::Save { write, .. } => write.io == io,
-            Task::Logout { io: i, at, .. } => match at {
-                LoggingOut::Reading => *i == io,
-                LoggingOut::Removing(r) => r.io == io,
-                LoggingOut::Revoking(..) => false,
-            },
+            Task::Logout(l) => l.owns(io),
             Task::Expire { remove, .. } => remove.io == io,
             Task::Watch(w) => w.owns(io),
+            Task::Hold { .. } => false,
         }
     }
 
@@ -128,7 +117,7 @@ impl Task {
 }
 
 impl Client {
-    fn take_task(&mut self, pick: impl Fn(&Task) -> bool) -> Option<Task> {
+    pub(crate) fn take_task(&mut self, pick: impl Fn(&Task) -> bool) -> Option<Task> {
         let at = self.tasks.iter().position(pick)?;
         Some(self.tasks.swap_remove(at))
     }
@@ -188,26 +177,14 @@ impl Client {
                 // Removal failures leave nothing usable in memory; the next start cleans up.
                 Some(_) => {
                     if announce {
-                        self.emit(Effect::Post(Message::SessionExpired.text()));
+                        self.emit(Effect::Post(Message::SessionExpired(self.ended).text()));
                         self.dispatch(Action::SessionExpired(reason));
                     }
                     self.new_key();
                     self.resume(serial, Ok(()));
                 }
             },
-            (
-                Task::Logout {
-                    id,
-                    serial,
-                    epoch,
-                    token,
-                    hint,
-                    had_session,
-                    at,
-                    ..
-                },
-                result,
-            ) => self.logging_out(id, serial, epoch, token, hint, had_session, at, result),
+            (Task::Logout(l), result) => self.logout_storage(l, result),
             (Task::Watch(w), Ok(value)) => self.watched(w, value),
             (task, _) => self.tasks.push(task),
         }
@@ -215,8 +192,12 @@ impl Client {
 
     /// A task's timer came due.
     pub(crate) fn task_woke(&mut self, serial: u64) {
-        if let Some(Task::Watch(w)) = self.take_task(|t| t.serial() == serial) {
-            self.watch_again(w);
+        match self.take_task(|t| t.serial() == serial) {
+            Some(Task::Watch(w)) => self.watch_again(w),
+            Some(Task::Logout(l)) => self.logout_woke(l),
+            Some(Task::Hold { which, .. }) => self.release(which),
+            Some(task) => self.tasks.push(task),
+            None => {}
         }
     }
 
@@ -395,6 +376,8 @@ impl Client {
             }
         };
         self.new_epoch(Ok(()));
+        self.logins += 1;
+        self.refreshed_from = None;
         self.adopt_access(
             &tokens.access,
             tokens.expires_in,
@@ -435,214 +418,13 @@ impl Client {
     }
 
     pub(crate) fn settle(&mut self, id: Id, result: Result<(), Error>, value: Answer) {
+        if id == NO_CALLER {
+            return;
+        }
         self.emit(match result {
             Ok(()) => Effect::Resolve { id, value },
             Err(error) => Effect::Reject { id, error },
         });
-    }
-
-    // Logout.
-
-    /// `logout()`: held requests reject with LOGGED_OUT, the refresh in flight is discarded, the
-    /// tokens are removed; with `revoke`, then revokes the refresh token (or, without one, the
-    /// access token; in cookie mode, the cookie's) and resolves with whether the endpoint
-    /// accepted it; a failed revocation never fails the logout.
-    pub(crate) fn logout(&mut self, id: Id) {
-        let (token, hint) = match (self.st.refresh(), self.st.access()) {
-            (Some(r), _) => (Some(r.clone()), "refresh_token"),
-            (None, a) => (a.cloned(), "access_token"),
-        };
-        let unsaved = self.st.unsaved();
-        let had_session = token.is_some();
-        self.end_session(
-            false,
-            Some(Error::new(
-                Code::LoggedOut,
-                "logout() ran while this request was waiting for a token refresh",
-            )),
-        );
-        let serial = self.serial();
-        let epoch = self.st.epoch();
-        // The refresh token to revoke is the live one: the one storage holds (another tab's
-        // rotation may have replaced ours, its news still on the way), unless storage refused
-        // ours, which is then newer.
-        let read =
-            self.config.revoke_url.is_some() && had_session && !self.config.cookie && !unsaved;
-        let io = self.io();
-        let at = if read {
-            self.emit(Effect::Load {
-                io,
-                slot: Slot::Refresh,
-            });
-            LoggingOut::Reading
-        } else {
-            LoggingOut::Removing(Remove::start(self))
-        };
-        let io = match &at {
-            LoggingOut::Removing(r) => r.io,
-            _ => io,
-        };
-        self.tasks.push(Task::Logout {
-            id,
-            serial,
-            io,
-            epoch,
-            token,
-            hint,
-            had_session,
-            at,
-        });
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn logging_out(
-        &mut self,
-        id: Id,
-        serial: u64,
-        epoch: u64,
-        mut token: Option<String>,
-        mut hint: &'static str,
-        had_session: bool,
-        at: LoggingOut,
-        result: Result<Option<Stored<'_>>, bool>,
-    ) {
-        let push = |c: &mut Client, at: LoggingOut, token, hint| {
-            let io = match &at {
-                LoggingOut::Removing(r) => r.io,
-                _ => 0,
-            };
-            c.tasks.push(Task::Logout {
-                id,
-                serial,
-                io,
-                epoch,
-                token,
-                hint,
-                had_session,
-                at,
-            });
-        };
-        let removed = match (at, result) {
-            (LoggingOut::Reading, Ok(value)) => {
-                if let Some(stored) = usable(value) {
-                    (token, hint) = (Some(stored), "refresh_token");
-                }
-                // A login while storage was read owns storage now.
-                if self.st.epoch() != epoch {
-                    Ok(())
-                } else {
-                    let remove = Remove::start(self);
-                    return push(self, LoggingOut::Removing(remove), token, hint);
-                }
-            }
-            (LoggingOut::Removing(mut remove), Err(ok)) => match remove.feed(self, ok) {
-                None => return push(self, LoggingOut::Removing(remove), token, hint),
-                Some(removed) => {
-                    // A login while the tokens were removed came later: the session is its.
-                    if self.st.epoch() == epoch {
-                        self.emit(Effect::Post(Message::LoggedOut.text()));
-                        self.dispatch(Action::LoggedOut);
-                    }
-                    removed
-                }
-            },
-            (at, _) => return push(self, at, token, hint),
-        };
-        let revoke = self.config.revoke_url.is_some();
-        let sends = revoke && (self.config.cookie || had_session);
-        if !sends {
-            self.new_key();
-            let value = Answer::LoggedOut {
-                revoked: false,
-                pending: false,
-            };
-            return self.settle(id, removed, value);
-        }
-        // Offline: the session has ended here; its revocation waits in storage for the network.
-        if !self.online {
-            self.new_key();
-            // In cookie mode the cookie is revoked: no token is kept.
-            let token = token.filter(|_| !self.config.cookie);
-            return self.keep_revocation(id, removed, Kept { token, hint });
-        }
-        let call = self.revoke_call(id, token.as_deref(), hint);
-        self.send_revoke(call);
-        push(self, LoggingOut::Revoking(removed, false), token, hint);
-    }
-
-    /// Sends a revocation; with DPoP, once its proof is signed (with the session's key: the
-    /// next session's is made after).
-    pub(crate) fn send_revoke(&mut self, call: Revoke) {
-        let url = self
-            .config
-            .revoke_url
-            .clone()
-            .filter(|_| self.dpop.is_some());
-        let input = url.and_then(|u| self.proof_input("POST", &u, None, None));
-        match input {
-            Some(input) => self.sign(Signing::Revoke { call, input }),
-            None => self.emit(Effect::Revoke(call)),
-        }
-    }
-
-    /// The revocation of `logout()` call `id` ended with `status` (`None`: no answer).
-    pub(crate) fn revoked(
-        &mut self,
-        id: Id,
-        status: Option<u16>,
-        nonce: Option<&str>,
-        body: Option<&str>,
-    ) {
-        let use_nonce = cfg!(feature = "dpop")
-            && status == Some(400)
-            && body
-                .and_then(|b| crate::json::Json::parse(b).ok())
-                .is_some_and(|b| {
-                    b.get("error").and_then(crate::json::Json::str) == Some("use_dpop_nonce")
-                });
-        if let Some(url) = self.config.revoke_url.clone() {
-            self.nonce_from(&url, nonce);
-        }
-        if self.is_kept(id) {
-            return self.kept_revoked(status, use_nonce);
-        }
-        let found = self.take_task(
-            |t| matches!(t, Task::Logout { id: i, at: LoggingOut::Revoking(..), .. } if *i == id),
-        );
-        let Some(Task::Logout {
-            serial,
-            epoch,
-            token,
-            hint,
-            had_session,
-            at: LoggingOut::Revoking(removed, nonce_sent),
-            ..
-        }) = found
-        else {
-            return;
-        };
-        // The server wants its DPoP nonce in the proof: sent once more with it.
-        if use_nonce && self.dpop.is_some() && !nonce_sent {
-            let call = self.revoke_call(id, token.as_deref(), hint);
-            self.send_revoke(call);
-            return self.tasks.push(Task::Logout {
-                id,
-                serial,
-                io: 0,
-                epoch,
-                token,
-                hint,
-                had_session,
-                at: LoggingOut::Revoking(removed, true),
-            });
-        }
-        self.new_key();
-        let revoked = status.is_some_and(|s| (200..300).contains(&s));
-        let value = Answer::LoggedOut {
-            revoked,
-            pending: false,
-        };
-        self.settle(id, removed, value);
     }
 
     // Ending a session.
@@ -657,6 +439,10 @@ impl Client {
             self.new_epoch(Err(error));
         }
         let had_session = self.st.authenticated();
+        if had_session {
+            self.ended = self.stored_fingerprint();
+        }
+        self.refreshed_from = None;
         self.st.end(expired);
         expired && had_session
     }

@@ -614,3 +614,80 @@ fn another_tabs_logout_and_expiry_end_the_session_here() {
     assert_eq!(e.code(), Code::LoggedOut);
     assert!(!s.session(b).authenticated);
 }
+
+/// The simulation's tabs seed 1801 (and 35 more of 2,000): a tab logs out while another tab's
+/// refresh call is out (the server rotated, its answer is on the way). The logout removed the
+/// tokens and revoked the refresh token the call presented, spent by then; the other tab wrote
+/// the new pair after the logout, and the session came back, live, in every tab. A logout now
+/// takes the call lock (which a refreshing tab holds around its call and write) before it reads
+/// and removes, and waits for that tab's write to reach its storage: it revokes the pair that
+/// write stored. Our logout test had the other tab's refresh done before the logout began.
+#[test]
+fn logout_waits_for_another_tabs_refresh_call_and_revokes_its_result() {
+    for seed in 0..30 {
+        let mut s = shared_storage(seed);
+        let revoking = Config {
+            revoke_url: Some(format!("{API}/revoke")),
+            ..tab_config()
+        };
+        let (a, b) = (s.open(revoking.clone()), s.open(revoking));
+        s.w.lag_ms = [100.0, 100.0];
+        // A's call rotates the refresh token at once; its answer takes 300 ms to come back.
+        s.w.refresh_latency_ms = 300.0;
+        let ra = request(&mut s, a);
+        s.advance(100.0);
+        assert_eq!(s.w.spent_refresh.len(), 1, "seed {seed}: rotated");
+        let logout = s.logout(b);
+        s.run();
+        assert_eq!(
+            s.answer(b, logout),
+            Some(Ok(Answer::LoggedOut {
+                revoked: true,
+                pending: false
+            }))
+        );
+        assert!(s.w.storage.is_empty(), "seed {seed}: {:?}", s.w.storage);
+        assert!(
+            s.w.refresh_valid.is_empty(),
+            "seed {seed}: a live refresh token is left: {:?}",
+            s.w.refresh_valid
+        );
+        assert!(!s.session(a).authenticated, "seed {seed}");
+        assert_eq!(
+            names(&s.actions_of(a)).last(),
+            Some(&"loggedOut"),
+            "seed {seed}"
+        );
+        assert!(s.result(a, ra).is_some(), "seed {seed}");
+    }
+}
+
+/// The simulation's tabs seed 1411 (and 11 more of 2,000): tab A logs out, then tab B logs in;
+/// A's "loggedOut", on its way meanwhile, reached B after B's login and ended it (and a third tab
+/// dropped B's login it was waiting for). The message now names the pair the logout removed: B
+/// holds another pair, which its storage shows (the removal is older), and keeps its session.
+#[test]
+fn a_logout_message_that_arrives_after_a_later_login_does_not_end_it() {
+    let mut s = Sim::new(5);
+    let access = s.w.issue_access(900_000.0);
+    let refresh = s.w.issue_refresh();
+    s.w.store_pair(&access, Some(&refresh));
+    let (a, b) = (open_tab(&mut s), open_tab(&mut s));
+    s.run();
+    s.hold_messages = true;
+    s.logout(a);
+    s.run();
+    let (access2, refresh2) = (s.w.issue_access(900_000.0), s.w.issue_refresh());
+    let login = s.login(b, &access2, Some(&refresh2));
+    s.run();
+    assert_eq!(s.answer(b, login), Some(Ok(Answer::Nothing)));
+    s.hold_messages = false;
+    s.deliver_messages();
+    s.run_until(s.w.now + 5_000.0);
+    assert!(
+        s.session(b).authenticated,
+        "B's login was ended by an older logout"
+    );
+    assert_eq!(names(&s.actions_of(b)).last(), Some(&"loggedIn"));
+    assert_eq!(s.w.storage.get(ACCESS_KEY), Some(&access2));
+}

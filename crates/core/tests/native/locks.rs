@@ -15,7 +15,7 @@ use super::sim::Sim;
 pub struct Locks {
     holder: [Option<usize>; 4],
     grant: [u64; 4],
-    waiters: [Vec<(u64, usize)>; 4],
+    waiters: [Vec<(u64, usize, Lock)>; 4],
     /// Numbers the asks.
     asked: u64,
 }
@@ -26,6 +26,8 @@ fn index(which: Lock) -> usize {
         Lock::Call => 1,
         Lock::Revoke => 2,
         Lock::Fallback => 3,
+        // The same Web Lock as the call lock.
+        Lock::Logout => 1,
     }
 }
 
@@ -68,13 +70,13 @@ impl Sim {
             l.holder[i] = Some(tab);
             return self.grant(tab, which, waiter << 1);
         }
-        l.waiters[i].push((waiter, tab));
+        l.waiters[i].push((waiter, tab, which));
         self.at(
             timeout_ms,
             Box::new(move |s| {
                 let waiters = &mut s.locks.waiters[i];
                 let before = waiters.len();
-                waiters.retain(|(w, _)| *w != waiter);
+                waiters.retain(|(w, _, _)| *w != waiter);
                 if waiters.len() < before {
                     s.locked(tab, which, false, false);
                 }
@@ -97,15 +99,15 @@ impl Sim {
     pub(super) fn unlock(&mut self, tab: usize, which: Lock) {
         let i = index(which);
         let l = &mut self.locks;
-        l.waiters[i].retain(|(_, t)| *t != tab);
+        l.waiters[i].retain(|(_, t, w)| !(*t == tab && *w == which));
         if l.holder[i] != Some(tab) {
             return;
         }
         l.holder[i] = None;
         if !l.waiters[i].is_empty() {
-            let (waiter, next) = l.waiters[i].remove(0);
+            let (waiter, next, asked) = l.waiters[i].remove(0);
             l.holder[i] = Some(next);
-            self.grant(next, which, (waiter << 1) | 1);
+            self.grant(next, asked, (waiter << 1) | 1);
         }
     }
 
@@ -113,5 +115,7 @@ impl Sim {
         self.unlock(tab, Lock::Refresh);
         self.unlock(tab, Lock::Call);
         self.unlock(tab, Lock::Fallback);
+        self.unlock(tab, Lock::Revoke);
+        self.unlock(tab, Lock::Logout);
     }
 }
