@@ -109,6 +109,8 @@ pub(crate) struct Flight {
     refresh_lock: bool,
     call_lock: bool,
     fallback_lock: bool,
+    /// The call lock was contended (while the fallback lock is passed after it).
+    call_contended: bool,
     stage: Stage,
 }
 
@@ -179,6 +181,7 @@ impl Client {
             refresh_lock: false,
             call_lock: false,
             fallback_lock: false,
+            call_contended: false,
             stage: Stage::Calling,
         });
         self.dispatch(Action::RefreshStarted(reason));
@@ -254,7 +257,24 @@ impl Client {
                 return self.ask_lock(Lock::Fallback);
             }
         }
-        if granted && contended && self.config.cross_tab {
+        // Holding the call lock, a tab passes the fallback lock too (asks for it, and lets go at
+        // once): a tab that waited in vain for the call lock (a frozen tab held it) and took
+        // the fallback may be calling with the same token (the simulation's tabs seed 3304).
+        if granted && which == Lock::Call && self.config.cross_tab {
+            f.call_contended = contended;
+            return self.ask_lock(Lock::Fallback);
+        }
+        let mut contended = contended;
+        if which == Lock::Fallback && f.call_lock {
+            contended = std::mem::take(&mut f.call_contended) || (granted && contended);
+            if std::mem::take(&mut f.fallback_lock) {
+                self.release(Lock::Fallback);
+            }
+        }
+        let Some(f) = self.flight.as_mut() else {
+            return;
+        };
+        if (granted || which == Lock::Fallback) && contended && self.config.cross_tab {
             f.stage = Stage::Settling {
                 lock: which,
                 seen,
