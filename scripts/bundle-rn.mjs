@@ -96,6 +96,9 @@ export async function bundleReactNative(root, outDir) {
       plugins: ['@babel/plugin-transform-classes'],
       compact: false,
     });
-    writeFileSync(out, code);
+    // An entry run for its effect (authlane/dpop) exports nothing: say it is a module, or
+    // publint and Node's loader take the ESM file for CommonJS.
+    const esm = format === 'esm' && !/^export /m.test(code) ? `${code}\nexport {};\n` : code;
+    writeFileSync(out, esm);
   }
 }
