@@ -149,20 +149,7 @@ impl Client {
             return self.sign_request(id, &token, step);
         }
         let header = self.config.authorization(&token);
-        self.reqs.push(Req {
-            id,
-            state: ReqState::Sent {
-                generation,
-                failures,
-                resend,
-            },
-        });
-        self.emit(Effect::Send {
-            id,
-            header: Some(header),
-            resend: again,
-            dpop: None,
-        });
+        self.sent(id, header, (generation, failures, resend), again, None);
     }
 
     /// A DPoP-bound token goes as `DPoP <token>` with a proof (RFC 9449 section 7.1): signed
@@ -216,6 +203,25 @@ impl Client {
         proof: String,
     ) {
         self.reqs.retain(|r| r.id != id);
+        self.sent(
+            id,
+            header,
+            (generation, failures, resend),
+            again,
+            Some(proof),
+        );
+    }
+
+    /// Request `id` goes with `header` (and a DPoP proof), the token of `generation` after
+    /// `failures` refusals; `resend`: its send after a refresh; `again`: a send after its first.
+    fn sent(
+        &mut self,
+        id: Id,
+        header: String,
+        (generation, failures, resend): (u64, u64, bool),
+        again: bool,
+        dpop: Option<String>,
+    ) {
         self.reqs.push(Req {
             id,
             state: ReqState::Sent {
@@ -228,7 +234,7 @@ impl Client {
             id,
             header: Some(header),
             resend: again,
-            dpop: Some(proof),
+            dpop,
         });
     }
 
