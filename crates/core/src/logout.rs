@@ -190,16 +190,8 @@ impl Client {
     /// Logout `l` asks for the call lock.
     fn logout_lock(&mut self, mut l: Logout) {
         // An earlier logout's hold on the lock ends now: this one asks for it anew.
-        if let Some(Task::Hold { which, .. }) = self.take_task(|t| {
-            matches!(
-                t,
-                Task::Hold {
-                    which: Lock::Logout,
-                    ..
-                }
-            )
-        }) {
-            self.release(which);
+        if self.take_task(|t| matches!(t, Task::Hold { .. })).is_some() {
+            self.release(Lock::Logout);
         }
         let timeout_ms = self.config.lock_timeout_ms;
         self.emit(Effect::Lock {
@@ -329,13 +321,8 @@ impl Client {
         if std::mem::take(&mut l.locked) {
             match held {
                 true => {
-                    let until = self.mono + SETTLE_MS;
-                    let serial = self.serial();
-                    self.tasks.push(Task::Hold {
-                        serial,
-                        until,
-                        which: Lock::Logout,
-                    });
+                    let (serial, until) = (self.serial(), self.mono + SETTLE_MS);
+                    self.tasks.push(Task::Hold { serial, until });
                 }
                 false => self.release(Lock::Logout),
             }

@@ -46,11 +46,10 @@ pub(crate) enum Task {
         write: Write,
     },
     Logout(Logout),
-    /// Holds a lock a little longer (see `logout.rs`), and lets go at `until`.
+    /// A logout's hold on the call lock after its removal (see `logout.rs`), let go at `until`.
     Hold {
         serial: u64,
         until: f64,
-        which: Lock,
     },
     /// Writing tokens storage refused before; requests wait for it once.
     Save {
@@ -195,7 +194,7 @@ impl Client {
         match self.take_task(|t| t.serial() == serial) {
             Some(Task::Watch(w)) => self.watch_again(w),
             Some(Task::Logout(l)) => self.logout_woke(l),
-            Some(Task::Hold { which, .. }) => self.release(which),
+            Some(Task::Hold { .. }) => self.release(Lock::Logout),
             Some(task) => self.tasks.push(task),
             None => {}
         }
