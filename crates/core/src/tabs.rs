@@ -106,23 +106,7 @@ impl Client {
             expired,
             until: self.mono + FOLLOW_MS,
         };
-        match self.take_watch() {
-            Some(mut w) => {
-                w.ends.push(end);
-                self.tasks.push(Task::Watch(w));
-            }
-            None => {
-                let w = Watch {
-                    serial: self.serial(),
-                    expect: Vec::new(),
-                    ends: vec![end],
-                    read: None,
-                    mark: (0, 0),
-                    next: self.mono,
-                };
-                self.watch_again(w);
-            }
-        }
+        self.watch_also(|w| w.ends.push(end));
         if at_once {
             self.end_here(fp, expired);
         }
@@ -161,22 +145,29 @@ impl Client {
         }
         let until = self.mono + FOLLOW_MS;
         let expect = Expect { fp, login, until };
+        self.watch_also(|w| {
+            w.expect.retain(|e| e.fp != fp);
+            w.expect.push(expect);
+        });
+    }
+
+    /// Adds to what storage is watched for (the watch starts now when there is none).
+    fn watch_also(&mut self, add: impl FnOnce(&mut Watch)) {
         match self.take_watch() {
             Some(mut w) => {
-                w.expect.retain(|e| e.fp != fp);
-                w.expect.push(expect);
+                add(&mut w);
                 self.tasks.push(Task::Watch(w));
             }
             None => {
-                let serial = self.serial();
-                let w = Watch {
-                    serial,
-                    expect: vec![expect],
+                let mut w = Watch {
+                    serial: self.serial(),
+                    expect: Vec::new(),
                     ends: Vec::new(),
                     read: None,
                     mark: (0, 0),
                     next: self.mono,
                 };
+                add(&mut w);
                 self.watch_again(w);
             }
         }
