@@ -138,3 +138,40 @@ test('after another tab\'s refresh, logout() with revoke revokes the live refres
   assert.deepEqual(problems, []);
   assert.equal(server.reuseDetected, 0);
 });
+
+// The tabs simulation's seed 1801 (and 35 more of 2,000): tab A logged out while tab B's refresh
+// call was out, the server having rotated already. A removed the tokens and revoked the refresh
+// token B's call had spent; B then wrote the new pair after the removal, and the session came
+// back, live, in both tabs. The test above had B's refresh done before the logout began.
+test('a logout while another tab\'s refresh call is out leaves no session and no live refresh token', async (t) => {
+  server.reset();
+  const [a, b] = await twoTabs(t, { revoke: { url: '/revoke' } });
+  t.after(() => server.setRefreshAnswerDelay(0));
+  const problems = [];
+  for (let round = 1; round <= 10; round++) {
+    const sub = `race-${round}`;
+    const tokens = await server.issueTokens({ sub });
+    const waited = (page, fn, arg, what) => page.waitForFunction(fn, arg, { timeout: 2500 }).then(() => true, () => {
+      problems.push(`round ${round}: ${what}`);
+      return false;
+    });
+    server.setRefreshAnswerDelay(0);
+    await a.evaluate((tk) => window.client.login(tk), tokens);
+    if (!await waited(b, (s) => window.client.session().claims?.sub === s, sub, 'tab B never took the login')) continue;
+    // B's refresh reaches the server, which rotates at once and answers 300 ms later.
+    server.setRefreshAnswerDelay(300);
+    const calls = server.refreshCalls;
+    await b.evaluate(() => { window.refreshing = window.client.refresh().then(() => 'ok', (e) => e.code); });
+    for (let i = 0; i < 200 && server.refreshCalls === calls; i++) await new Promise((r) => setTimeout(r, 5));
+    const result = await a.evaluate(() => window.client.logout());
+    await b.evaluate(() => window.refreshing);
+    if (!result.revoked) problems.push(`round ${round}: logout() says the revocation failed`);
+    await waited(b, () => !window.client.session().authenticated, null, 'tab B kept a session');
+    await waited(a, () => !window.client.session().authenticated && localStorage.getItem('authlane.accessToken') === null
+      && localStorage.getItem('authlane.refreshToken') === null, null, 'tokens came back into storage');
+    const live = server.liveRefreshTokens(sub);
+    if (live.length > 0) problems.push(`round ${round}: ${live.length} live refresh token(s) of ${sub} left`);
+  }
+  assert.deepEqual(problems, []);
+  assert.equal(server.reuseDetected, 0);
+});

@@ -44,6 +44,7 @@ export async function startAuthServer(options = {}) {
     refreshShape: options.refreshShape ?? 'default',
     password: options.password ?? 'password',
     refreshDelay: 0,
+    answerDelay: 0, // ms between minting a refresh's pair (the old refresh token spent) and answering
     clockOffset: 0,
     failMode: null,
     failLeft: 0,
@@ -142,6 +143,8 @@ export async function startAuthServer(options = {}) {
     if (rotate) entry.used = true;
     const minted = await mint({ family: entry.family, sub: entry.sub });
     if (!rotate) st.refreshTokens.delete(minted.refreshToken); // the old one stays the only one
+    if (st.answerDelay > 0) await sleep(st.answerDelay);
+    if (st.closed) return;
     if (st.refreshShape === 'boilerplate') return json(res, 200, { success: true, authToken: minted.accessToken });
     return json(res, 200, rotate
       ? { accessToken: minted.accessToken, refreshToken: minted.refreshToken }
@@ -221,6 +224,8 @@ export async function startAuthServer(options = {}) {
     setApiRejectStatus(status) { st.rejectStatus = status; },
     setRefreshShape(shape) { st.refreshShape = shape; },
     setRefreshDelay(ms) { st.refreshDelay = ms; },
+    /** The refresh rotates at once and answers `ms` later (its answer still on the way). */
+    setRefreshAnswerDelay(ms) { st.answerDelay = ms; },
     /** Seconds to add to the server's clock (iat, exp, the Date header, expiry checks). */
     setClockOffset(seconds) { st.clockOffset = seconds; },
     /** `pick(n)` decides every refresh call (n counts from 1): a failRefresh mode, or null to answer
